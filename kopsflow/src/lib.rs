@@ -1,0 +1,13 @@
+//! kopsflow: kops-managed Kubernetes clusters driven from git through CI.
+//!
+//! The chain spec → pipeline → plan → report is pure: [`spec`] parses and validates cluster specs,
+//! [`kops`] renders kops command lines, [`store`] names state stores, [`pipeline`] composes stages
+//! and resolves them into a [`plan::Plan`], and [`report`] turns kops output into summaries.
+//! Effects live at the edge: [`git`] runs git, [`exec`] runs kops and writes the dry-run store.
+
+pub mod kops;
+pub mod pipeline;
+pub mod plan;
+pub mod report;
+pub mod spec;
+pub mod store;

@@ -1,0 +1,6 @@
+//! Cluster specs: one `Cluster` and its `InstanceGroup`s per multi-document kops YAML file;
+//! parsing with positions, validation into diagnostics, canonical serialisation and spec diff.
+
+pub mod diff;
+
+pub use diff::{ObjectKind, SpecChange, SpecDiff};

@@ -1,0 +1,2 @@
+//! xtask: this repository's kops pipeline and its command line.
+fn main() {}
