@@ -1,1 +1,487 @@
-//! pipeline (in progress)
+//! Pipelines as typed values: `Pipeline`, `Stage`, its steps per store role, `BranchCondition`;
+//! `Pipeline::resolve` turns them, for one branch and a set of clusters, into a `Plan` (pure).
+
+use std::fmt;
+
+use anyhow::{bail, Context as _};
+use camino::Utf8PathBuf;
+
+use crate::kops::{KopsCommand, KopsVersion, Mode};
+use crate::plan::{ClusterPlan, OutputUse, Plan, PlannedStep, StageOutcome, StagePlan};
+use crate::store::{DryRunStore, ProductionStore, StateStore, StoreRole};
+
+/// When a stage runs, by branch name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BranchCondition {
+    Always,
+    /// The branch is exactly this name.
+    Exact(String),
+    /// Glob: `*` and `?` match within one path segment (not `/`), `**` matches anything.
+    Glob(String),
+    Not(Box<BranchCondition>),
+    AnyOf(Vec<BranchCondition>),
+}
+
+impl BranchCondition {
+    pub fn exact(name: &str) -> BranchCondition {
+        BranchCondition::Exact(name.to_owned())
+    }
+
+    pub fn glob(pattern: &str) -> BranchCondition {
+        BranchCondition::Glob(pattern.to_owned())
+    }
+
+    /// Any of these exact names.
+    pub fn any_of_names<S: AsRef<str>>(names: &[S]) -> BranchCondition {
+        BranchCondition::AnyOf(names.iter().map(|n| Self::exact(n.as_ref())).collect())
+    }
+
+    pub fn negate(self) -> BranchCondition {
+        BranchCondition::Not(Box::new(self))
+    }
+
+    pub fn matches(&self, branch: &str) -> bool {
+        match self {
+            BranchCondition::Always => true,
+            BranchCondition::Exact(name) => name == branch,
+            BranchCondition::Glob(pattern) => glob_matches(pattern.as_bytes(), branch.as_bytes()),
+            BranchCondition::Not(inner) => !inner.matches(branch),
+            BranchCondition::AnyOf(all) => all.iter().any(|c| c.matches(branch)),
+        }
+    }
+}
+
+impl fmt::Display for BranchCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BranchCondition::Always => f.write_str("any branch"),
+            BranchCondition::Exact(name) | BranchCondition::Glob(name) => write!(f, "'{name}'"),
+            BranchCondition::Not(inner) => write!(f, "not {inner}"),
+            BranchCondition::AnyOf(all) => {
+                f.write_str("any of ")?;
+                for (i, c) in all.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{c}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
+    match pattern {
+        [] => text.is_empty(),
+        [b'*', b'*', rest @ ..] => (0..=text.len()).any(|i| glob_matches(rest, &text[i..])),
+        [b'*', rest @ ..] => {
+            let segment = text.iter().position(|&c| c == b'/').unwrap_or(text.len());
+            (0..=segment).any(|i| glob_matches(rest, &text[i..]))
+        }
+        [b'?', rest @ ..] => matches!(text, [c, tail @ ..] if *c != b'/' && glob_matches(rest, tail)),
+        [p, rest @ ..] => matches!(text, [c, tail @ ..] if c == p && glob_matches(rest, tail)),
+    }
+}
+
+/// A step of a stage bound to the dry-run store. There is no way to say `--yes` here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DryRunStep {
+    /// `kops get` cluster + instance groups from production, seed the dry-run store from them.
+    CopyProduction,
+    /// `kops replace --force -f SPEC` of the git spec into the dry-run store.
+    ReplaceSpec,
+    /// `kops update cluster` without `--yes` against the dry-run store.
+    PreviewUpdate,
+}
+
+/// A step of a stage bound to the production store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductionStep {
+    /// `kops get` cluster + instance groups (spec diff; instance groups to delete).
+    ReadProduction,
+    /// `kops replace --force -f SPEC` (`--force` so new instance groups are created).
+    ReplaceSpec,
+    /// `kops export kubecfg` (`--admin` from kops 1.19).
+    ExportKubecfg,
+    /// `kops delete instancegroup` for instance groups removed from git (needs `ReadProduction`).
+    DeleteRemovedInstanceGroups(Mode),
+    UpdateCluster(Mode),
+    /// Exports the kubeconfig first when kops needs it to reach the API (≤1.30, no `--cloudonly`).
+    RollingUpdate(Mode),
+    ValidateCluster { wait: Option<std::time::Duration> },
+}
+
+/// A stage's steps; the variant is the store role the stage binds to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Steps {
+    DryRun(Vec<DryRunStep>),
+    Production(Vec<ProductionStep>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    pub name: String,
+    pub when: BranchCondition,
+    pub steps: Steps,
+}
+
+impl Stage {
+    pub fn dry_run(name: &str, when: BranchCondition, steps: Vec<DryRunStep>) -> Stage {
+        Stage {
+            name: name.to_owned(),
+            when,
+            steps: Steps::DryRun(steps),
+        }
+    }
+
+    pub fn production(name: &str, when: BranchCondition, steps: Vec<ProductionStep>) -> Stage {
+        Stage {
+            name: name.to_owned(),
+            when,
+            steps: Steps::Production(steps),
+        }
+    }
+
+    pub fn store_role(&self) -> StoreRole {
+        match self.steps {
+            Steps::DryRun(_) => StoreRole::DryRun,
+            Steps::Production(_) => StoreRole::Production,
+        }
+    }
+}
+
+/// A pipeline: stages in order plus settings shared by all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pipeline {
+    pub stages: Vec<Stage>,
+    /// The production store. `None`: derived per cluster from `spec.configBase`.
+    pub production_store: Option<StateStore>,
+    /// `--cloudonly` on rolling-update: for CI agents that cannot reach the Kubernetes API.
+    pub cloud_only: bool,
+    /// Limit rolling updates to these instance groups (empty: all).
+    pub rolling_update_instance_groups: Vec<String>,
+}
+
+/// A cluster as the pipeline needs to know it (from its validated spec).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterTarget {
+    pub name: String,
+    pub spec_file: Utf8PathBuf,
+    pub config_base: Option<String>,
+}
+
+/// What a pipeline is resolved for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub branch: String,
+    pub kops_version: KopsVersion,
+    pub clusters: Vec<ClusterTarget>,
+    /// Per-run scratch directory; each cluster gets `work_dir/<cluster>`.
+    pub work_dir: Utf8PathBuf,
+    /// Resolve only these stages (by name); `None`: all.
+    pub only_stages: Option<Vec<String>>,
+}
+
+impl Pipeline {
+    pub fn new(stages: Vec<Stage>) -> Pipeline {
+        Pipeline {
+            stages,
+            production_store: None,
+            cloud_only: false,
+            rolling_update_instance_groups: Vec::new(),
+        }
+    }
+
+    pub fn stage(&self, name: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.name == name)
+    }
+
+    /// Resolves every selected stage for every cluster into exact steps, or a skip reason.
+    pub fn resolve(&self, ctx: &Context) -> anyhow::Result<Plan> {
+        if let Some(only) = &ctx.only_stages {
+            for name in only {
+                if self.stage(name).is_none() {
+                    bail!("the pipeline has no stage named {name:?}");
+                }
+            }
+        }
+        let clusters = ctx
+            .clusters
+            .iter()
+            .map(|cluster| self.resolve_cluster(ctx, cluster))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Plan {
+            branch: ctx.branch.clone(),
+            kops_version: ctx.kops_version.clone(),
+            clusters,
+        })
+    }
+
+    fn production_store_for(&self, cluster: &ClusterTarget) -> anyhow::Result<ProductionStore> {
+        let from_spec = cluster
+            .config_base
+            .as_deref()
+            .map(|base| (base, StateStore::from_config_base(base, &cluster.name)));
+        let store = match (&self.production_store, from_spec) {
+            (Some(setting), Some((base, Some(derived)))) if *setting != derived => bail!(
+                "cluster {}: spec.configBase {base} is in store {derived}, but the pipeline's production store is {setting}: \
+                 make them agree (fix configBase in {} or KOPS_STATE_STORE)",
+                cluster.name,
+                cluster.spec_file
+            ),
+            (Some(setting), _) => setting.clone(),
+            (None, Some((_, Some(derived)))) => derived,
+            (None, Some((base, None))) => bail!(
+                "cluster {}: cannot tell the state store from spec.configBase {base} (it does not end in /{}): \
+                 set the pipeline's production store (KOPS_STATE_STORE)",
+                cluster.name,
+                cluster.name
+            ),
+            (None, None) => bail!(
+                "cluster {}: no production state store: set spec.configBase in {} or the pipeline's production store (KOPS_STATE_STORE)",
+                cluster.name,
+                cluster.spec_file
+            ),
+        };
+        Ok(ProductionStore(store))
+    }
+
+    fn resolve_cluster(&self, ctx: &Context, cluster: &ClusterTarget) -> anyhow::Result<ClusterPlan> {
+        let production = self.production_store_for(cluster)?;
+        let work_dir = ctx.work_dir.join(&cluster.name);
+        let mut stages = Vec::new();
+        for stage in &self.stages {
+            if let Some(only) = &ctx.only_stages {
+                if !only.contains(&stage.name) {
+                    continue;
+                }
+            }
+            let outcome = if stage.when.matches(&ctx.branch) {
+                let resolver = StageResolver {
+                    pipeline: self,
+                    version: &ctx.kops_version,
+                    cluster,
+                    production: &production,
+                    work_dir: &work_dir,
+                };
+                StageOutcome::Run(
+                    resolver
+                        .resolve(&stage.steps)
+                        .with_context(|| format!("stage {} of cluster {}", stage.name, cluster.name))?,
+                )
+            } else {
+                StageOutcome::Skipped {
+                    reason: format!("branch '{}' does not match {}", ctx.branch, stage.when),
+                }
+            };
+            stages.push(StagePlan {
+                name: stage.name.clone(),
+                role: stage.store_role(),
+                outcome,
+            });
+        }
+        Ok(ClusterPlan {
+            cluster: cluster.name.clone(),
+            spec_file: cluster.spec_file.clone(),
+            production_store: production,
+            work_dir,
+            stages,
+        })
+    }
+}
+
+struct StageResolver<'a> {
+    pipeline: &'a Pipeline,
+    version: &'a KopsVersion,
+    cluster: &'a ClusterTarget,
+    production: &'a ProductionStore,
+    work_dir: &'a Utf8PathBuf,
+}
+
+impl StageResolver<'_> {
+    fn resolve(&self, steps: &Steps) -> anyhow::Result<Vec<PlannedStep>> {
+        let mut out = match steps {
+            Steps::DryRun(steps) => self.dry_run(steps)?,
+            Steps::Production(steps) => self.production(steps)?,
+        };
+        out.push(PlannedStep::RemoveWorkDir {
+            dir: self.work_dir.clone(),
+        });
+        Ok(out)
+    }
+
+    fn name(&self) -> &str {
+        &self.cluster.name
+    }
+
+    fn spec_path(&self) -> Utf8PathBuf {
+        self.work_dir.join(format!("{}.yaml", self.name()))
+    }
+
+    fn read_production(&self) -> [PlannedStep; 2] {
+        [
+            PlannedStep::Kops {
+                command: KopsCommand::get_cluster(self.name(), self.production),
+                output: OutputUse::LiveCluster,
+            },
+            PlannedStep::Kops {
+                command: KopsCommand::get_instance_groups(self.name(), self.production),
+                output: OutputUse::LiveInstanceGroups,
+            },
+        ]
+    }
+
+    fn dry_run(&self, steps: &[DryRunStep]) -> anyhow::Result<Vec<PlannedStep>> {
+        if !self.version.supports_file_store() {
+            bail!(
+                "kops {} has no file:// state store (added in kops 1.17), which the isolated dry-run store needs: upgrade kops",
+                self.version
+            );
+        }
+        let store = DryRunStore(StateStore::file(&self.work_dir.join("store")));
+        let mut out = Vec::new();
+        for step in steps {
+            match step {
+                DryRunStep::CopyProduction => {
+                    out.extend(self.read_production());
+                    out.push(PlannedStep::SeedDryRunStore {
+                        store: store.clone(),
+                        cluster: self.name().to_owned(),
+                    });
+                }
+                DryRunStep::ReplaceSpec => {
+                    out.push(PlannedStep::PrepareSpec {
+                        source: self.cluster.spec_file.clone(),
+                        dest: self.spec_path(),
+                        // pki and secrets are read through configBase: keep it on production.
+                        inject_config_base: Some(self.production.0.config_base_for(self.name())),
+                    });
+                    out.push(PlannedStep::Kops {
+                        command: KopsCommand::replace(self.spec_path(), &store, true),
+                        output: OutputUse::Shown,
+                    });
+                }
+                DryRunStep::PreviewUpdate => out.push(PlannedStep::Kops {
+                    command: KopsCommand::update_cluster_preview(self.name(), &store),
+                    output: OutputUse::UpdateReport,
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    fn production(&self, steps: &[ProductionStep]) -> anyhow::Result<Vec<PlannedStep>> {
+        let mut out = Vec::new();
+        let mut exported = false;
+        let mut read = false;
+        for step in steps {
+            match *step {
+                ProductionStep::ReadProduction => {
+                    out.extend(self.read_production());
+                    read = true;
+                }
+                ProductionStep::ReplaceSpec => {
+                    out.push(PlannedStep::PrepareSpec {
+                        source: self.cluster.spec_file.clone(),
+                        dest: self.spec_path(),
+                        inject_config_base: None,
+                    });
+                    out.push(PlannedStep::Kops {
+                        command: KopsCommand::replace(self.spec_path(), self.production, true),
+                        output: OutputUse::Shown,
+                    });
+                }
+                ProductionStep::ExportKubecfg => {
+                    out.push(self.export_kubecfg());
+                    exported = true;
+                }
+                ProductionStep::DeleteRemovedInstanceGroups(mode) => {
+                    if !read {
+                        bail!("DeleteRemovedInstanceGroups needs a ReadProduction step before it");
+                    }
+                    out.push(PlannedStep::DeleteRemovedInstanceGroups {
+                        cluster: self.name().to_owned(),
+                        store: self.production.clone(),
+                        mode,
+                    });
+                }
+                ProductionStep::UpdateCluster(mode) => out.push(PlannedStep::Kops {
+                    command: KopsCommand::update_cluster(self.name(), self.production, mode),
+                    output: match mode {
+                        Mode::Preview => OutputUse::UpdateReport,
+                        Mode::Apply => OutputUse::Shown,
+                    },
+                }),
+                ProductionStep::RollingUpdate(mode) => {
+                    if !exported && !self.pipeline.cloud_only && self.version.rolling_update_needs_kubeconfig() {
+                        out.push(self.export_kubecfg());
+                        exported = true;
+                    }
+                    out.push(PlannedStep::Kops {
+                        command: KopsCommand::rolling_update(
+                            self.name(),
+                            self.production,
+                            mode,
+                            self.pipeline.cloud_only,
+                            &self.pipeline.rolling_update_instance_groups,
+                        ),
+                        output: match mode {
+                            Mode::Preview => OutputUse::RollingUpdateReport,
+                            Mode::Apply => OutputUse::Shown,
+                        },
+                    });
+                }
+                ProductionStep::ValidateCluster { wait } => {
+                    if !exported && self.version.rolling_update_needs_kubeconfig() {
+                        out.push(self.export_kubecfg());
+                        exported = true;
+                    }
+                    out.push(PlannedStep::Kops {
+                        command: KopsCommand::validate_cluster(self.name(), self.production, wait),
+                        output: OutputUse::Shown,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn export_kubecfg(&self) -> PlannedStep {
+        PlannedStep::Kops {
+            command: KopsCommand::export_kubecfg(self.name(), self.production, self.version),
+            output: OutputUse::Shown,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_and_any_of() {
+        let main = BranchCondition::any_of_names(&["main", "master"]);
+        assert!(main.matches("main") && main.matches("master"));
+        assert!(!main.matches("feature/x") && !main.matches("mainline"));
+        assert_eq!(main.to_string(), "any of 'main', 'master'");
+        assert!(!main.clone().negate().matches("main"));
+        assert!(main.negate().matches("feature/x"));
+        assert!(BranchCondition::Always.matches(""));
+    }
+
+    #[test]
+    fn globs() {
+        let release = BranchCondition::glob("release/*");
+        assert!(release.matches("release/1.29"));
+        assert!(!release.matches("release/1.29/hotfix"));
+        assert!(!release.matches("releases/1"));
+        assert!(BranchCondition::glob("release/**").matches("release/1.29/hotfix"));
+        assert!(BranchCondition::glob("*-hotfix").matches("x-hotfix"));
+        assert!(BranchCondition::glob("v?").matches("v1"));
+        assert!(!BranchCondition::glob("v?").matches("v12"));
+        assert!(!BranchCondition::glob("a?b").matches("a/b"));
+        assert!(BranchCondition::glob("*").matches("feature"));
+        assert!(!BranchCondition::glob("*").matches("feature/x"));
+    }
+}

@@ -1,1 +1,213 @@
-//! plan (in progress)
+//! Plans: for each cluster, each stage resolved to its exact steps (kops commands and the files
+//! kopsflow writes) or the reason it is skipped. `Display` is the form `--print` and snapshots use.
+
+use std::fmt;
+
+use camino::Utf8PathBuf;
+use serde::Serialize;
+
+use crate::kops::{KopsCommand, KopsVersion, Mode};
+use crate::store::{DryRunStore, ProductionStore, StoreRole};
+
+/// A resolved pipeline: what would run, in order, for one branch and a set of clusters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub branch: String,
+    pub kops_version: KopsVersion,
+    pub clusters: Vec<ClusterPlan>,
+}
+
+/// The stages of one cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterPlan {
+    pub cluster: String,
+    pub spec_file: Utf8PathBuf,
+    pub production_store: ProductionStore,
+    /// Per-run scratch directory of this cluster (prepared spec, dry-run store); removed at the end.
+    pub work_dir: Utf8PathBuf,
+    pub stages: Vec<StagePlan>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagePlan {
+    pub name: String,
+    pub role: StoreRole,
+    pub outcome: StageOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StageOutcome {
+    Run(Vec<PlannedStep>),
+    Skipped { reason: String },
+}
+
+/// One concrete step of a stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlannedStep {
+    /// Run kops. `output` says what the captured stdout is used for.
+    Kops {
+        command: KopsCommand,
+        output: OutputUse,
+    },
+    /// Write the kops-ready copy of the git spec: empty documents dropped (a trailing `---`
+    /// breaks `kops replace`), `spec.configBase` injected when git omits it.
+    PrepareSpec {
+        source: Utf8PathBuf,
+        dest: Utf8PathBuf,
+        inject_config_base: Option<String>,
+    },
+    /// Write production's `config` and `instancegroup/*` (read by the preceding `kops get`
+    /// steps) into the dry-run store, leaving out instance groups git no longer has.
+    SeedDryRunStore { store: DryRunStore, cluster: String },
+    /// `kops delete instancegroup IG` for every instance group live but not in git; the list is
+    /// known once production has been read.
+    DeleteRemovedInstanceGroups {
+        cluster: String,
+        store: ProductionStore,
+        mode: Mode,
+    },
+    /// Remove the cluster's scratch directory (also on failure and interruption).
+    RemoveWorkDir { dir: Utf8PathBuf },
+}
+
+/// What the stdout of a kops step feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputUse {
+    /// Shown, not parsed.
+    Shown,
+    /// Live Cluster YAML: spec diff and dry-run store seed.
+    LiveCluster,
+    /// Live InstanceGroup YAML.
+    LiveInstanceGroups,
+    /// `update cluster` dry-run report.
+    UpdateReport,
+    /// `rolling-update cluster` table.
+    RollingUpdateReport,
+}
+
+impl PlannedStep {
+    pub fn kops_command(&self) -> Option<&KopsCommand> {
+        match self {
+            PlannedStep::Kops { command, .. } => Some(command),
+            _ => None,
+        }
+    }
+
+    /// Whether the step changes the production store or production cloud resources.
+    pub fn mutates_production(&self) -> bool {
+        match self {
+            PlannedStep::Kops { command, .. } => command.mutates_production(),
+            PlannedStep::DeleteRemovedInstanceGroups { mode, .. } => *mode == Mode::Apply,
+            PlannedStep::PrepareSpec { .. }
+            | PlannedStep::SeedDryRunStore { .. }
+            | PlannedStep::RemoveWorkDir { .. } => false,
+        }
+    }
+}
+
+impl Plan {
+    /// Every step that would run, with its cluster and stage.
+    pub fn steps(&self) -> impl Iterator<Item = (&ClusterPlan, &StagePlan, &PlannedStep)> {
+        self.clusters.iter().flat_map(|cluster| {
+            cluster.stages.iter().flat_map(move |stage| {
+                let steps: &[PlannedStep] = match &stage.outcome {
+                    StageOutcome::Run(steps) => steps,
+                    StageOutcome::Skipped { .. } => &[],
+                };
+                steps.iter().map(move |step| (cluster, stage, step))
+            })
+        })
+    }
+
+    /// Every kops command that would run.
+    pub fn kops_commands(&self) -> impl Iterator<Item = &KopsCommand> {
+        self.steps().filter_map(|(_, _, step)| step.kops_command())
+    }
+
+    /// Whether any stage runs at all.
+    pub fn runs_anything(&self) -> bool {
+        self.steps().next().is_some()
+    }
+}
+
+impl fmt::Display for PlannedStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlannedStep::Kops { command, output } => {
+                write!(f, "{command}")?;
+                let note = match output {
+                    OutputUse::Shown => None,
+                    OutputUse::LiveCluster => Some("live Cluster: spec diff, dry-run store seed"),
+                    OutputUse::LiveInstanceGroups => {
+                        Some("live InstanceGroups: spec diff, dry-run store seed")
+                    }
+                    OutputUse::UpdateReport => Some("dry-run: what kops would change"),
+                    OutputUse::RollingUpdateReport => {
+                        Some("which instance groups need a rolling update")
+                    }
+                };
+                match note {
+                    Some(note) => write!(f, "\n       # {note}"),
+                    None => Ok(()),
+                }
+            }
+            PlannedStep::PrepareSpec {
+                source,
+                dest,
+                inject_config_base,
+            } => {
+                write!(f, "write {dest} from {source} (empty documents dropped")?;
+                if let Some(base) = inject_config_base {
+                    write!(f, "; spec.configBase {base} when git omits it")?;
+                }
+                write!(f, ")")
+            }
+            PlannedStep::SeedDryRunStore { store, cluster } => write!(
+                f,
+                "write dry-run store {}: {cluster}/config and {cluster}/instancegroup/* from production, without instance groups git no longer has",
+                store.0
+            ),
+            PlannedStep::DeleteRemovedInstanceGroups {
+                cluster,
+                store,
+                mode,
+            } => {
+                let preview = KopsCommand::delete_instance_group(cluster, "IG", store, *mode);
+                write!(f, "for each instance group live but not in git: {preview}")
+            }
+            PlannedStep::RemoveWorkDir { dir } => write!(f, "remove {dir} (also on failure)"),
+        }
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Plan for branch '{}' (kops {})", self.branch, self.kops_version)?;
+        if self.clusters.is_empty() {
+            writeln!(f, "\nno clusters selected")?;
+        }
+        for cluster in &self.clusters {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "cluster {} (spec {}, production store {})",
+                cluster.cluster, cluster.spec_file, cluster.production_store.0
+            )?;
+            for stage in &cluster.stages {
+                match &stage.outcome {
+                    StageOutcome::Skipped { reason } => {
+                        writeln!(f, "  {}: skipped — {reason}", stage.name)?;
+                    }
+                    StageOutcome::Run(steps) => {
+                        writeln!(f, "  {} [{}]:", stage.name, stage.role)?;
+                        for (n, step) in steps.iter().enumerate() {
+                            writeln!(f, "    {:>2}. {step}", n + 1)?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -2,5 +2,7 @@
 //! parsing with positions, validation into diagnostics, canonical serialisation and spec diff.
 
 pub mod diff;
+mod interim;
 
 pub use diff::{ObjectKind, SpecChange, SpecDiff};
+pub use interim::{ClusterSpec, Diagnostic, LoadedSpec, Severity};
