@@ -132,8 +132,14 @@ mod tests {
             _ => None,
         };
         let b = current_branch(&sh, None, env)?;
-        assert_eq!((b.name.as_str(), b.source.as_str()), ("pr-branch", "$GITHUB_REF_NAME"));
-        assert_eq!(current_branch(&sh, Some("release/1"), env)?.name, "release/1");
+        assert_eq!(
+            (b.name.as_str(), b.source.as_str()),
+            ("pr-branch", "$GITHUB_REF_NAME")
+        );
+        assert_eq!(
+            current_branch(&sh, Some("release/1"), env)?.name,
+            "release/1"
+        );
         assert!(current_branch(&sh, Some(" "), env).is_err());
         Ok(())
     }

@@ -213,7 +213,11 @@ impl KopsCommand {
     }
 
     /// `kops export kubecfg NAME --state S [--admin]` (`--admin` from kops 1.19 on).
-    pub fn export_kubecfg(cluster: &str, target: impl Into<Target>, version: &KopsVersion) -> KopsCommand {
+    pub fn export_kubecfg(
+        cluster: &str,
+        target: impl Into<Target>,
+        version: &KopsVersion,
+    ) -> KopsCommand {
         Self::new(
             Operation::ExportKubecfg {
                 cluster: cluster.to_owned(),
@@ -282,7 +286,11 @@ impl KopsCommand {
     }
 
     /// `kops validate cluster NAME --state S [--wait 10m]`.
-    pub fn validate_cluster(cluster: &str, store: &ProductionStore, wait: Option<Duration>) -> KopsCommand {
+    pub fn validate_cluster(
+        cluster: &str,
+        store: &ProductionStore,
+        wait: Option<Duration>,
+    ) -> KopsCommand {
         Self::new(
             Operation::ValidateCluster {
                 cluster: cluster.to_owned(),
@@ -319,7 +327,9 @@ impl KopsCommand {
             Operation::Replace { file, .. } => push(&["replace", "-f", file.as_str()]),
             Operation::ExportKubecfg { cluster, .. } => push(&["export", "kubecfg", cluster]),
             Operation::UpdateCluster { cluster, .. } => push(&["update", "cluster", cluster]),
-            Operation::RollingUpdate { cluster, .. } => push(&["rolling-update", "cluster", cluster]),
+            Operation::RollingUpdate { cluster, .. } => {
+                push(&["rolling-update", "cluster", cluster])
+            }
             Operation::DeleteInstanceGroup {
                 cluster,
                 instance_group,
@@ -348,7 +358,9 @@ impl KopsCommand {
                     args.push(ig.clone());
                 }
             }
-            Operation::ValidateCluster { wait: Some(wait), .. } => {
+            Operation::ValidateCluster {
+                wait: Some(wait), ..
+            } => {
                 args.push("--wait".to_owned());
                 args.push(format_duration(*wait));
             }
@@ -434,8 +446,7 @@ impl fmt::Display for KopsCommand {
 /// Quotes `s` for a POSIX shell; leaves it bare when that is already safe.
 pub fn shell_quote(s: &str) -> String {
     let safe = !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
     if safe {
         s.to_owned()
@@ -467,10 +478,15 @@ mod tests {
     use crate::store::DryRunStore;
 
     fn samples(name: &str) -> String {
-        let path = format!("{}/../../shared/kops-samples/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../shared/kops-samples/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         // Line 1 is the sample's `# origin:` comment.
-        text.split_once('\n').map(|(_, rest)| rest.to_owned()).unwrap_or_default()
+        text.split_once('\n')
+            .map(|(_, rest)| rest.to_owned())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -525,7 +541,13 @@ mod tests {
             KopsCommand::export_kubecfg("c.example.com", &prod, &KopsVersion::new(1, 9, 0)),
             KopsCommand::update_cluster_preview("c.example.com", &dry),
             KopsCommand::update_cluster("c.example.com", &prod, Mode::Apply),
-            KopsCommand::rolling_update("c.example.com", &prod, Mode::Preview, true, &["nodes".into()]),
+            KopsCommand::rolling_update(
+                "c.example.com",
+                &prod,
+                Mode::Preview,
+                true,
+                &["nodes".into()],
+            ),
             KopsCommand::delete_instance_group("c.example.com", "old", &prod, Mode::Apply),
             KopsCommand::validate_cluster("c.example.com", &prod, Some(Duration::from_secs(600))),
             KopsCommand::version().with_env("KUBECONFIG", "/tmp/it's"),
@@ -543,7 +565,14 @@ mod tests {
         let cmd = KopsCommand::replace("/tmp/a b.yaml".into(), &dry, true);
         assert_eq!(
             cmd.args(),
-            ["replace", "-f", "/tmp/a b.yaml", "--state", "file:///tmp/dry run", "--force"]
+            [
+                "replace",
+                "-f",
+                "/tmp/a b.yaml",
+                "--state",
+                "file:///tmp/dry run",
+                "--force"
+            ]
         );
         assert!(cmd.mutates() && !cmd.mutates_production() && !cmd.applies());
         Ok(())

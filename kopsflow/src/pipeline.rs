@@ -79,7 +79,9 @@ fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
             let segment = text.iter().position(|&c| c == b'/').unwrap_or(text.len());
             (0..=segment).any(|i| glob_matches(rest, &text[i..]))
         }
-        [b'?', rest @ ..] => matches!(text, [c, tail @ ..] if *c != b'/' && glob_matches(rest, tail)),
+        [b'?', rest @ ..] => {
+            matches!(text, [c, tail @ ..] if *c != b'/' && glob_matches(rest, tail))
+        }
         [p, rest @ ..] => matches!(text, [c, tail @ ..] if c == p && glob_matches(rest, tail)),
     }
 }
@@ -109,7 +111,9 @@ pub enum ProductionStep {
     UpdateCluster(Mode),
     /// Exports the kubeconfig first when kops needs it to reach the API (≤1.30, no `--cloudonly`).
     RollingUpdate(Mode),
-    ValidateCluster { wait: Option<std::time::Duration> },
+    ValidateCluster {
+        wait: Option<std::time::Duration>,
+    },
 }
 
 /// A stage's steps; the variant is the store role the stage binds to.
@@ -247,7 +251,11 @@ impl Pipeline {
         Ok(ProductionStore(store))
     }
 
-    fn resolve_cluster(&self, ctx: &Context, cluster: &ClusterTarget) -> anyhow::Result<ClusterPlan> {
+    fn resolve_cluster(
+        &self,
+        ctx: &Context,
+        cluster: &ClusterTarget,
+    ) -> anyhow::Result<ClusterPlan> {
         let production = self.production_store_for(cluster)?;
         let work_dir = ctx.work_dir.join(&cluster.name);
         let mut stages = Vec::new();
@@ -257,24 +265,23 @@ impl Pipeline {
                     continue;
                 }
             }
-            let outcome = if stage.when.matches(&ctx.branch) {
-                let resolver = StageResolver {
-                    pipeline: self,
-                    version: &ctx.kops_version,
-                    cluster,
-                    production: &production,
-                    work_dir: &work_dir,
+            let outcome =
+                if stage.when.matches(&ctx.branch) {
+                    let resolver = StageResolver {
+                        pipeline: self,
+                        version: &ctx.kops_version,
+                        cluster,
+                        production: &production,
+                        work_dir: &work_dir,
+                    };
+                    StageOutcome::Run(resolver.resolve(&stage.steps).with_context(|| {
+                        format!("stage {} of cluster {}", stage.name, cluster.name)
+                    })?)
+                } else {
+                    StageOutcome::Skipped {
+                        reason: format!("branch '{}' does not match {}", ctx.branch, stage.when),
+                    }
                 };
-                StageOutcome::Run(
-                    resolver
-                        .resolve(&stage.steps)
-                        .with_context(|| format!("stage {} of cluster {}", stage.name, cluster.name))?,
-                )
-            } else {
-                StageOutcome::Skipped {
-                    reason: format!("branch '{}' does not match {}", ctx.branch, stage.when),
-                }
-            };
             stages.push(StagePlan {
                 name: stage.name.clone(),
                 role: stage.store_role(),
@@ -305,9 +312,17 @@ impl StageResolver<'_> {
             Steps::DryRun(steps) => self.dry_run(steps)?,
             Steps::Production(steps) => self.production(steps)?,
         };
-        out.push(PlannedStep::RemoveWorkDir {
-            dir: self.work_dir.clone(),
+        let writes_files = out.iter().any(|step| {
+            matches!(
+                step,
+                PlannedStep::PrepareSpec { .. } | PlannedStep::SeedDryRunStore { .. }
+            )
         });
+        if writes_files {
+            out.push(PlannedStep::RemoveWorkDir {
+                dir: self.work_dir.clone(),
+            });
+        }
         Ok(out)
     }
 
@@ -414,7 +429,10 @@ impl StageResolver<'_> {
                     },
                 }),
                 ProductionStep::RollingUpdate(mode) => {
-                    if !exported && !self.pipeline.cloud_only && self.version.rolling_update_needs_kubeconfig() {
+                    if !exported
+                        && !self.pipeline.cloud_only
+                        && self.version.rolling_update_needs_kubeconfig()
+                    {
                         out.push(self.export_kubecfg());
                         exported = true;
                     }

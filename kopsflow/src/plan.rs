@@ -138,9 +138,9 @@ impl fmt::Display for PlannedStep {
                 write!(f, "{command}")?;
                 let note = match output {
                     OutputUse::Shown => None,
-                    OutputUse::LiveCluster => Some("live Cluster: spec diff, dry-run store seed"),
+                    OutputUse::LiveCluster => Some("production Cluster: spec diff"),
                     OutputUse::LiveInstanceGroups => {
-                        Some("live InstanceGroups: spec diff, dry-run store seed")
+                        Some("production InstanceGroups: spec diff, instance groups removed from git")
                     }
                     OutputUse::UpdateReport => Some("dry-run: what kops would change"),
                     OutputUse::RollingUpdateReport => {
@@ -148,7 +148,7 @@ impl fmt::Display for PlannedStep {
                     }
                 };
                 match note {
-                    Some(note) => write!(f, "\n       # {note}"),
+                    Some(note) => write!(f, "\n        # {note}"),
                     None => Ok(()),
                 }
             }
@@ -183,7 +183,11 @@ impl fmt::Display for PlannedStep {
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Plan for branch '{}' (kops {})", self.branch, self.kops_version)?;
+        writeln!(
+            f,
+            "Plan for branch '{}' (kops {})",
+            self.branch, self.kops_version
+        )?;
         if self.clusters.is_empty() {
             writeln!(f, "\nno clusters selected")?;
         }

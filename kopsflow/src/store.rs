@@ -260,7 +260,10 @@ mod tests {
             assert_eq!(StateStore::parse(url)?.to_string(), url);
         }
         assert_eq!(StateStore::parse("s3://b/p/")?.to_string(), "s3://b/p");
-        assert_eq!(StateStore::parse("/srv/kstate")?.to_string(), "file:///srv/kstate");
+        assert_eq!(
+            StateStore::parse("/srv/kstate")?.to_string(),
+            "file:///srv/kstate"
+        );
         assert!(StateStore::parse("ftp://x").is_err());
         assert!(StateStore::parse("s3://").is_err());
         assert!(StateStore::parse("").is_err());
@@ -269,7 +272,10 @@ mod tests {
 
     #[test]
     fn derives_store_from_config_base() -> anyhow::Result<()> {
-        let s = StateStore::from_config_base("s3://k8s-kops/test.k8s.example.com", "test.k8s.example.com");
+        let s = StateStore::from_config_base(
+            "s3://k8s-kops/test.k8s.example.com",
+            "test.k8s.example.com",
+        );
         assert_eq!(s, Some(StateStore::parse("s3://k8s-kops")?));
         let s = StateStore::from_config_base("/srv/kstate/demo", "demo");
         assert_eq!(s, Some(StateStore::parse("file:///srv/kstate")?));
@@ -287,7 +293,8 @@ mod tests {
         assert_eq!(f.config_base_for("c"), "/tmp/x/c");
         let d = DryRunStore(f);
         assert_eq!(
-            d.instance_group_path("c", "nodes").map(Utf8PathBuf::into_string),
+            d.instance_group_path("c", "nodes")
+                .map(Utf8PathBuf::into_string),
             Some("/tmp/x/c/instancegroup/nodes".to_owned())
         );
         Ok(())

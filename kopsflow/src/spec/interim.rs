@@ -56,7 +56,10 @@ impl ClusterSpec {
             let value: serde_norway::Value =
                 serde::Deserialize::deserialize(doc).map_err(|e| err(e.to_string()))?;
             if value.get("kind").and_then(|k| k.as_str()) == Some("Cluster") {
-                let name = value["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+                let name = value["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 let config_base = value["spec"]["configBase"].as_str().map(str::to_owned);
                 return Ok(LoadedSpec {
                     spec: ClusterSpec {

@@ -1,0 +1,121 @@
+//! Command-line flags: one struct per subcommand. Flag names are a contract with users' CI
+//! scripts: add aliases, never rename.
+
+use camino::Utf8PathBuf;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Drive kops-managed clusters from git: validate specs, plan on branches, deploy on main.",
+    after_help = "Exit codes: 0 success; 1 error (invalid spec, kops failed, bad usage); \
+                  2 with --detailed-exitcode only: changes pending (plan) or a rolling update is needed (deploy, rolling-update)."
+)]
+pub struct Xtask {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Dry-run on any branch: diff git against production and preview what kops would change,
+    /// in an isolated per-run dry-run store. Production is never written.
+    Plan(Plan),
+    /// Apply on the main branch: replace the spec into production, update --yes, and check
+    /// which instance groups need a rolling update. On other branches it does nothing and says why.
+    Deploy(Deploy),
+    /// Rolling update of one cluster: a preview unless --yes (--yes only on the main branch).
+    RollingUpdate(RollingUpdate),
+    /// Parse and validate every cluster spec offline (no kops, no network).
+    Validate(Validate),
+}
+
+/// Which clusters and which branch.
+#[derive(Debug, Args)]
+pub struct Selection {
+    /// Cluster to act on (repeatable); the name is the spec's file stem in cluster-spec/.
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+    /// Act on every cluster in cluster-spec/ (the default when no --cluster is given).
+    #[arg(long, conflicts_with = "clusters")]
+    pub all: bool,
+    /// Branch being built. Default: $BRANCH_NAME, $GITHUB_HEAD_REF, $GITHUB_REF_NAME,
+    /// $CI_COMMIT_REF_NAME, else the checked-out git branch.
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+}
+
+/// How to run kops and report.
+#[derive(Debug, Args)]
+pub struct Run {
+    /// Resolve the plan and print the exact commands; run nothing.
+    #[arg(long)]
+    pub print: bool,
+    /// The kops binary. Default: $KOPS, else `kops` on PATH.
+    #[arg(long, value_name = "PATH")]
+    pub kops: Option<Utf8PathBuf>,
+    /// Resolve for this kops version instead of asking `kops version` (used by --print, which
+    /// runs nothing; default there: 1.29.2).
+    #[arg(long, value_name = "VERSION")]
+    pub kops_version: Option<String>,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 2 when changes are pending (plan) or a rolling update is needed (deploy, rolling-update).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Time limit per kops step, e.g. 30m, 90s, 1h (kops retries cloud errors for a long time).
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub timeout: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct Plan {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub run: Run,
+}
+
+#[derive(Debug, Args)]
+pub struct Deploy {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub run: Run,
+    /// Rolling-update check without the Kubernetes API (for agents that cannot reach it).
+    #[arg(long)]
+    pub cloudonly: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollingUpdate {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub run: Run,
+    /// Roll the instances (kops rolling-update --yes). Without it: a preview.
+    #[arg(long)]
+    pub yes: bool,
+    /// Do not confirm progress through the Kubernetes API (kops --cloudonly).
+    #[arg(long)]
+    pub cloudonly: bool,
+    /// Only these instance groups (repeatable).
+    #[arg(long = "instance-group", value_name = "IG")]
+    pub instance_groups: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Validate {
+    /// Only these clusters (repeatable); default: all.
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+}
