@@ -478,10 +478,7 @@ mod tests {
     use crate::store::DryRunStore;
 
     fn samples(name: &str) -> String {
-        let path = format!(
-            "{}/../../shared/kops-samples/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = format!("{}/tests/kops-samples/{name}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         // Line 1 is the sample's `# origin:` comment.
         text.split_once('\n')
