@@ -5,6 +5,7 @@
 //! and resolves them into a [`plan::Plan`], and [`report`] turns kops output into summaries.
 //! Effects live at the edge: [`git`] runs git, [`exec`] runs kops and writes the dry-run store.
 
+pub mod exec;
 pub mod git;
 pub mod kops;
 pub mod pipeline;

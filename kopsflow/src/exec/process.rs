@@ -1,0 +1,422 @@
+//! One kops process: spawned in its own process group, stdout and stderr streamed live (redacted)
+//! and captured, a heartbeat while it runs, killed on timeout or interruption.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use camino::Utf8Path;
+
+/// How many trailing stderr lines an error message shows.
+pub const STDERR_TAIL: usize = 12;
+
+/// Where progress and streamed output go (the binary's stderr; a buffer in tests).
+pub type Log = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Values that must never be printed: secret environment values, kubeconfig credentials.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+/// Environment variable names whose values are secrets.
+fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper == "AWS_ACCESS_KEY_ID"
+        || upper == "S3_ACCESS_KEY_ID"
+        || ["SECRET", "TOKEN", "PASSWORD", "PRIVATE_KEY", "CREDENTIALS"]
+            .iter()
+            .any(|s| upper.contains(s))
+}
+
+/// kubeconfig keys whose values are credentials.
+const KUBECONFIG_SECRET_KEYS: &[&str] = &[
+    "client-key-data:",
+    "client-certificate-data:",
+    "token:",
+    "password:",
+];
+
+impl Redactor {
+    /// Collects the secret values from an environment (e.g. `std::env::vars()`).
+    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Redactor {
+        let mut secrets: Vec<String> = vars
+            .into_iter()
+            .filter(|(k, v)| is_secret_name(k) && v.len() >= 4)
+            .map(|(_, v)| v)
+            .collect();
+        // Longest first, so that a secret containing another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Redactor { secrets }
+    }
+
+    pub fn redact(&self, line: &str) -> String {
+        let mut out = line.to_owned();
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "***");
+            }
+        }
+        let trimmed = out.trim_start();
+        for key in KUBECONFIG_SECRET_KEYS {
+            if let Some(rest) = trimmed.strip_prefix(key) {
+                if !rest.trim().is_empty() {
+                    let indent = &out[..out.len() - trimmed.len()];
+                    return format!("{indent}{key} ***");
+                }
+            }
+        }
+        out
+    }
+}
+
+/// How the process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Exited(i32),
+    /// Killed by a signal it did not expect (not by us).
+    Signalled,
+    TimedOut(Duration),
+    Interrupted,
+}
+
+impl std::fmt::Display for Ended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ended::Exited(0) => f.write_str("exit status 0"),
+            Ended::Exited(2) => f.write_str("exit status 2 (kops crashed: a Go panic exits 2)"),
+            Ended::Exited(code) => write!(f, "exit status {code}"),
+            Ended::Signalled => f.write_str("killed by a signal"),
+            Ended::TimedOut(limit) => write!(
+                f,
+                "timed out after {} (kops retries cloud errors for a long time; raise --timeout if it was just slow)",
+                format_elapsed(*limit)
+            ),
+            Ended::Interrupted => f.write_str("interrupted (Ctrl-C / SIGTERM); kops was stopped"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProcessOutput {
+    pub ended: Ended,
+    pub stdout: String,
+    /// The last lines of stderr, redacted.
+    pub stderr_tail: Vec<String>,
+    /// All of stderr, redacted (kops's klog lines and errors).
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl ProcessOutput {
+    pub fn success(&self) -> bool {
+        self.ended == Ended::Exited(0)
+    }
+}
+
+/// Runs processes with a timeout, interruption and live, redacted output.
+#[derive(Clone)]
+pub struct ProcessRunner {
+    pub timeout: Duration,
+    pub heartbeat: Duration,
+    pub cancel: Arc<AtomicBool>,
+    pub redactor: Redactor,
+    pub log: Log,
+}
+
+impl std::fmt::Debug for ProcessRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessRunner")
+            .field("timeout", &self.timeout)
+            .field("heartbeat", &self.heartbeat)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProcessRunner {
+    /// Runs `program args…` with `env` added to the inherited environment (never cleared).
+    pub fn run(
+        &self,
+        program: &Utf8Path,
+        args: &[String],
+        env: &[(String, String)],
+    ) -> anyhow::Result<ProcessOutput> {
+        use std::os::unix::process::CommandExt as _;
+
+        let start = Instant::now();
+        let mut command = Command::new(program.as_std_path());
+        command
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Own process group: Ctrl-C reaches us, and we stop kops and anything it started.
+            .process_group(0);
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("cannot start {program}"))?;
+        let stdout = child.stdout.take().context("no stdout pipe")?;
+        let stderr = child.stderr.take().context("no stderr pipe")?;
+
+        let captured_stdout = Arc::new(Mutex::new(String::new()));
+        let captured_stderr = Arc::new(Mutex::new(String::new()));
+        let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL)));
+        let out_thread = self.pump(stdout, Arc::clone(&captured_stdout), None);
+        let err_thread = self.pump(
+            stderr,
+            Arc::clone(&captured_stderr),
+            Some(Arc::clone(&tail)),
+        );
+
+        let pgid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+        let mut next_heartbeat = self.heartbeat;
+        let ended = loop {
+            if let Some(status) = child.try_wait().context("waiting for kops")? {
+                break match status.code() {
+                    Some(code) => Ended::Exited(code),
+                    None => Ended::Signalled,
+                };
+            }
+            let elapsed = start.elapsed();
+            let stop = if self.cancel.load(Ordering::SeqCst) {
+                Some(Ended::Interrupted)
+            } else if elapsed >= self.timeout {
+                Some(Ended::TimedOut(self.timeout))
+            } else {
+                None
+            };
+            if let Some(ended) = stop {
+                let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+                let _ = child.wait();
+                break ended;
+            }
+            if elapsed >= next_heartbeat {
+                (self.log)(&format!("  … still running ({})", format_elapsed(elapsed)));
+                next_heartbeat += self.heartbeat;
+            }
+            thread::sleep(Duration::from_millis(50));
+        };
+        // Anything left in the group (a child kops started) must not keep the pipes open.
+        let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+        let _ = out_thread.join();
+        let _ = err_thread.join();
+        let take = |m: &Arc<Mutex<String>>| m.lock().map(|s| s.clone()).unwrap_or_default();
+        let stderr_tail = tail
+            .lock()
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default();
+        Ok(ProcessOutput {
+            ended,
+            stdout: take(&captured_stdout),
+            stderr: take(&captured_stderr),
+            stderr_tail,
+            elapsed: start.elapsed(),
+        })
+    }
+
+    /// Streams one pipe line by line to the log (redacted) and into `sink`.
+    fn pump(
+        &self,
+        pipe: impl Read + Send + 'static,
+        sink: Arc<Mutex<String>>,
+        tail: Option<Arc<Mutex<VecDeque<String>>>>,
+    ) -> thread::JoinHandle<()> {
+        let log = Arc::clone(&self.log);
+        let redactor = self.redactor.clone();
+        let is_stderr = tail.is_some();
+        thread::spawn(move || {
+            let mut reader = BufReader::new(pipe);
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                match reader.read_until(b'\n', &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                let raw = String::from_utf8_lossy(&buf);
+                let line = raw.trim_end_matches(['\n', '\r']);
+                let shown = redactor.redact(line);
+                log(&format!("  {} {shown}", if is_stderr { "!" } else { "|" }));
+                if let Ok(mut s) = sink.lock() {
+                    // stdout is kept verbatim for parsing; stderr only as shown.
+                    s.push_str(if is_stderr { &shown } else { &raw });
+                    if is_stderr {
+                        s.push('\n');
+                    }
+                }
+                if let Some(tail) = &tail {
+                    if let Ok(mut t) = tail.lock() {
+                        if t.len() == STDERR_TAIL {
+                            t.pop_front();
+                        }
+                        t.push_back(shown);
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// `1m05s`, `42.1s`.
+pub fn format_elapsed(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 {
+        format!("{}m{:02}s", secs / 60, secs % 60)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+/// Parses `30m`, `90s`, `1h`, `1h30m`, `500ms` (Go-style durations, as kops uses).
+pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
+    let mut total = Duration::ZERO;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        anyhow::bail!("empty duration: use e.g. 30m, 90s or 1h");
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let number: u64 = rest[..digits]
+            .parse()
+            .with_context(|| format!("{text:?} is not a duration: use e.g. 30m, 90s or 1h"))?;
+        rest = &rest[digits..];
+        let unit = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        total += match &rest[..unit] {
+            "h" => Duration::from_secs(number * 3600),
+            "m" => Duration::from_secs(number * 60),
+            "s" => Duration::from_secs(number),
+            "ms" => Duration::from_millis(number),
+            other => anyhow::bail!(
+                "{text:?} is not a duration: unknown unit {other:?} (use h, m, s or ms)"
+            ),
+        };
+        rest = &rest[unit..];
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runner(timeout: Duration) -> (ProcessRunner, Arc<Mutex<Vec<String>>>) {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&lines);
+        let runner = ProcessRunner {
+            timeout,
+            heartbeat: Duration::from_millis(200),
+            cancel: Arc::new(AtomicBool::new(false)),
+            redactor: Redactor::from_env([(
+                "AWS_SECRET_ACCESS_KEY".to_owned(),
+                "wJalrXUtnFEMI".to_owned(),
+            )]),
+            log: Arc::new(move |line: &str| sink.lock().expect("log lock").push(line.to_owned())),
+        };
+        (runner, lines)
+    }
+
+    fn sh(script: &str) -> Vec<String> {
+        vec!["-c".to_owned(), script.to_owned()]
+    }
+
+    #[test]
+    fn captures_streams_and_redacts() -> anyhow::Result<()> {
+        let (runner, log) = runner(Duration::from_secs(10));
+        let out = runner.run(
+            Utf8Path::new("/bin/sh"),
+            &sh("echo out1; echo \"err $X wJalrXUtnFEMI\" >&2; echo '    token: abc' >&2; exit 3"),
+            &[("X".to_owned(), "added".to_owned())],
+        )?;
+        assert_eq!(out.ended, Ended::Exited(3));
+        assert_eq!(out.stdout, "out1\n");
+        assert_eq!(out.stderr_tail, ["err added ***", "    token: ***"]);
+        let log = log.lock().expect("lock").join("\n");
+        assert!(
+            log.contains("  | out1") && log.contains("  ! err added ***"),
+            "{log}"
+        );
+        assert!(!log.contains("wJalrXUtnFEMI") && !log.contains("abc"));
+        Ok(())
+    }
+
+    #[test]
+    fn times_out_and_kills_the_whole_group() -> anyhow::Result<()> {
+        let (runner, log) = runner(Duration::from_millis(700));
+        let start = Instant::now();
+        // The grandchild `sleep` keeps the pipes open unless the group is killed.
+        let out = runner.run(
+            Utf8Path::new("/bin/sh"),
+            &sh("echo started; sleep 30; echo never"),
+            &[],
+        )?;
+        assert_eq!(out.ended, Ended::TimedOut(Duration::from_millis(700)));
+        assert!(start.elapsed() < Duration::from_secs(10));
+        assert_eq!(out.stdout, "started\n");
+        assert!(log
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|l| l.contains("still running")));
+        Ok(())
+    }
+
+    #[test]
+    fn interruption_stops_the_child() -> anyhow::Result<()> {
+        let (runner, _log) = runner(Duration::from_secs(60));
+        let cancel = Arc::clone(&runner.cancel);
+        let t = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            cancel.store(true, Ordering::SeqCst);
+        });
+        let out = runner.run(Utf8Path::new("/bin/sh"), &sh("sleep 30"), &[])?;
+        t.join().expect("thread");
+        assert_eq!(out.ended, Ended::Interrupted);
+        Ok(())
+    }
+
+    #[test]
+    fn missing_program_is_an_error() {
+        let (runner, _log) = runner(Duration::from_secs(1));
+        let err = runner
+            .run(Utf8Path::new("/nonexistent/kops"), &[], &[])
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("cannot start /nonexistent/kops"));
+    }
+
+    #[test]
+    fn durations() -> anyhow::Result<()> {
+        assert_eq!(parse_duration("30m")?, Duration::from_secs(1800));
+        assert_eq!(parse_duration("1h30m")?, Duration::from_secs(5400));
+        assert_eq!(parse_duration("90s")?, Duration::from_secs(90));
+        assert_eq!(parse_duration("500ms")?, Duration::from_millis(500));
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("x").is_err());
+        assert!(parse_duration("").is_err());
+        assert_eq!(format_elapsed(Duration::from_secs(65)), "1m05s");
+        Ok(())
+    }
+
+    #[test]
+    fn secret_names() {
+        let r = Redactor::from_env([
+            ("AWS_SESSION_TOKEN".to_owned(), "tok-123456".to_owned()),
+            ("S3_SECRET_ACCESS_KEY".to_owned(), "s3secret".to_owned()),
+            ("AWS_REGION".to_owned(), "us-east-1".to_owned()),
+        ]);
+        assert_eq!(
+            r.redact("a tok-123456 s3secret us-east-1"),
+            "a *** *** us-east-1"
+        );
+    }
+}
