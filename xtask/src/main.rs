@@ -8,17 +8,21 @@ mod pipeline;
 mod specs;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 use kopsflow::kops::KopsVersion;
 use kopsflow::pipeline::Context;
 use xshell::Shell;
 
-use crate::flags::{Command, Selection};
+use crate::flags::{Command, Format, Selection};
 use crate::pipeline::Settings;
 
-/// The kops version `--print` resolves for when none is given (it runs nothing, not even kops).
+/// The kops version `--print` resolves for when `--kops-version` is not given (it runs nothing,
+/// not even `kops version`).
 const PRINT_KOPS_VERSION: KopsVersion = KopsVersion::new(1, 29, 2);
 
 /// How a successful run ended; with `--detailed-exitcode`, `Pending` exits 2.
@@ -69,7 +73,7 @@ fn env_var(key: &str) -> Option<String> {
 }
 
 impl flags::Validate {
-    fn run(self, _sh: &Shell, root: &camino::Utf8Path) -> anyhow::Result<Outcome> {
+    fn run(self, _sh: &Shell, root: &Utf8Path) -> anyhow::Result<Outcome> {
         let loaded = specs::load_all(root)?;
         for warning in &loaded.warnings {
             eprintln!("{warning}");
@@ -83,91 +87,141 @@ impl flags::Validate {
 }
 
 /// What the three kops-running subcommands share: load and validate specs, select clusters,
-/// tell the branch, resolve the pipeline for the given stage.
-struct Resolved {
-    plan: kopsflow::plan::Plan,
-    branch_source: String,
+/// tell the branch, find kops and its version, resolve the pipeline for one stage, then print
+/// the plan (`--print`) or run it and report.
+struct Job<'a> {
+    sh: &'a Shell,
+    root: &'a Utf8Path,
+    selection: &'a Selection,
+    run: &'a flags::Run,
+    settings: Settings,
+    stage: &'static str,
+    /// `plan`, `deploy` or `rolling-update`: names the run in reports.
+    command: &'static str,
 }
 
-fn resolve(
-    sh: &Shell,
-    root: &camino::Utf8Path,
-    selection: &Selection,
-    run: &flags::Run,
-    settings: &Settings,
-    stage: &str,
-) -> anyhow::Result<Resolved> {
-    let loaded = specs::load_all(root)?;
-    for warning in &loaded.warnings {
-        eprintln!("{warning}");
+impl Job<'_> {
+    fn execute(self) -> anyhow::Result<Outcome> {
+        let timeout = kopsflow::exec::parse_duration(&self.run.timeout).context("--timeout")?;
+        let loaded = specs::load_all(self.root)?;
+        for warning in &loaded.warnings {
+            eprintln!("{warning}");
+        }
+        let selected = loaded.select(&self.selection.clusters)?;
+        let branch = kopsflow::git::current_branch(self.sh, self.selection.branch.as_deref(), env_var)?;
+        let mut ctx = Context {
+            branch: branch.name.clone(),
+            kops_version: PRINT_KOPS_VERSION,
+            clusters: selected.into_iter().map(specs::target).collect(),
+            work_dir: std::env::temp_dir()
+                .join("kopsflow-XXXXXX")
+                .try_into()
+                .context("the temp directory is not UTF-8")?,
+            only_stages: Some(vec![self.stage.to_owned()]),
+        };
+        let pipeline = pipeline::repo_pipeline(&self.settings);
+        if self.run.print {
+            if let Some(v) = &self.run.kops_version {
+                ctx.kops_version = v.parse().with_context(|| format!("--kops-version {v}"))?;
+            }
+            let plan = pipeline.resolve(&ctx)?;
+            println!("{plan}");
+            println!("(branch from {}; --print ran nothing)", branch.source);
+            return Ok(Outcome::Clean);
+        }
+
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancel);
+        // Ctrl-C and SIGTERM: stop the running kops child, clean up, exit 1.
+        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+            .context("cannot install the Ctrl-C handler")?;
+        let kops = kopsflow::exec::find_kops(self.run.kops.as_deref(), env_var)?;
+        let log: kopsflow::exec::process::Log = Arc::new(|line: &str| eprintln!("{line}"));
+        let work = tempfile::Builder::new()
+            .prefix("kopsflow-")
+            .tempdir()
+            .context("cannot create a temporary directory")?;
+        ctx.work_dir = Utf8PathBuf::try_from(work.path().to_path_buf()).context("the temp directory is not UTF-8")?;
+        let exec = kopsflow::exec::Executor {
+            kops,
+            runner: kopsflow::exec::ProcessRunner {
+                timeout,
+                heartbeat: Duration::from_secs(60),
+                cancel,
+                redactor: kopsflow::exec::Redactor::from_env(std::env::vars()),
+                log,
+            },
+            root: self.root.to_owned(),
+        };
+        ctx.kops_version = match &self.run.kops_version {
+            Some(v) => v.parse().with_context(|| format!("--kops-version {v}"))?,
+            None => exec.kops_version()?,
+        };
+        let plan = pipeline.resolve(&ctx)?;
+        eprintln!("{plan}");
+        eprintln!("(branch from {})", branch.source);
+        if plan.steps().any(|(_, _, step)| step.mutates_production()) && !kopsflow::git::is_clean(self.sh)? {
+            bail!("the work tree has uncommitted changes: {} applies only committed specs (commit or stash them)", self.command);
+        }
+        let summary = exec.run(&plan, self.command);
+        drop(work);
+        self.report(&summary)?;
+        if summary.has_errors() {
+            let failed = summary.clusters.iter().filter(|c| c.error.is_some()).count();
+            bail!("{failed} of {} cluster(s) failed (see above)", summary.clusters.len());
+        }
+        let pending = match self.command {
+            "plan" => summary.changes_pending(),
+            _ => summary.rolling_update_needed(),
+        };
+        Ok(if pending { Outcome::Pending } else { Outcome::Clean })
     }
-    let selected = loaded.select(&selection.clusters)?;
-    let branch = kopsflow::git::current_branch(sh, selection.branch.as_deref(), env_var)?;
-    let kops_version = match (&run.kops_version, run.print) {
-        (Some(v), _) => v.parse().with_context(|| format!("--kops-version {v}"))?,
-        (None, true) => PRINT_KOPS_VERSION,
-        (None, false) => bail!("execution is not available yet: use --print to see the plan"),
-    };
-    let ctx = Context {
-        branch: branch.name,
-        kops_version,
-        clusters: selected.into_iter().map(specs::target).collect(),
-        work_dir: std::env::temp_dir()
-            .join("kopsflow-XXXXXX")
-            .try_into()
-            .context("the temp directory is not UTF-8")?,
-        only_stages: Some(vec![stage.to_owned()]),
-    };
-    let plan = pipeline::repo_pipeline(settings).resolve(&ctx)?;
-    Ok(Resolved {
-        plan,
-        branch_source: branch.source,
-    })
-}
 
-fn print_plan(resolved: &Resolved) {
-    println!("{}", resolved.plan);
-    println!(
-        "(branch from {}; --print ran nothing)",
-        resolved.branch_source
-    );
+    fn report(&self, summary: &kopsflow::report::RunSummary) -> anyhow::Result<()> {
+        use std::io::IsTerminal as _;
+        let text = match self.run.format {
+            Format::Text => {
+                let color = kopsflow::report::use_color(
+                    std::io::stdout().is_terminal(),
+                    env_var("NO_COLOR").as_deref(),
+                );
+                kopsflow::report::render_text(summary, color)
+            }
+            Format::Markdown => kopsflow::report::render_markdown(summary),
+            Format::Json => kopsflow::report::render_json(summary),
+        };
+        println!("{}", text.trim_end());
+        if let Some(path) = env_var("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            use std::io::Write as _;
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("cannot open $GITHUB_STEP_SUMMARY ({path})"))?;
+            writeln!(file, "{}", kopsflow::report::render_markdown(summary))
+                .with_context(|| format!("cannot write $GITHUB_STEP_SUMMARY ({path})"))?;
+        }
+        Ok(())
+    }
 }
 
 impl flags::Plan {
-    fn run(self, sh: &Shell, root: &camino::Utf8Path) -> anyhow::Result<Outcome> {
+    fn run(self, sh: &Shell, root: &Utf8Path) -> anyhow::Result<Outcome> {
         let settings = Settings::from_env(env_var)?;
-        let resolved = resolve(
-            sh,
-            root,
-            &self.selection,
-            &self.run,
-            &settings,
-            pipeline::TEST,
-        )?;
-        print_plan(&resolved);
-        Ok(Outcome::Clean)
+        Job { sh, root, selection: &self.selection, run: &self.run, settings, stage: pipeline::TEST, command: "plan" }.execute()
     }
 }
 
 impl flags::Deploy {
-    fn run(self, sh: &Shell, root: &camino::Utf8Path) -> anyhow::Result<Outcome> {
+    fn run(self, sh: &Shell, root: &Utf8Path) -> anyhow::Result<Outcome> {
         let mut settings = Settings::from_env(env_var)?;
         settings.cloud_only = self.cloudonly;
-        let resolved = resolve(
-            sh,
-            root,
-            &self.selection,
-            &self.run,
-            &settings,
-            pipeline::DEPLOY,
-        )?;
-        print_plan(&resolved);
-        Ok(Outcome::Clean)
+        Job { sh, root, selection: &self.selection, run: &self.run, settings, stage: pipeline::DEPLOY, command: "deploy" }.execute()
     }
 }
 
 impl flags::RollingUpdate {
-    fn run(self, sh: &Shell, root: &camino::Utf8Path) -> anyhow::Result<Outcome> {
+    fn run(self, sh: &Shell, root: &Utf8Path) -> anyhow::Result<Outcome> {
         if self.selection.clusters.is_empty() && (self.yes || !self.selection.all) {
             bail!("rolling-update needs --cluster NAME (or --all for a preview): a rolling update is disruptive and deliberate");
         }
@@ -175,15 +229,6 @@ impl flags::RollingUpdate {
         settings.cloud_only = self.cloudonly;
         settings.confirm_rolling_update = self.yes;
         settings.rolling_update_instance_groups = self.instance_groups.clone();
-        let resolved = resolve(
-            sh,
-            root,
-            &self.selection,
-            &self.run,
-            &settings,
-            pipeline::ROLLING_UPDATE,
-        )?;
-        print_plan(&resolved);
-        Ok(Outcome::Clean)
+        Job { sh, root, selection: &self.selection, run: &self.run, settings, stage: pipeline::ROLLING_UPDATE, command: "rolling-update" }.execute()
     }
 }

@@ -1,4 +1,385 @@
-//! Execution: runs a resolved `Plan` against kops, step by step per cluster, and writes the
-//! isolated dry-run store. The only module (with `git`) that starts processes or writes files.
+//! Execution: runs a resolved `Plan` against kops, step by step per cluster, writes the isolated
+//! dry-run store, and collects what kops said into a `RunSummary`. The only module (with `git`)
+//! that starts processes or writes files.
 
 pub mod process;
+
+use std::sync::atomic::Ordering;
+
+use anyhow::{bail, Context as _};
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::kops::{KopsCommand, KopsVersion};
+use crate::plan::{ClusterPlan, OutputUse, Plan, PlannedStep, StageOutcome};
+use crate::report::{
+    is_api_unreachable, parse_kops_error, parse_rolling_update, parse_update_dry_run, ClusterSummary,
+    RunSummary,
+};
+use crate::spec::{self, ClusterSpec};
+use crate::store::DryRunStore;
+
+pub use process::{format_elapsed, parse_duration, Ended, ProcessOutput, ProcessRunner, Redactor};
+
+/// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
+pub fn find_kops(flag: Option<&Utf8Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Utf8PathBuf> {
+    if let Some(path) = flag {
+        if !path.is_file() {
+            bail!("--kops {path}: no such file");
+        }
+        return Ok(path.to_owned());
+    }
+    if let Some(path) = env("KOPS").filter(|p| !p.trim().is_empty()) {
+        let path = Utf8PathBuf::from(path);
+        if !path.is_file() {
+            bail!("$KOPS is {path}, but there is no such file");
+        }
+        return Ok(path);
+    }
+    if let Some(dirs) = env("PATH") {
+        for dir in dirs.split(':').filter(|d| !d.is_empty()) {
+            let candidate = Utf8Path::new(dir).join("kops");
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    bail!("kops not found: pass --kops PATH, set $KOPS to the kops binary, or put kops on PATH")
+}
+
+/// Runs plans with one kops binary.
+#[derive(Debug, Clone)]
+pub struct Executor {
+    pub kops: Utf8PathBuf,
+    pub runner: ProcessRunner,
+    /// The repository root: spec files in the plan are relative to it.
+    pub root: Utf8PathBuf,
+}
+
+impl Executor {
+    /// `kops version`, read once; it decides version-dependent flags.
+    pub fn kops_version(&self) -> anyhow::Result<KopsVersion> {
+        let command = KopsCommand::version();
+        let out = self
+            .runner
+            .run(&self.kops, &command.args(), command.env())
+            .with_context(|| format!("running `{} version`", self.kops))?;
+        if !out.success() {
+            bail!(
+                "`{} version` failed: {}{}",
+                self.kops,
+                out.ended,
+                stderr_excerpt(&out.stderr_tail)
+            );
+        }
+        KopsVersion::parse_version_output(&out.stdout)
+    }
+
+    /// Runs every cluster of the plan (fail-fast within a cluster; the other clusters still
+    /// run unless interrupted). Scratch directories are removed on every path.
+    pub fn run(&self, plan: &Plan, command: &str) -> RunSummary {
+        let mut clusters = Vec::new();
+        for cluster in &plan.clusters {
+            if self.runner.cancel.load(Ordering::SeqCst) {
+                clusters.push(ClusterSummary {
+                    cluster: cluster.cluster.clone(),
+                    error: Some("not run: interrupted".to_owned()),
+                    ..ClusterSummary::default()
+                });
+                continue;
+            }
+            let mut run = ClusterRun {
+                exec: self,
+                plan: cluster,
+                git: None,
+                live_cluster: None,
+                live_instance_groups: None,
+                live: None,
+                summary: ClusterSummary {
+                    cluster: cluster.cluster.clone(),
+                    ..ClusterSummary::default()
+                },
+            };
+            let result = run.run();
+            let removed = remove_dir(&cluster.work_dir);
+            if let Err(err) = result.and(removed) {
+                run.summary.error = Some(format!("{err:#}"));
+            }
+            clusters.push(run.summary);
+        }
+        RunSummary {
+            command: command.to_owned(),
+            branch: plan.branch.clone(),
+            clusters,
+        }
+    }
+
+    fn log(&self, line: &str) {
+        (self.runner.log)(line);
+    }
+}
+
+fn remove_dir(dir: &Utf8Path) -> anyhow::Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot remove {dir}")),
+    }
+}
+
+fn stderr_excerpt(tail: &[String]) -> String {
+    if tail.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nlast lines of kops's stderr:");
+    for line in tail {
+        out.push_str("\n  ");
+        out.push_str(line);
+    }
+    out
+}
+
+/// The state of one cluster's run.
+struct ClusterRun<'a> {
+    exec: &'a Executor,
+    plan: &'a ClusterPlan,
+    git: Option<ClusterSpec>,
+    live_cluster: Option<String>,
+    live_instance_groups: Option<String>,
+    live: Option<ClusterSpec>,
+    summary: ClusterSummary,
+}
+
+impl ClusterRun<'_> {
+    fn run(&mut self) -> anyhow::Result<()> {
+        for stage in &self.plan.stages {
+            let steps = match &stage.outcome {
+                StageOutcome::Skipped { reason } => {
+                    self.exec
+                        .log(&format!("==> {} · {}: skipped — {reason}", stage.name, self.plan.cluster));
+                    continue;
+                }
+                StageOutcome::Run(steps) => steps,
+            };
+            for (n, step) in steps.iter().enumerate() {
+                if self.exec.runner.cancel.load(Ordering::SeqCst) {
+                    bail!("interrupted before stage {}, step {}/{}", stage.name, n + 1, steps.len());
+                }
+                let header = format!(
+                    "==> {} · {} · step {}/{}: {step}",
+                    stage.name,
+                    self.plan.cluster,
+                    n + 1,
+                    steps.len()
+                );
+                self.exec.log(&header);
+                let start = std::time::Instant::now();
+                let result = self.step(step);
+                let elapsed = format_elapsed(start.elapsed());
+                match result {
+                    Ok(()) => self.exec.log(&format!("    ok ({elapsed})")),
+                    Err(err) => {
+                        self.exec.log(&format!("    failed ({elapsed})"));
+                        return Err(err.context(format!(
+                            "cluster {}: stage {}, step {}/{} failed",
+                            self.plan.cluster,
+                            stage.name,
+                            n + 1,
+                            steps.len()
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn git_spec(&mut self) -> anyhow::Result<&ClusterSpec> {
+        if self.git.is_none() {
+            let path = self.exec.root.join(&self.plan.spec_file);
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+            let loaded = ClusterSpec::parse(&self.plan.spec_file, &text)
+                .map_err(|d| anyhow::anyhow!("{}", spec::render_diagnostics(&d).trim_end()))?;
+            self.git = Some(loaded.spec);
+        }
+        self.git.as_ref().context("git spec not loaded")
+    }
+
+    fn step(&mut self, step: &PlannedStep) -> anyhow::Result<()> {
+        match step {
+            PlannedStep::Kops { command, output } => self.kops(command, *output),
+            PlannedStep::PrepareSpec {
+                dest,
+                inject_config_base,
+                ..
+            } => {
+                // Prefer the live configBase (exact); the plan's value is the conventional one.
+                let live_base = self.live.as_ref().and_then(|l| l.config_base().map(str::to_owned));
+                let git = self.git_spec()?;
+                let spec = match (inject_config_base, live_base) {
+                    (Some(_), Some(live)) => git.with_config_base(&live),
+                    (Some(planned), None) => git.with_config_base(planned),
+                    (None, _) => git.clone(),
+                };
+                write_file(dest, &spec.to_kops_yaml())
+            }
+            PlannedStep::SeedDryRunStore { store, cluster } => self.seed(store, cluster),
+            PlannedStep::DeleteRemovedInstanceGroups { cluster, store, mode } => {
+                let removed = self.summary.instance_groups_to_delete.clone();
+                if self.live.is_none() && !self.summary.new_cluster {
+                    bail!("production was not read before deleting instance groups");
+                }
+                if removed.is_empty() {
+                    self.exec.log("    no instance group was removed from git");
+                }
+                for ig in removed {
+                    let command = KopsCommand::delete_instance_group(cluster, &ig, store, *mode);
+                    self.exec.log(&format!("    {command}"));
+                    self.kops(&command, OutputUse::Shown)?;
+                }
+                Ok(())
+            }
+            PlannedStep::RemoveWorkDir { dir } => remove_dir(dir),
+        }
+    }
+
+    fn kops(&mut self, command: &KopsCommand, output: OutputUse) -> anyhow::Result<()> {
+        if output == OutputUse::LiveInstanceGroups && self.summary.new_cluster {
+            self.exec
+                .log("    skipped: the cluster does not exist in production yet");
+            return Ok(());
+        }
+        let out = self
+            .exec
+            .runner
+            .run(&self.exec.kops, &command.args(), command.env())?;
+        if !out.success() {
+            if output == OutputUse::LiveCluster && is_cluster_not_found(&out.stderr) {
+                self.exec.log(&format!(
+                    "    cluster {} does not exist in production yet: planning a new cluster",
+                    self.plan.cluster
+                ));
+                self.summary.new_cluster = true;
+                return Ok(());
+            }
+            if output == OutputUse::RollingUpdateReport && is_api_unreachable(&out.stderr) {
+                bail!(
+                    "kops cannot reach the Kubernetes API of {}: `{command}` needs it unless --cloudonly is given \
+                     (kops ≤ 1.30 also needs `kops export kubecfg --admin` first); {}{}",
+                    self.plan.cluster,
+                    out.ended,
+                    stderr_excerpt(&out.stderr_tail)
+                );
+            }
+            let reason = parse_kops_error(&out.stderr).map(|e| format!(": {e}")).unwrap_or_default();
+            bail!(
+                "`{command}` failed with {}{reason}{}",
+                out.ended,
+                stderr_excerpt(&out.stderr_tail)
+            );
+        }
+        match output {
+            OutputUse::Shown => {}
+            OutputUse::LiveCluster => self.live_cluster = Some(out.stdout),
+            OutputUse::LiveInstanceGroups => {
+                self.live_instance_groups = Some(out.stdout);
+                self.read_live()?;
+            }
+            OutputUse::UpdateReport => {
+                let report = parse_update_dry_run(&out.stdout)
+                    .with_context(|| format!("cannot read the output of `{command}`"))?;
+                self.summary.update = Some(report);
+            }
+            OutputUse::RollingUpdateReport => {
+                let report = parse_rolling_update(&out.stdout)
+                    .with_context(|| format!("cannot read the output of `{command}`"))?;
+                self.summary.rolling_update = Some(report);
+            }
+        }
+        Ok(())
+    }
+
+    /// Production's spec from the two `kops get` outputs: spec diff, removed instance groups.
+    fn read_live(&mut self) -> anyhow::Result<()> {
+        let cluster = self.live_cluster.as_deref().context("kops get cluster did not run")?;
+        let igs = self.live_instance_groups.as_deref().unwrap_or("");
+        let live = ClusterSpec::from_kops_output(cluster, igs)?;
+        if live.name() != self.plan.cluster {
+            bail!(
+                "kops get cluster {} returned cluster {}",
+                self.plan.cluster,
+                live.name()
+            );
+        }
+        let diff = spec::diff(self.git_spec()?, &live);
+        self.summary.instance_groups_to_delete =
+            diff.removed_instance_groups().map(str::to_owned).collect();
+        self.summary.spec_diff = Some(diff);
+        self.live = Some(live);
+        Ok(())
+    }
+
+    /// DESIGN §3: only `config` and `instancegroup/*` of production, without the instance
+    /// groups git no longer has; configBase untouched (it keeps pointing at production).
+    fn seed(&mut self, store: &DryRunStore, cluster: &str) -> anyhow::Result<()> {
+        let dir = store
+            .0
+            .local_dir()
+            .context("the dry-run store is not a file:// store")?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
+        let Some(live) = &self.live else {
+            if self.summary.new_cluster {
+                self.exec.log("    new cluster: the dry-run store starts empty");
+                return Ok(());
+            }
+            bail!("production was not read before seeding the dry-run store");
+        };
+        let git_igs: Vec<String> = self
+            .git_spec()?
+            .instance_group_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let config = store
+            .cluster_config_path(cluster)
+            .context("dry-run store layout")?;
+        write_file(&config, &live.cluster_yaml())?;
+        let mut copied = 0;
+        for ig in live.instance_group_names() {
+            if !git_igs.iter().any(|g| g == ig) {
+                continue;
+            }
+            let yaml = live
+                .instance_group_yaml(ig)
+                .with_context(|| format!("instance group {ig}"))?;
+            let path = store
+                .instance_group_path(cluster, ig)
+                .context("dry-run store layout")?;
+            write_file(&path, &yaml)?;
+            copied += 1;
+        }
+        let left_out = &self.summary.instance_groups_to_delete;
+        self.exec.log(&format!(
+            "    {}: config + {copied} instance group(s){}",
+            store.0,
+            if left_out.is_empty() {
+                String::new()
+            } else {
+                format!("; left out (removed from git): {}", left_out.join(", "))
+            }
+        ));
+        Ok(())
+    }
+}
+
+/// `kops get cluster NAME` for a cluster that does not exist: kops ≥1.22 prints
+/// `Error: cluster not found "NAME"` (cmd/kops/get_cluster.go filterClustersByName).
+fn is_cluster_not_found(stderr: &str) -> bool {
+    stderr.lines().any(|l| l.contains("cluster not found"))
+}
+
+fn write_file(path: &Utf8Path, contents: &str) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {parent}"))?;
+    }
+    std::fs::write(path, contents).with_context(|| format!("cannot write {path}"))
+}
