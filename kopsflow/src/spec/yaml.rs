@@ -723,8 +723,8 @@ mod tests {
 
     #[test]
     fn flow_rendering_is_compact() {
-        let root = parse_one("a: {x: 1, y: [p, \"yes\"]}\n");
-        assert_eq!(root.get("a").unwrap().to_flow(), "{x: 1, y: [p, \"yes\"]}");
+        let root = parse_one("a: {x: 1, z: [p, \"yes\"], y: 2}\n");
+        assert_eq!(root.get("a").unwrap().to_flow(), "{x: 1, z: [p, \"yes\"], true: 2}");
     }
 
     #[test]
