@@ -178,6 +178,7 @@ enum Kind {
 pub(crate) fn load(file: &Utf8Path, text: &str, mode: Mode) -> Outcome {
     let mut checker = Checker {
         file,
+        source: text,
         mode,
         diagnostics: Vec::new(),
     };
@@ -194,7 +195,13 @@ pub(crate) fn load(file: &Utf8Path, text: &str, mode: Mode) -> Outcome {
             return checker.finish(None);
         }
     };
-    checker.check_duplicate_keys(&stream.duplicate_keys);
+    let object_labels: Vec<(usize, String)> = stream
+        .documents
+        .iter()
+        .filter(|d| d.root.get("kind").and_then(Node::as_str) == Some("InstanceGroup"))
+        .map(|d| (d.index, instance_group_label(&d.root)))
+        .collect();
+    checker.check_duplicate_keys(&stream.duplicate_keys, &object_labels);
 
     let mut clusters = Vec::new();
     let mut instance_groups = Vec::new();
@@ -224,6 +231,8 @@ pub(crate) fn load(file: &Utf8Path, text: &str, mode: Mode) -> Outcome {
 
 struct Checker<'a> {
     file: &'a Utf8Path,
+    /// The source text, to quote plain scalars as written (`1.30`, not the number `1.3`).
+    source: &'a str,
     mode: Mode,
     diagnostics: Vec<Diagnostic>,
 }
@@ -257,6 +266,14 @@ fn describe(node: &Node) -> String {
 }
 
 impl Checker<'_> {
+    /// The plain scalar at a node's position as written in the source.
+    fn as_written(&self, node: &Node) -> Option<String> {
+        let line = self.source.lines().nth(node.line.checked_sub(1)?)?;
+        let rest: String = line.chars().skip(node.column.checked_sub(1)?).collect();
+        let token = rest.split(" #").next()?.trim();
+        (!token.is_empty()).then(|| token.to_owned())
+    }
+
     fn report(
         &mut self,
         severity: Severity,
@@ -296,7 +313,8 @@ impl Checker<'_> {
         }
     }
 
-    fn check_duplicate_keys(&mut self, duplicates: &[DuplicateKey]) {
+    /// `object_labels`: document index → `InstanceGroup NAME` for instance group documents.
+    fn check_duplicate_keys(&mut self, duplicates: &[DuplicateKey], object_labels: &[(usize, String)]) {
         // Two top-level `apiVersion`/`kind` keys: two documents glued together.
         let second_document_start = duplicates
             .iter()
@@ -306,16 +324,23 @@ impl Checker<'_> {
         for duplicate in duplicates {
             let concatenated = duplicate.parent_path.is_empty()
                 && (duplicate.key == "apiVersion" || duplicate.key == "kind");
-            let hint = match (&second_document_start, concatenated) {
-                (Some((key, line)), true) => Some(format!(
+            let hint = match (&second_document_start, duplicate.parent_path.is_empty()) {
+                (Some((key, line)), true) if concatenated => Some(format!(
                     "the documents were concatenated without a `---` separator line; put `---` on its own line between them (just before line {line}, the second `{key}`)"
                 )),
-                _ => Some("remove one of the two entries (YAML keeps only one of them)".into()),
+                (Some((_, line)), true) => Some(format!(
+                    "a consequence of the missing `---` separator before line {line} (see above)"
+                )),
+                _ => Some("remove one of the two entries (only one of them can take effect)".into()),
             };
+            let object = object_labels
+                .iter()
+                .find(|(index, _)| *index == duplicate.document)
+                .map_or("", |(_, label)| label.as_str());
             self.report(
                 Severity::Error,
                 Some(duplicate.second),
-                Some(join_key(&duplicate.parent_path, &duplicate.key)),
+                Some(object_path(object, &join_key(&duplicate.parent_path, &duplicate.key))),
                 format!(
                     "duplicate key `{}` (first at line {}, again at line {})",
                     duplicate.key, duplicate.first.0, duplicate.second.0
@@ -456,17 +481,24 @@ impl Checker<'_> {
         if let Some(version) = spec.get("kubernetesVersion") {
             let valid = version.as_str().is_some_and(is_kubernetes_version);
             if !valid {
-                let hint = match &version.value {
-                    Value::Scalar(Scalar::Int(_) | Scalar::Float(_)) => format!(
-                        "an unquoted {} is read as a number: write the full version, such as 1.29.2",
-                        version.to_flow()
+                let (shown, hint) = match &version.value {
+                    Value::Scalar(Scalar::Int(_) | Scalar::Float(_)) => (
+                        format!(
+                            "{} (read as the number {})",
+                            self.as_written(version).unwrap_or_else(|| version.to_flow()),
+                            version.to_flow()
+                        ),
+                        "write the full version, such as 1.29.2 (an unquoted 1.30 is a number, not a version)".to_owned(),
                     ),
-                    _ => "use a version such as 1.29.2 (v1.29.2 and 1.30.0-beta.1 work too, or an https:// URL of a release)".into(),
+                    _ => (
+                        describe(version),
+                        "use a version such as 1.29.2 (v1.29.2 and 1.30.0-beta.1 work too, or an https:// URL of a release)".to_owned(),
+                    ),
                 };
                 self.error(
                     version,
                     "spec.kubernetesVersion".into(),
-                    format!("{} is not a Kubernetes version", describe(version)),
+                    format!("{shown} is not a Kubernetes version"),
                     Some(hint),
                 );
             }
@@ -719,6 +751,9 @@ impl Checker<'_> {
     }
 
     fn check_cluster_label(&mut self, cluster: &Cluster, group: &InstanceGroup, object: &str) {
+        if cluster.name.is_empty() {
+            return; // already reported: the Cluster has no name to compare with
+        }
         let document = &group.document;
         let label = document.get_path(&["metadata", "labels", CLUSTER_LABEL]);
         match label {

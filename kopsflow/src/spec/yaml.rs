@@ -400,6 +400,8 @@ pub struct Document {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuplicateKey {
     pub key: String,
+    /// Index of the document in the stream (as in [`Document::index`]).
+    pub document: usize,
     /// Path of the mapping holding the key (empty for a document's top level).
     pub parent_path: String,
     pub first: (usize, usize),
@@ -555,6 +557,7 @@ impl TreeBuilder {
                     if let Some((first, _)) = entries.iter().find(|(k, _)| *k == node) {
                         self.duplicate_keys.push(DuplicateKey {
                             key: first.to_flow(),
+                            document: self.document_count,
                             parent_path: path,
                             first: (first.line, first.column),
                             second: (node.line, node.column),
@@ -699,12 +702,14 @@ mod tests {
             vec![
                 DuplicateKey {
                     key: "c".into(),
+                    document: 0,
                     parent_path: "b".into(),
                     first: (3, 3),
                     second: (4, 3),
                 },
                 DuplicateKey {
                     key: "a".into(),
+                    document: 0,
                     parent_path: String::new(),
                     first: (1, 1),
                     second: (5, 1),
