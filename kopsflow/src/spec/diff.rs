@@ -177,7 +177,7 @@ fn is_scalar(node: &Node) -> bool {
     matches!(node.value, Value::Scalar(_))
 }
 
-fn sorted_keys<'n>(nodes: &[Option<&'n Node>]) -> Vec<String> {
+fn sorted_keys(nodes: &[Option<&Node>]) -> Vec<String> {
     let mut keys: Vec<String> = nodes
         .iter()
         .flatten()
@@ -220,7 +220,9 @@ impl FieldChanges<'_> {
         // A whole object added or removed: one line if it is short, else one line per field.
         let one_side_long_mapping = [old, new].iter().any(|n| is_mapping(*n))
             && (old.is_none() || new.is_none())
-            && old.or(new).is_some_and(|n| n.to_flow().len() > MAX_INLINE_VALUE);
+            && old
+                .or(new)
+                .is_some_and(|n| n.to_flow().len() > MAX_INLINE_VALUE);
         if both_mappings || one_side_long_mapping {
             for key in sorted_keys(&[old, new]) {
                 self.compare(&join_key(path, &key), child(old, &key), child(new, &key));

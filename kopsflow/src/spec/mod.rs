@@ -132,8 +132,12 @@ impl InstanceGroup {
             name: string_at(&document, &["metadata", "name"]).unwrap_or_default(),
             cluster_label: labels.get(CLUSTER_LABEL).cloned(),
             role: string_at(&document, &["spec", "role"]),
-            min_size: document.get_path(&["spec", "minSize"]).and_then(Node::as_i64),
-            max_size: document.get_path(&["spec", "maxSize"]).and_then(Node::as_i64),
+            min_size: document
+                .get_path(&["spec", "minSize"])
+                .and_then(Node::as_i64),
+            max_size: document
+                .get_path(&["spec", "maxSize"])
+                .and_then(Node::as_i64),
             machine_type: string_at(&document, &["spec", "machineType"]),
             subnets,
             labels,
@@ -165,12 +169,10 @@ impl ClusterSpec {
     pub fn parse(file: &Utf8Path, text: &str) -> Result<LoadedSpec, Vec<Diagnostic>> {
         let outcome = validate::load(file, text, validate::Mode::GitFile);
         match outcome.spec {
-            Some(spec) if !outcome.diagnostics.iter().any(Diagnostic::is_error) => {
-                Ok(LoadedSpec {
-                    spec,
-                    warnings: outcome.diagnostics,
-                })
-            }
+            Some(spec) if !outcome.diagnostics.iter().any(Diagnostic::is_error) => Ok(LoadedSpec {
+                spec,
+                warnings: outcome.diagnostics,
+            }),
             _ => Err(outcome.diagnostics),
         }
     }
@@ -200,8 +202,11 @@ impl ClusterSpec {
             .collect();
         match outcome.spec {
             Some(spec) if errors.is_empty() => Ok(spec),
-            _ => Err(anyhow::anyhow!("{}", render_diagnostics(&errors).trim_end()))
-                .context("reading the live cluster spec from kops get -o yaml output"),
+            _ => Err(anyhow::anyhow!(
+                "{}",
+                render_diagnostics(&errors).trim_end()
+            ))
+            .context("reading the live cluster spec from kops get -o yaml output"),
         }
     }
 
@@ -214,7 +219,10 @@ impl ClusterSpec {
     }
 
     pub fn instance_group_names(&self) -> Vec<&str> {
-        self.instance_groups.iter().map(|ig| ig.name.as_str()).collect()
+        self.instance_groups
+            .iter()
+            .map(|ig| ig.name.as_str())
+            .collect()
     }
 
     pub fn instance_group(&self, name: &str) -> Option<&InstanceGroup> {

@@ -66,7 +66,10 @@ fn live_spec() -> ClusterSpec {
 fn example_spec_parses_with_typed_fields() {
     let spec = parse_ok("test.k8s.example.com", EXAMPLE_SPEC);
     assert_eq!(spec.name(), "test.k8s.example.com");
-    assert_eq!(spec.config_base(), Some("s3://k8s-kops/test.k8s.example.com"));
+    assert_eq!(
+        spec.config_base(),
+        Some("s3://k8s-kops/test.k8s.example.com")
+    );
     assert_eq!(spec.cluster.kubernetes_version.as_deref(), Some("1.29.2"));
     assert_eq!(
         spec.cluster.subnets,
@@ -101,8 +104,8 @@ fn example_spec_serialises_back_to_its_own_text() {
 fn every_kops_sample_loads_from_kops_output_and_from_a_file() {
     for (sample, text) in SAMPLES {
         let text = strip_origin(text);
-        let live = ClusterSpec::from_kops_output(text, "")
-            .unwrap_or_else(|e| panic!("{sample}: {e:#}"));
+        let live =
+            ClusterSpec::from_kops_output(text, "").unwrap_or_else(|e| panic!("{sample}: {e:#}"));
         assert!(!live.instance_groups.is_empty(), "{sample}");
         assert!(live.config_base().is_some(), "{sample}");
         assert!(
@@ -131,7 +134,10 @@ fn kops_yaml_round_trips_to_an_equal_spec() {
     }
     for spec in specs {
         let yaml = spec.to_kops_yaml();
-        assert!(!yaml.ends_with("---\n") && !yaml.contains("---\n---"), "{yaml}");
+        assert!(
+            !yaml.ends_with("---\n") && !yaml.contains("---\n---"),
+            "{yaml}"
+        );
         assert!(!yaml.starts_with("---"), "{yaml}");
         assert_eq!(yaml.matches("\n---\n").count(), spec.instance_groups.len());
         let reparsed = ClusterSpec::parse(&spec_file(spec.name()), &yaml)
@@ -199,9 +205,14 @@ fn with_config_base_only_fills_an_absent_value() {
 
 #[test]
 fn legacy_api_version_is_accepted() {
-    let legacy = EXAMPLE_SPEC.replace("apiVersion: kops.k8s.io/v1alpha2", "apiVersion: kops/v1alpha2");
+    let legacy = EXAMPLE_SPEC.replace(
+        "apiVersion: kops.k8s.io/v1alpha2",
+        "apiVersion: kops/v1alpha2",
+    );
     let spec = parse_ok("test.k8s.example.com", &legacy);
-    assert!(spec.to_kops_yaml().starts_with("apiVersion: kops/v1alpha2\n"));
+    assert!(spec
+        .to_kops_yaml()
+        .starts_with("apiVersion: kops/v1alpha2\n"));
     // Normalised specs use the current apiVersion, so legacy files do not show a diff.
     let current = parse_ok("test.k8s.example.com", EXAMPLE_SPEC);
     assert!(diff(&spec, &current).is_empty());
@@ -212,7 +223,10 @@ fn normalized_drops_server_set_fields_and_sorts_groups() {
     let text = format!(
         "{}\nstatus:\n  phase: x\n",
         EXAMPLE_SPEC
-            .replace("  name: test.k8s.example.com\n", "  creationTimestamp: null\n  generation: 3\n  name: test.k8s.example.com\n")
+            .replace(
+                "  name: test.k8s.example.com\n",
+                "  creationTimestamp: null\n  generation: 3\n  name: test.k8s.example.com\n"
+            )
             .split_once("---\n")
             .unwrap()
             .0
@@ -254,7 +268,8 @@ fn git_spec_from_live() -> ClusterSpec {
         .replace("kubernetesVersion: 1.28.6", "kubernetesVersion: 1.29.2")
         .replace("  configBase: /srv/kstate/test.k8s.local\n", "")
         .replace("  creationTimestamp: \"2026-11-25T19:17:00Z\"\n", "");
-    let groups = strip_origin(GET_INSTANCE_GROUPS).replace("  creationTimestamp: \"2026-11-25T19:17:00Z\"\n", "");
+    let groups = strip_origin(GET_INSTANCE_GROUPS)
+        .replace("  creationTimestamp: \"2026-11-25T19:17:00Z\"\n", "");
     let (_control_plane, nodes) = groups.split_once("\n---\n\n").unwrap();
     let nodes = nodes.replace("maxSize: 1", "maxSize: 5");
     let extra = nodes
@@ -282,12 +297,14 @@ fn diff_of_identical_specs_is_empty_regardless_of_key_order_and_server_fields() 
     let live = live_spec();
     assert!(diff(&live, &live).is_empty());
     // Same content, keys of the nodes group's spec reversed, no timestamps, no configBase.
-    let groups = strip_origin(GET_INSTANCE_GROUPS).replace("  creationTimestamp: \"2026-11-25T19:17:00Z\"\n", "");
+    let groups = strip_origin(GET_INSTANCE_GROUPS)
+        .replace("  creationTimestamp: \"2026-11-25T19:17:00Z\"\n", "");
     let groups = groups.replace(
         "  machineType: t3.medium\n  maxSize: 1\n  minSize: 1\n  role: Node\n",
         "  role: Node\n  minSize: 1\n  maxSize: 1\n  machineType: t3.medium\n",
     );
-    let cluster = strip_origin(GET_CLUSTER).replace("  configBase: /srv/kstate/test.k8s.local\n", "");
+    let cluster =
+        strip_origin(GET_CLUSTER).replace("  configBase: /srv/kstate/test.k8s.local\n", "");
     let git = parse_ok("test.k8s.local", &format!("{cluster}---\n{groups}"));
     let spec_diff = diff(&git, &live);
     assert!(spec_diff.is_empty(), "{spec_diff}");
@@ -299,15 +316,25 @@ fn diff_paths_and_values_are_compact() {
     let live = live_spec();
     let cluster = strip_origin(GET_CLUSTER)
         .replace("  - cidr: 172.20.0.0/16\n", "  - cidr: 172.20.0.0/17\n")
-        .replace("  sshAccess:\n  - 0.0.0.0/0\n  - ::/0\n", "  sshAccess:\n  - 10.0.0.0/8\n")
+        .replace(
+            "  sshAccess:\n  - 0.0.0.0/0\n  - ::/0\n",
+            "  sshAccess:\n  - 10.0.0.0/8\n",
+        )
         .replace("  kubeProxy:\n    enabled: false\n", "")
-        .replace("  configBase: /srv/kstate/test.k8s.local\n", "  configBase: s3://other/test.k8s.local\n");
+        .replace(
+            "  configBase: /srv/kstate/test.k8s.local\n",
+            "  configBase: s3://other/test.k8s.local\n",
+        );
     let groups = strip_origin(GET_INSTANCE_GROUPS).replace(
         "  role: Node\n",
         "  nodeLabels:\n    foo: bar\n    kops.k8s.io/instancegroup: nodes\n  role: Node\n",
     );
     let git = parse_ok("test.k8s.local", &format!("{cluster}---\n{groups}"));
-    let lines: Vec<String> = diff(&git, &live).changes.iter().map(ToString::to_string).collect();
+    let lines: Vec<String> = diff(&git, &live)
+        .changes
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(
         lines,
         vec![

@@ -252,7 +252,10 @@ fn object_path(object: &str, field: &str) -> String {
 }
 
 fn instance_group_label(document: &Node) -> String {
-    match document.get_path(&["metadata", "name"]).and_then(Node::as_str) {
+    match document
+        .get_path(&["metadata", "name"])
+        .and_then(Node::as_str)
+    {
         Some(name) => format!("InstanceGroup {name}"),
         None => "InstanceGroup (unnamed)".to_owned(),
     }
@@ -314,7 +317,11 @@ impl Checker<'_> {
     }
 
     /// `object_labels`: document index → `InstanceGroup NAME` for instance group documents.
-    fn check_duplicate_keys(&mut self, duplicates: &[DuplicateKey], object_labels: &[(usize, String)]) {
+    fn check_duplicate_keys(
+        &mut self,
+        duplicates: &[DuplicateKey],
+        object_labels: &[(usize, String)],
+    ) {
         // Two top-level `apiVersion`/`kind` keys: two documents glued together.
         let second_document_start = duplicates
             .iter()
@@ -340,7 +347,10 @@ impl Checker<'_> {
             self.report(
                 Severity::Error,
                 Some(duplicate.second),
-                Some(object_path(object, &join_key(&duplicate.parent_path, &duplicate.key))),
+                Some(object_path(
+                    object,
+                    &join_key(&duplicate.parent_path, &duplicate.key),
+                )),
                 format!(
                     "duplicate key `{}` (first at line {}, again at line {})",
                     duplicate.key, duplicate.first.0, duplicate.second.0
@@ -357,8 +367,14 @@ impl Checker<'_> {
             self.error(
                 root,
                 format!("document {document_number}"),
-                format!("expected a kops object (a mapping), found {}", describe(root)),
-                Some("each document starts with `apiVersion: kops.k8s.io/v1alpha2` and `kind:`".into()),
+                format!(
+                    "expected a kops object (a mapping), found {}",
+                    describe(root)
+                ),
+                Some(
+                    "each document starts with `apiVersion: kops.k8s.io/v1alpha2` and `kind:`"
+                        .into(),
+                ),
             );
             return None;
         }
@@ -515,7 +531,10 @@ impl Checker<'_> {
                 subnets,
                 "spec.subnets".into(),
                 format!("expected a list of subnets, found {}", describe(subnets)),
-                Some("write `subnets:` as a list of `- name: … zone: … cidr: … type: …` entries".into()),
+                Some(
+                    "write `subnets:` as a list of `- name: … zone: … cidr: … type: …` entries"
+                        .into(),
+                ),
             );
             return;
         };
@@ -527,12 +546,21 @@ impl Checker<'_> {
                     subnet,
                     path,
                     "subnet has no `name`".into(),
-                    Some("give every subnet a `name` (instance groups refer to subnets by name)".into()),
+                    Some(
+                        "give every subnet a `name` (instance groups refer to subnets by name)"
+                            .into(),
+                    ),
                 ),
                 Some(name) => {
                     if let Some((_, line)) = seen.iter().find(|(seen_name, _)| *seen_name == name) {
-                        let message = format!("duplicate subnet name \"{name}\" (first at line {line})");
-                        self.error(subnet, path, message, Some("subnet names must be unique".into()));
+                        let message =
+                            format!("duplicate subnet name \"{name}\" (first at line {line})");
+                        self.error(
+                            subnet,
+                            path,
+                            message,
+                            Some("subnet names must be unique".into()),
+                        );
                     } else {
                         seen.push((name, subnet.line));
                     }
@@ -573,7 +601,12 @@ impl Checker<'_> {
             Some(known) => format!("did you mean `{known}`? (v1alpha2 roles: Master, Node, Bastion, APIServer)"),
             None => "use one of Master, Node, Bastion, APIServer (v1alpha2 names; the control plane is `Master`)".into(),
         };
-        self.error(role, path, format!("unknown role {}", describe(role)), Some(hint));
+        self.error(
+            role,
+            path,
+            format!("unknown role {}", describe(role)),
+            Some(hint),
+        );
     }
 
     fn check_sizes(&mut self, spec: &Node, object: &str) {
@@ -586,7 +619,9 @@ impl Checker<'_> {
                         node,
                         path,
                         format!("{} is not an integer", describe(node)),
-                        Some(format!("write a whole number without quotes, e.g. `{field}: 2`")),
+                        Some(format!(
+                            "write a whole number without quotes, e.g. `{field}: 2`"
+                        )),
                     );
                     None
                 }
@@ -625,7 +660,10 @@ impl Checker<'_> {
             None => self.error(
                 subnets,
                 path,
-                format!("expected a list of subnet names, found {}", describe(subnets)),
+                format!(
+                    "expected a list of subnet names, found {}",
+                    describe(subnets)
+                ),
                 Some("write `subnets:` as a list, e.g. `subnets: [us-east-1a]`".into()),
             ),
             Some(items) => {
@@ -635,7 +673,10 @@ impl Checker<'_> {
                             item,
                             format!("{path}[{index}]"),
                             format!("expected a subnet name, found {}", describe(item)),
-                            Some("list subnets by their `name` from the Cluster's spec.subnets".into()),
+                            Some(
+                                "list subnets by their `name` from the Cluster's spec.subnets"
+                                    .into(),
+                            ),
                         );
                     }
                 }
@@ -648,7 +689,10 @@ impl Checker<'_> {
             return;
         };
         for (key, _) in entries {
-            let name = key.as_str().map(str::to_owned).unwrap_or_else(|| key.to_flow());
+            let name = key
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| key.to_flow());
             if known.contains(&name.as_str()) {
                 continue;
             }
@@ -727,13 +771,23 @@ impl Checker<'_> {
         );
     }
 
-    fn check_instance_groups_against_cluster(&mut self, cluster: &Cluster, groups: &[InstanceGroup]) {
+    fn check_instance_groups_against_cluster(
+        &mut self,
+        cluster: &Cluster,
+        groups: &[InstanceGroup],
+    ) {
         let subnet_names: Vec<&str> = cluster.subnets.iter().map(|s| s.name.as_str()).collect();
         for (index, group) in groups.iter().enumerate() {
             let object = instance_group_label(&group.document);
             self.check_cluster_label(cluster, group, &object);
-            if let Some(first) = groups[..index].iter().find(|g| !g.name.is_empty() && g.name == group.name) {
-                let at = group.document.get_path(&["metadata", "name"]).unwrap_or(&group.document);
+            if let Some(first) = groups[..index]
+                .iter()
+                .find(|g| !g.name.is_empty() && g.name == group.name)
+            {
+                let at = group
+                    .document
+                    .get_path(&["metadata", "name"])
+                    .unwrap_or(&group.document);
                 self.error(
                     at,
                     object_path(&object, "metadata.name"),
@@ -781,13 +835,20 @@ impl Checker<'_> {
                     describe(node),
                     cluster.name
                 ),
-                Some(format!("set it to `{}` (one file holds one cluster and its instance groups)", cluster.name)),
+                Some(format!(
+                    "set it to `{}` (one file holds one cluster and its instance groups)",
+                    cluster.name
+                )),
             ),
         }
     }
 
     fn check_subnet_references(&mut self, group: &InstanceGroup, object: &str, known: &[&str]) {
-        let Some(items) = group.document.get_path(&["spec", "subnets"]).and_then(Node::as_sequence) else {
+        let Some(items) = group
+            .document
+            .get_path(&["spec", "subnets"])
+            .and_then(Node::as_sequence)
+        else {
             return;
         };
         for (index, item) in items.iter().enumerate() {
@@ -797,8 +858,13 @@ impl Checker<'_> {
             }
             let hint = match suggest(name, known) {
                 Some(close) => format!("did you mean `{close}`?"),
-                None if known.is_empty() => "the Cluster has no spec.subnets; add the subnet there first".into(),
-                None => format!("use a subnet name from the Cluster's spec.subnets: {}", known.join(", ")),
+                None if known.is_empty() => {
+                    "the Cluster has no spec.subnets; add the subnet there first".into()
+                }
+                None => format!(
+                    "use a subnet name from the Cluster's spec.subnets: {}",
+                    known.join(", ")
+                ),
             };
             self.error(
                 item,
@@ -832,7 +898,10 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
 /// `1.29.2`, `v1.29.0`, `1.30.0-beta.1`, `1.29.2+build.1`, or an http(s) URL (kops accepts a
 /// release URL as kubernetesVersion).
 pub fn is_kubernetes_version(s: &str) -> bool {
-    if let Some(rest) = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) {
+    if let Some(rest) = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    {
         return !rest.is_empty() && !rest.contains(char::is_whitespace);
     }
     let version = s.strip_prefix('v').unwrap_or(s);
@@ -845,8 +914,9 @@ pub fn is_kubernetes_version(s: &str) -> bool {
         None => (version, None),
     };
     let identifiers_ok = |text: &str| {
-        text.split('.')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        text.split('.').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
     };
     let numbers: Vec<&str> = core.split('.').collect();
     numbers.len() == 3
@@ -908,7 +978,16 @@ mod tests {
         for good in ["test.k8s.local", "a", "nodes-us-east-1a", "a-b.c0"] {
             assert!(is_dns1123_subdomain(good), "{good}");
         }
-        for bad in ["", "Nodes", "a_b", "-a", "a-", "a..b", ".a", &"x".repeat(64)] {
+        for bad in [
+            "",
+            "Nodes",
+            "a_b",
+            "-a",
+            "a-",
+            "a..b",
+            ".a",
+            &"x".repeat(64),
+        ] {
             assert!(!is_dns1123_subdomain(bad), "{bad}");
         }
     }
@@ -924,7 +1003,9 @@ mod tests {
         ] {
             assert!(is_kubernetes_version(good), "{good}");
         }
-        for bad in ["abc", "1.29", "1.29.x", "v", "1..2", "1.29.2-", "ftp://x", "https://"] {
+        for bad in [
+            "abc", "1.29", "1.29.x", "v", "1..2", "1.29.2-", "ftp://x", "https://",
+        ] {
             assert!(!is_kubernetes_version(bad), "{bad}");
         }
     }
@@ -936,7 +1017,10 @@ mod tests {
             suggest("kubernetesVerison", KNOWN_CLUSTER_SPEC_FIELDS),
             Some("kubernetesVersion")
         );
-        assert_eq!(suggest("machinetype", KNOWN_INSTANCE_GROUP_SPEC_FIELDS), Some("machineType"));
+        assert_eq!(
+            suggest("machinetype", KNOWN_INSTANCE_GROUP_SPEC_FIELDS),
+            Some("machineType")
+        );
         assert_eq!(suggest("frobnicate", KNOWN_CLUSTER_SPEC_FIELDS), None);
         assert_eq!(suggest_role("master"), Some("Master"));
         assert_eq!(suggest_role("ControlPlane"), Some("Master"));

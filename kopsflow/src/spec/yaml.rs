@@ -303,7 +303,9 @@ fn is_yaml_float(text: &str) -> bool {
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let mantissa_ok = match mantissa.split_once('.') {
         Some(("", fraction)) => all_digits(fraction),
-        Some((whole, fraction)) => all_digits(whole) && fraction.bytes().all(|b| b.is_ascii_digit()),
+        Some((whole, fraction)) => {
+            all_digits(whole) && fraction.bytes().all(|b| b.is_ascii_digit())
+        }
         None => all_digits(mantissa),
     };
     let exponent_ok = exponent.is_none_or(|e| all_digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
@@ -365,7 +367,10 @@ fn unwrap_quote_sentinels(text: &str) -> String {
             let hex = &after[..end];
             let bytes: Option<Vec<u8>> = (0..hex.len())
                 .step_by(2)
-                .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+                .map(|i| {
+                    hex.get(i..i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                })
                 .collect();
             let string = String::from_utf8(bytes?).ok()?;
             Some((string, end + 2))
@@ -493,7 +498,14 @@ impl TreeBuilder {
                     .get(&anchor)
                     .map(|n| n.value.clone())
                     .unwrap_or(Value::Scalar(Scalar::Null));
-                self.complete(Node { value, line, column }, 0);
+                self.complete(
+                    Node {
+                        value,
+                        line,
+                        column,
+                    },
+                    0,
+                );
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Sequence {
                 start: (line, column),
@@ -525,10 +537,7 @@ impl TreeBuilder {
                     self.complete(node, anchor);
                 }
             }
-            Event::DocumentEnd
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::Nothing => {}
+            Event::DocumentEnd | Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
     }
 
@@ -672,8 +681,27 @@ mod tests {
     #[test]
     fn ambiguous_strings_survive_a_round_trip() {
         let tricky = [
-            "yes", "no", "on", "Off", "y", "N", "0755", "1_000", "12", "1.5", "", "null", "~",
-            "true", ".inf", "0x10", "-1", "a: b", "#x", "multi\nline\n", " padded ",
+            "yes",
+            "no",
+            "on",
+            "Off",
+            "y",
+            "N",
+            "0755",
+            "1_000",
+            "12",
+            "1.5",
+            "",
+            "null",
+            "~",
+            "true",
+            ".inf",
+            "0x10",
+            "-1",
+            "a: b",
+            "#x",
+            "multi\nline\n",
+            " padded ",
         ];
         for text in tricky {
             let mut root = Node::synthetic(Value::Mapping(Vec::new()));
@@ -720,7 +748,8 @@ mod tests {
 
     #[test]
     fn empty_documents_are_dropped() {
-        let stream = parse_stream("---\na: 1\n---\n---\n# only a comment\n---\nb: 2\n---\n").unwrap();
+        let stream =
+            parse_stream("---\na: 1\n---\n---\n# only a comment\n---\nb: 2\n---\n").unwrap();
         let indexes: Vec<usize> = stream.documents.iter().map(|d| d.index).collect();
         assert_eq!(stream.documents.len(), 2);
         assert_eq!(indexes.first(), Some(&0));
@@ -729,7 +758,10 @@ mod tests {
     #[test]
     fn flow_rendering_is_compact() {
         let root = parse_one("a: {x: 1, z: [p, \"yes\"], y: 2}\n");
-        assert_eq!(root.get("a").unwrap().to_flow(), "{x: 1, z: [p, \"yes\"], true: 2}");
+        assert_eq!(
+            root.get("a").unwrap().to_flow(),
+            "{x: 1, z: [p, \"yes\"], true: 2}"
+        );
     }
 
     #[test]
