@@ -4,6 +4,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::yaml::{join_key, Node, Value};
+use super::ClusterSpec;
+
 /// Which kind of kops object a change is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum ObjectKind {
@@ -103,5 +106,145 @@ impl fmt::Display for SpecDiff {
             writeln!(f, "{change}")?;
         }
         Ok(())
+    }
+}
+
+/// Values rendered longer than this are split into one change per field.
+const MAX_INLINE_VALUE: usize = 80;
+
+/// Field-by-field differences between the git spec (new) and the live spec (old). Both are
+/// normalised first (server-set fields dropped, key order ignored). `spec.configBase` absent in
+/// git but present live is not a change: kops fills it in on read.
+pub fn diff(git: &ClusterSpec, live: &ClusterSpec) -> SpecDiff {
+    let git = git.normalized();
+    let live = live.normalized();
+    let mut changes = Vec::new();
+
+    let mut git_cluster = git.cluster.document.clone();
+    if git.cluster.config_base.is_none() {
+        if let (Some(spec), Some(live_base)) = (
+            git_cluster.get_mut("spec"),
+            live.cluster.document.get_path(&["spec", "configBase"]),
+        ) {
+            spec.remove("configBase");
+            spec.insert("configBase", live_base.clone());
+        }
+    }
+    let mut cluster_changes = FieldChanges {
+        kind: ObjectKind::Cluster,
+        object: git.cluster.name.clone(),
+        changes: &mut changes,
+    };
+    cluster_changes.compare("", Some(&live.cluster.document), Some(&git_cluster));
+
+    let mut names: Vec<&str> = git
+        .instance_group_names()
+        .into_iter()
+        .chain(live.instance_group_names())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let object = name.to_owned();
+        match (git.instance_group(name), live.instance_group(name)) {
+            (Some(_), None) => changes.push(SpecChange::Added {
+                kind: ObjectKind::InstanceGroup,
+                object,
+            }),
+            (None, Some(_)) => changes.push(SpecChange::Removed {
+                kind: ObjectKind::InstanceGroup,
+                object,
+            }),
+            (Some(new), Some(old)) => FieldChanges {
+                kind: ObjectKind::InstanceGroup,
+                object,
+                changes: &mut changes,
+            }
+            .compare("", Some(&old.document), Some(&new.document)),
+            (None, None) => {}
+        }
+    }
+    SpecDiff { changes }
+}
+
+struct FieldChanges<'a> {
+    kind: ObjectKind,
+    object: String,
+    changes: &'a mut Vec<SpecChange>,
+}
+
+fn is_scalar(node: &Node) -> bool {
+    matches!(node.value, Value::Scalar(_))
+}
+
+fn sorted_keys(nodes: &[Option<&Node>]) -> Vec<String> {
+    let mut keys: Vec<String> = nodes
+        .iter()
+        .flatten()
+        .filter_map(|n| n.as_mapping())
+        .flatten()
+        .map(|(k, _)| k.as_str().map(str::to_owned).unwrap_or_else(|| k.to_flow()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+fn child<'n>(node: Option<&'n Node>, key: &str) -> Option<&'n Node> {
+    node?
+        .as_mapping()?
+        .iter()
+        .find(|(k, _)| k.as_str().map(str::to_owned).unwrap_or_else(|| k.to_flow()) == key)
+        .map(|(_, v)| v)
+}
+
+impl FieldChanges<'_> {
+    fn push(&mut self, path: &str, old: Option<&Node>, new: Option<&Node>) {
+        self.changes.push(SpecChange::Modified {
+            kind: self.kind,
+            object: self.object.clone(),
+            path: path.to_owned(),
+            old: old.map(Node::to_flow),
+            new: new.map(Node::to_flow),
+        });
+    }
+
+    /// Compare two values at `path`, recursing into mappings (keys sorted) and into lists of
+    /// objects (by index); lists of scalars and scalars are compared as one value.
+    fn compare(&mut self, path: &str, old: Option<&Node>, new: Option<&Node>) {
+        if old == new {
+            return;
+        }
+        let is_mapping = |n: Option<&Node>| n.is_some_and(|n| n.as_mapping().is_some());
+        let both_mappings = is_mapping(old) && is_mapping(new);
+        // A whole object added or removed: one line if it is short, else one line per field.
+        let one_side_long_mapping = [old, new].iter().any(|n| is_mapping(*n))
+            && (old.is_none() || new.is_none())
+            && old
+                .or(new)
+                .is_some_and(|n| n.to_flow().len() > MAX_INLINE_VALUE);
+        if both_mappings || one_side_long_mapping {
+            for key in sorted_keys(&[old, new]) {
+                self.compare(&join_key(path, &key), child(old, &key), child(new, &key));
+            }
+            return;
+        }
+        if let (Some(old_items), Some(new_items)) = (
+            old.and_then(Node::as_sequence),
+            new.and_then(Node::as_sequence),
+        ) {
+            let all_scalars = old_items.iter().chain(new_items).all(is_scalar);
+            if !all_scalars {
+                for index in 0..old_items.len().max(new_items.len()) {
+                    self.compare(
+                        &format!("{path}[{index}]"),
+                        old_items.get(index),
+                        new_items.get(index),
+                    );
+                }
+                return;
+            }
+        }
+        self.push(path, old, new);
     }
 }
