@@ -260,8 +260,9 @@ pub fn is_api_unreachable(stderr: &str) -> bool {
 }
 
 /// The error message in kops's stderr: the message of the last `Error: …` line (kops >= 1.22;
-/// the `Error: ` prefix is removed), else the last non-empty line that is not klog (kops <= 1.21
-/// prints the bare message). `None` if stderr has neither.
+/// the `Error: ` prefix is removed), else the last non-empty line that is neither klog nor the
+/// continuation of a multi-line klog message (kops <= 1.21 prints `"\n<message>\n"`). `None` if
+/// stderr has neither.
 pub fn parse_kops_error(stderr: &str) -> Option<String> {
     let lines: Vec<&str> = stderr
         .lines()
@@ -270,10 +271,16 @@ pub fn parse_kops_error(stderr: &str) -> Option<String> {
     if let Some(msg) = lines.iter().rev().find_map(|l| l.strip_prefix("Error: ")) {
         return Some(msg.trim().to_string());
     }
-    lines
-        .iter()
-        .rev()
-        .map(|l| l.trim())
-        .find(|l| !l.is_empty() && !is_klog_line(l))
-        .map(str::to_string)
+    let mut last = None;
+    let mut after_klog = false;
+    for line in lines {
+        if is_klog_line(line) {
+            after_klog = true;
+        } else if line.trim().is_empty() {
+            after_klog = false;
+        } else if !after_klog {
+            last = Some(line.trim());
+        }
+    }
+    last.map(str::to_string)
 }
