@@ -293,6 +293,13 @@ fn malformed_update_output_reports_the_line() {
     .unwrap_err();
     assert_eq!(err.line, 0, "{err}");
     assert!(parse_update_dry_run("").is_err());
+
+    // DERIVED: a banner (see k8s_version_banner) cut before its closing star line.
+    let banner = k8s_version_banner();
+    let cut = &banner[..banner.rfind('*').unwrap() - 80];
+    let err = parse_update_dry_run(cut).unwrap_err();
+    assert_eq!(err.line, 2, "{err}");
+    assert!(err.message.contains("never closed"), "{err}");
 }
 
 /// Remove the column at `idx` from every line of a tabwriter table (split on whitespace,

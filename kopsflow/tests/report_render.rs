@@ -210,3 +210,35 @@ fn json() {
 fn json_with_diffs() {
     insta::assert_snapshot!(render_json(&summary_with_diffs()));
 }
+
+#[test]
+fn new_cluster_markdown() {
+    // Real create-all sample (first dry-run of a cluster that does not exist yet).
+    let s = RunSummary {
+        command: "plan".into(),
+        branch: "feature/new-cluster".into(),
+        clusters: vec![ClusterSummary {
+            cluster: "test.k8s.local".into(),
+            new_cluster: true,
+            update: Some(
+                parse_update_dry_run(&sample(
+                    "update-cluster-dryrun.create-all.REAL.kops-1.29.2.stdout.txt",
+                ))
+                .unwrap(),
+            ),
+            ..Default::default()
+        }],
+    };
+    assert_eq!(s.clusters[0].status(), ClusterStatus::NewCluster);
+    let md = render_markdown(&s);
+    assert!(md.contains("### 🆕 `test.k8s.local` — new cluster"));
+    assert!(md.contains("| ➕ create | `Secret/system:dns` | | |"));
+    assert!(md.contains("<details><summary>Fields of the 114 resources to create</summary>"));
+    // Long values (SubnetMappings JSON) are clipped in markdown, never in JSON.
+    assert!(md.contains("… (+"));
+    assert!(!render_json(&s).contains("… (+"));
+    // GitHub rejects comments over 65536 characters.
+    assert!(md.chars().count() < 65_536, "{} chars", md.chars().count());
+    let text = render_text(&s, false);
+    assert!(text.contains("    + VPC/test.k8s.local\n"));
+}
