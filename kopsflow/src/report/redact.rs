@@ -1,0 +1,111 @@
+//! Redaction of values that could be secrets before a dry-run report is printed, posted to a PR
+//! or written to JSON. Conservative: it hides more than strictly needed rather than less.
+//!
+//! Rules:
+//! * tasks of a secret-bearing kind (`Secret`, `Keypair`, `MirrorSecrets`, `MirrorKeystore`):
+//!   every multi-line diff, every consistency-error dump and every single-line value except a
+//!   few descriptive fields (`Subject`, `Issuer`, `Type`, …) becomes `(redacted)`;
+//! * in any task, a field whose name contains `Secret`, `Password`, `Token` or `PrivateKey`
+//!   (case-insensitive) has its values and diff redacted. Known harmless names that merely
+//!   contain those words (`HTTPTokens`, the IMDSv2 setting) are shown.
+//!
+//! Empty values stay empty (nothing to hide, and kops prints many).
+
+use super::update::{FieldChange, TaskChange, UpdateReport};
+
+/// What a hidden value is replaced with.
+pub const REDACTED: &str = "(redacted)";
+
+const SECRET_KINDS: &[&str] = &["Secret", "Keypair", "MirrorSecrets", "MirrorKeystore"];
+const SECRET_WORDS: &[&str] = &["secret", "password", "token", "privatekey"];
+/// Field names that contain a secret word but hold no secret.
+const HARMLESS_FIELDS: &[&str] = &["HTTPTokens"];
+/// Fields of secret-kind tasks that describe, not contain, key material.
+const DESCRIPTIVE_FIELDS: &[&str] = &[
+    "Subject",
+    "Issuer",
+    "Type",
+    "LegacyFormat",
+    "AlternateNames",
+    "Signer",
+    "Base",
+    "Location",
+];
+
+/// Whether tasks of this Go type carry secret material.
+pub fn is_secret_kind(kind: &str) -> bool {
+    SECRET_KINDS.contains(&kind)
+}
+
+/// Whether a field name looks like it holds a secret.
+pub fn is_secret_field(field: &str) -> bool {
+    if HARMLESS_FIELDS.contains(&field) {
+        return false;
+    }
+    let lower = field.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|w| lower.contains(w))
+}
+
+fn hide(value: &str) -> String {
+    if value.is_empty() {
+        String::new()
+    } else {
+        REDACTED.to_string()
+    }
+}
+
+fn redact_field(kind_is_secret: bool, field: &FieldChange) -> FieldChange {
+    let secret_field = is_secret_field(&field.field);
+    let hide_values =
+        secret_field || (kind_is_secret && !DESCRIPTIVE_FIELDS.contains(&field.field.as_str()));
+    let hide_diff = secret_field || kind_is_secret;
+    FieldChange {
+        field: field.field.clone(),
+        old: if hide_values {
+            field.old.as_deref().map(hide)
+        } else {
+            field.old.clone()
+        },
+        new: if hide_values {
+            hide(&field.new)
+        } else {
+            field.new.clone()
+        },
+        diff: if hide_diff && field.is_diff() {
+            vec![REDACTED.to_string()]
+        } else {
+            field.diff.clone()
+        },
+    }
+}
+
+/// A copy of the task with secret values replaced by `(redacted)`.
+pub fn redact_task(task: &TaskChange) -> TaskChange {
+    let secret_kind = is_secret_kind(&task.kind);
+    TaskChange {
+        kind: task.kind.clone(),
+        name: task.name.clone(),
+        fields: task
+            .fields
+            .iter()
+            .map(|f| redact_field(secret_kind, f))
+            .collect(),
+        consistency_error: if secret_kind && !task.consistency_error.is_empty() {
+            vec![REDACTED.to_string()]
+        } else {
+            task.consistency_error.clone()
+        },
+    }
+}
+
+/// A copy of the report with secret values replaced by `(redacted)`; used by every renderer.
+pub fn redact_report(report: &UpdateReport) -> UpdateReport {
+    UpdateReport {
+        creates: report.creates.iter().map(redact_task).collect(),
+        modifies: report.modifies.iter().map(redact_task).collect(),
+        deletions: report.deletions.clone(),
+        changes_pending: report.changes_pending,
+        closing_line_seen: report.closing_line_seen,
+        notices: report.notices.clone(),
+    }
+}
