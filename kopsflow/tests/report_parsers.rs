@@ -2,7 +2,7 @@
 //! merged klog, missing closing line, map-order normalisation, rolling-update layouts,
 //! NeedsUpdate detection, malformed input, error recognisers and redaction.
 //!
-//! Inputs are real samples from `shared/kops-samples/`, or DERIVED from them by cutting and
+//! Inputs are real samples from `kopsflow/tests/kops-samples/`, or DERIVED from them by cutting and
 //! concatenating real lines; every derived input says how it was made. Nothing here is kops
 //! output written from scratch, except where a comment names the exact kops format string the
 //! lines were produced with.

@@ -1,4 +1,4 @@
-//! Every real kops update dry-run stdout and rolling-update table in `shared/kops-samples/` is
+//! Every real kops update dry-run stdout and rolling-update table in `kopsflow/tests/kops-samples/` is
 //! parsed and snapshotted; every stderr sample feeds the error recognisers. The directory is
 //! listed, so a new sample of these kinds fails here until it is classified and its snapshot
 //! reviewed.
@@ -183,4 +183,25 @@ fn known_outcomes_of_real_samples() {
         ),
         (Some("false"), "false")
     );
+}
+
+/// The in-repo copy must stay byte-identical to the shared recordings when those are present.
+#[test]
+fn in_repo_samples_match_the_shared_recordings() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/kops-samples");
+    let Ok(entries) = std::fs::read_dir(&shared) else {
+        return; // a clean clone elsewhere has only the in-repo copy
+    };
+    for entry in entries {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = std::fs::read(report_common::sample_path(&name)).unwrap_or_else(|e| {
+            panic!("{name} is in shared/kops-samples but not in tests/kops-samples: {e}")
+        });
+        assert_eq!(
+            ours,
+            std::fs::read(entry.path()).unwrap(),
+            "{name} differs from the shared recording"
+        );
+    }
 }

@@ -108,7 +108,8 @@ impl Job<'_> {
             eprintln!("{warning}");
         }
         let selected = loaded.select(&self.selection.clusters)?;
-        let branch = kopsflow::git::current_branch(self.sh, self.selection.branch.as_deref(), env_var)?;
+        let branch =
+            kopsflow::git::current_branch(self.sh, self.selection.branch.as_deref(), env_var)?;
         let mut ctx = Context {
             branch: branch.name.clone(),
             kops_version: PRINT_KOPS_VERSION,
@@ -141,7 +142,8 @@ impl Job<'_> {
             .prefix("kopsflow-")
             .tempdir()
             .context("cannot create a temporary directory")?;
-        ctx.work_dir = Utf8PathBuf::try_from(work.path().to_path_buf()).context("the temp directory is not UTF-8")?;
+        ctx.work_dir = Utf8PathBuf::try_from(work.path().to_path_buf())
+            .context("the temp directory is not UTF-8")?;
         let exec = kopsflow::exec::Executor {
             kops,
             runner: kopsflow::exec::ProcessRunner {
@@ -160,21 +162,34 @@ impl Job<'_> {
         let plan = pipeline.resolve(&ctx)?;
         eprintln!("{plan}");
         eprintln!("(branch from {})", branch.source);
-        if plan.steps().any(|(_, _, step)| step.mutates_production()) && !kopsflow::git::is_clean(self.sh)? {
+        if plan.steps().any(|(_, _, step)| step.mutates_production())
+            && !kopsflow::git::is_clean(self.sh)?
+        {
             bail!("the work tree has uncommitted changes: {} applies only committed specs (commit or stash them)", self.command);
         }
         let summary = exec.run(&plan, self.command);
         drop(work);
         self.report(&summary)?;
         if summary.has_errors() {
-            let failed = summary.clusters.iter().filter(|c| c.error.is_some()).count();
-            bail!("{failed} of {} cluster(s) failed (see above)", summary.clusters.len());
+            let failed = summary
+                .clusters
+                .iter()
+                .filter(|c| c.error.is_some())
+                .count();
+            bail!(
+                "{failed} of {} cluster(s) failed (see above)",
+                summary.clusters.len()
+            );
         }
         let pending = match self.command {
             "plan" => summary.changes_pending(),
             _ => summary.rolling_update_needed(),
         };
-        Ok(if pending { Outcome::Pending } else { Outcome::Clean })
+        Ok(if pending {
+            Outcome::Pending
+        } else {
+            Outcome::Clean
+        })
     }
 
     fn report(&self, summary: &kopsflow::report::RunSummary) -> anyhow::Result<()> {
@@ -208,7 +223,16 @@ impl Job<'_> {
 impl flags::Plan {
     fn run(self, sh: &Shell, root: &Utf8Path) -> anyhow::Result<Outcome> {
         let settings = Settings::from_env(env_var)?;
-        Job { sh, root, selection: &self.selection, run: &self.run, settings, stage: pipeline::TEST, command: "plan" }.execute()
+        Job {
+            sh,
+            root,
+            selection: &self.selection,
+            run: &self.run,
+            settings,
+            stage: pipeline::TEST,
+            command: "plan",
+        }
+        .execute()
     }
 }
 
@@ -216,7 +240,16 @@ impl flags::Deploy {
     fn run(self, sh: &Shell, root: &Utf8Path) -> anyhow::Result<Outcome> {
         let mut settings = Settings::from_env(env_var)?;
         settings.cloud_only = self.cloudonly;
-        Job { sh, root, selection: &self.selection, run: &self.run, settings, stage: pipeline::DEPLOY, command: "deploy" }.execute()
+        Job {
+            sh,
+            root,
+            selection: &self.selection,
+            run: &self.run,
+            settings,
+            stage: pipeline::DEPLOY,
+            command: "deploy",
+        }
+        .execute()
     }
 }
 
@@ -229,6 +262,15 @@ impl flags::RollingUpdate {
         settings.cloud_only = self.cloudonly;
         settings.confirm_rolling_update = self.yes;
         settings.rolling_update_instance_groups = self.instance_groups.clone();
-        Job { sh, root, selection: &self.selection, run: &self.run, settings, stage: pipeline::ROLLING_UPDATE, command: "rolling-update" }.execute()
+        Job {
+            sh,
+            root,
+            selection: &self.selection,
+            run: &self.run,
+            settings,
+            stage: pipeline::ROLLING_UPDATE,
+            command: "rolling-update",
+        }
+        .execute()
     }
 }

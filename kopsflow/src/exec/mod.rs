@@ -12,8 +12,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use crate::kops::{KopsCommand, KopsVersion};
 use crate::plan::{ClusterPlan, OutputUse, Plan, PlannedStep, StageOutcome};
 use crate::report::{
-    is_api_unreachable, parse_kops_error, parse_rolling_update, parse_update_dry_run, ClusterSummary,
-    RunSummary,
+    is_api_unreachable, parse_kops_error, parse_rolling_update, parse_update_dry_run,
+    ClusterSummary, RunSummary,
 };
 use crate::spec::{self, ClusterSpec};
 use crate::store::DryRunStore;
@@ -21,7 +21,10 @@ use crate::store::DryRunStore;
 pub use process::{format_elapsed, parse_duration, Ended, ProcessOutput, ProcessRunner, Redactor};
 
 /// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
-pub fn find_kops(flag: Option<&Utf8Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Utf8PathBuf> {
+pub fn find_kops(
+    flag: Option<&Utf8Path>,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Utf8PathBuf> {
     if let Some(path) = flag {
         if !path.is_file() {
             bail!("--kops {path}: no such file");
@@ -154,15 +157,22 @@ impl ClusterRun<'_> {
         for stage in &self.plan.stages {
             let steps = match &stage.outcome {
                 StageOutcome::Skipped { reason } => {
-                    self.exec
-                        .log(&format!("==> {} · {}: skipped — {reason}", stage.name, self.plan.cluster));
+                    self.exec.log(&format!(
+                        "==> {} · {}: skipped — {reason}",
+                        stage.name, self.plan.cluster
+                    ));
                     continue;
                 }
                 StageOutcome::Run(steps) => steps,
             };
             for (n, step) in steps.iter().enumerate() {
                 if self.exec.runner.cancel.load(Ordering::SeqCst) {
-                    bail!("interrupted before stage {}, step {}/{}", stage.name, n + 1, steps.len());
+                    bail!(
+                        "interrupted before stage {}, step {}/{}",
+                        stage.name,
+                        n + 1,
+                        steps.len()
+                    );
                 }
                 let header = format!(
                     "==> {} · {} · step {}/{}: {step}",
@@ -196,7 +206,8 @@ impl ClusterRun<'_> {
     fn git_spec(&mut self) -> anyhow::Result<&ClusterSpec> {
         if self.git.is_none() {
             let path = self.exec.root.join(&self.plan.spec_file);
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+            let text =
+                std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
             let loaded = ClusterSpec::parse(&self.plan.spec_file, &text)
                 .map_err(|d| anyhow::anyhow!("{}", spec::render_diagnostics(&d).trim_end()))?;
             self.git = Some(loaded.spec);
@@ -213,7 +224,10 @@ impl ClusterRun<'_> {
                 ..
             } => {
                 // Prefer the live configBase (exact); the plan's value is the conventional one.
-                let live_base = self.live.as_ref().and_then(|l| l.config_base().map(str::to_owned));
+                let live_base = self
+                    .live
+                    .as_ref()
+                    .and_then(|l| l.config_base().map(str::to_owned));
                 let git = self.git_spec()?;
                 let spec = match (inject_config_base, live_base) {
                     (Some(_), Some(live)) => git.with_config_base(&live),
@@ -223,7 +237,11 @@ impl ClusterRun<'_> {
                 write_file(dest, &spec.to_kops_yaml())
             }
             PlannedStep::SeedDryRunStore { store, cluster } => self.seed(store, cluster),
-            PlannedStep::DeleteRemovedInstanceGroups { cluster, store, mode } => {
+            PlannedStep::DeleteRemovedInstanceGroups {
+                cluster,
+                store,
+                mode,
+            } => {
                 let removed = self.summary.instance_groups_to_delete.clone();
                 if self.live.is_none() && !self.summary.new_cluster {
                     bail!("production was not read before deleting instance groups");
@@ -270,7 +288,9 @@ impl ClusterRun<'_> {
                     stderr_excerpt(&out.stderr_tail)
                 );
             }
-            let reason = parse_kops_error(&out.stderr).map(|e| format!(": {e}")).unwrap_or_default();
+            let reason = parse_kops_error(&out.stderr)
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
             bail!(
                 "`{command}` failed with {}{reason}{}",
                 out.ended,
@@ -300,7 +320,10 @@ impl ClusterRun<'_> {
 
     /// Production's spec from the two `kops get` outputs: spec diff, removed instance groups.
     fn read_live(&mut self) -> anyhow::Result<()> {
-        let cluster = self.live_cluster.as_deref().context("kops get cluster did not run")?;
+        let cluster = self
+            .live_cluster
+            .as_deref()
+            .context("kops get cluster did not run")?;
         let igs = self.live_instance_groups.as_deref().unwrap_or("");
         let live = ClusterSpec::from_kops_output(cluster, igs)?;
         if live.name() != self.plan.cluster {
@@ -326,19 +349,20 @@ impl ClusterRun<'_> {
             .local_dir()
             .context("the dry-run store is not a file:// store")?;
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
-        let Some(live) = &self.live else {
-            if self.summary.new_cluster {
-                self.exec.log("    new cluster: the dry-run store starts empty");
-                return Ok(());
-            }
-            bail!("production was not read before seeding the dry-run store");
-        };
         let git_igs: Vec<String> = self
             .git_spec()?
             .instance_group_names()
             .into_iter()
             .map(str::to_owned)
             .collect();
+        let Some(live) = &self.live else {
+            if self.summary.new_cluster {
+                self.exec
+                    .log("    new cluster: the dry-run store starts empty");
+                return Ok(());
+            }
+            bail!("production was not read before seeding the dry-run store");
+        };
         let config = store
             .cluster_config_path(cluster)
             .context("dry-run store layout")?;

@@ -13,30 +13,33 @@ const EXAMPLE_SPEC: &str = include_str!("../../../cluster-spec/test.k8s.example.
 const SAMPLES: &[(&str, &str)] = &[
     (
         "create-cluster-dry-run-o-yaml.REAL.kops-1.29.2.yaml",
-        include_str!("../../tests/spec-corpus/kops-output/create-cluster-dry-run-o-yaml.REAL.kops-1.29.2.yaml"),
+        include_str!(
+            "../../tests/kops-samples/create-cluster-dry-run-o-yaml.REAL.kops-1.29.2.yaml"
+        ),
     ),
     (
         "create-cluster-dry-run-o-yaml.ha.kops-master-1.37.yaml",
-        include_str!("../../tests/spec-corpus/kops-output/create-cluster-dry-run-o-yaml.ha.kops-master-1.37.yaml"),
+        include_str!(
+            "../../tests/kops-samples/create-cluster-dry-run-o-yaml.ha.kops-master-1.37.yaml"
+        ),
     ),
     (
         "create-cluster-dry-run-o-yaml.kops-1.18.3.yaml",
-        include_str!("../../tests/spec-corpus/kops-output/create-cluster-dry-run-o-yaml.kops-1.18.3.yaml"),
+        include_str!("../../tests/kops-samples/create-cluster-dry-run-o-yaml.kops-1.18.3.yaml"),
     ),
     (
         "create-cluster-dry-run-o-yaml.kops-1.29.2.yaml",
-        include_str!("../../tests/spec-corpus/kops-output/create-cluster-dry-run-o-yaml.kops-1.29.2.yaml"),
+        include_str!("../../tests/kops-samples/create-cluster-dry-run-o-yaml.kops-1.29.2.yaml"),
     ),
     (
         "create-cluster-dry-run-o-yaml.kops-1.9.0.yaml",
-        include_str!("../../tests/spec-corpus/kops-output/create-cluster-dry-run-o-yaml.kops-1.9.0.yaml"),
+        include_str!("../../tests/kops-samples/create-cluster-dry-run-o-yaml.kops-1.9.0.yaml"),
     ),
 ];
 const GET_CLUSTER: &str =
-    include_str!("../../tests/spec-corpus/kops-output/get-cluster-o-yaml.REAL.kops-1.29.2.yaml");
-const GET_INSTANCE_GROUPS: &str = include_str!(
-    "../../tests/spec-corpus/kops-output/get-instancegroups-o-yaml.REAL.kops-1.29.2.yaml"
-);
+    include_str!("../../tests/kops-samples/get-cluster-o-yaml.REAL.kops-1.29.2.yaml");
+const GET_INSTANCE_GROUPS: &str =
+    include_str!("../../tests/kops-samples/get-instancegroups-o-yaml.REAL.kops-1.29.2.yaml");
 
 fn strip_origin(text: &str) -> &str {
     assert!(text.starts_with("# origin:"));

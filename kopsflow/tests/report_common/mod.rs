@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use kopsflow::report::{RollingUpdateReport, UpdateReport};
 
-/// `/work/shared/kops-samples` from `/work/main/kopsflow` (and the same relative layout on CI).
-pub const SAMPLES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/kops-samples");
+/// The real kops samples, copied verbatim into the repository (see its README.md).
+pub const SAMPLES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/kops-samples");
 
 pub fn sample_path(name: &str) -> PathBuf {
     PathBuf::from(SAMPLES_DIR).join(name)
@@ -31,6 +31,7 @@ pub fn sample_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(SAMPLES_DIR)
         .unwrap_or_else(|e| panic!("cannot list {SAMPLES_DIR}: {e}"))
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "README.md")
         .collect();
     names.sort();
     names
