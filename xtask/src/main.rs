@@ -33,7 +33,18 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let args = <flags::Xtask as clap::Parser>::parse();
+    // Usage errors exit 1 like every other error: 2 means "changes pending" to CI scripts.
+    let args = match <flags::Xtask as clap::Parser>::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match run(args) {
         Ok((Outcome::Pending, true)) => ExitCode::from(2),
         Ok(_) => ExitCode::SUCCESS,
@@ -170,15 +181,17 @@ impl Job<'_> {
         let summary = exec.run(&plan, self.command);
         drop(work);
         self.report(&summary)?;
-        if summary.has_errors() {
-            let failed = summary
-                .clusters
-                .iter()
-                .filter(|c| c.error.is_some())
-                .count();
+        let errors: Vec<&str> = summary
+            .clusters
+            .iter()
+            .filter_map(|c| c.error.as_deref())
+            .collect();
+        if !errors.is_empty() {
             bail!(
-                "{failed} of {} cluster(s) failed (see above)",
-                summary.clusters.len()
+                "{} of {} cluster(s) failed:\n{}",
+                errors.len(),
+                summary.clusters.len(),
+                errors.join("\n")
             );
         }
         let pending = match self.command {

@@ -1,0 +1,669 @@
+//! Integration tests: the real `xtask` binary in a temp workspace holding a real git repository
+//! (main + a feature branch) and a cluster spec, with the kops stand-in (`kops-standin.sh`)
+//! first on PATH. The stand-in records every call and replays real recorded kops output.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../kopsflow/tests/kops-samples"
+);
+const STANDIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/kops-standin.sh");
+const CLUSTER: &str = "test.k8s.local";
+const SECRET: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
+
+fn sample(name: &str) -> String {
+    let text = std::fs::read_to_string(Path::new(SAMPLES).join(name)).unwrap();
+    text.split_once('\n').unwrap().1.to_owned()
+}
+
+/// The git spec: production's spec as `kops get` prints it (real samples), without the
+/// server-set `creationTimestamp` and without `configBase` (kopsflow injects it), joined with `---`.
+fn git_spec() -> String {
+    let strip = |text: String| -> String {
+        text.lines()
+            .filter(|l| !l.contains("creationTimestamp") && !l.contains("configBase"))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let cluster = strip(sample("get-cluster-o-yaml.REAL.kops-1.29.2.yaml"));
+    let igs = strip(sample("get-instancegroups-o-yaml.REAL.kops-1.29.2.yaml"));
+    // kops joins documents with "\n---\n\n"; keep that, and end with a trailing `---` that a
+    // hand-edited file may have (kopsflow must drop it before kops sees it).
+    format!("{cluster}---\n{igs}---\n")
+}
+
+/// The nodes instance group's document in the git spec.
+fn nodes_ig_doc(spec: &str) -> (usize, usize) {
+    let start = spec.find("name: nodes-us-east-1a").unwrap();
+    let doc_start = spec[..start].rfind("apiVersion:").unwrap();
+    let doc_end = spec[start..].find("---").map_or(spec.len(), |i| start + i);
+    (doc_start, doc_end)
+}
+
+struct Test {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Test {
+    /// A repository on `main` with the cluster spec committed.
+    fn new() -> Test {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["repo/cluster-spec", "home", "bin", "standin", "tmp"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        std::fs::copy(STANDIN, dir.path().join("bin/kops")).unwrap();
+        let path = format!(
+            "{}:{}",
+            dir.path().join("bin").display(),
+            std::env::var("PATH").unwrap()
+        );
+        let d = |sub: &str| dir.path().join(sub).display().to_string();
+        let env = vec![
+            ("HOME".into(), d("home")),
+            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+            ("GIT_AUTHOR_NAME".into(), "Ada".into()),
+            ("GIT_AUTHOR_EMAIL".into(), "ada@example.com".into()),
+            ("GIT_COMMITTER_NAME".into(), "Ada".into()),
+            ("GIT_COMMITTER_EMAIL".into(), "ada@example.com".into()),
+            ("PATH".into(), path),
+            ("TMPDIR".into(), d("tmp")),
+            ("KOPS_STATE_STORE".into(), "file:///srv/kstate".into()),
+            ("KOPS_STANDIN_DIR".into(), d("standin")),
+            ("KOPS_STANDIN_SAMPLES".into(), SAMPLES.into()),
+            ("NO_COLOR".into(), "1".into()),
+            ("AWS_ACCESS_KEY_ID".into(), "AKIAIOSFODNN7EXAMPLE".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), SECRET.into()),
+        ];
+        let test = Test { dir, env };
+        test.write_spec(&git_spec());
+        test.git(&["init", "-q", "-b", "main"]);
+        test.git(&["add", "-A"]);
+        test.git(&["commit", "-q", "-m", "cluster spec"]);
+        test
+    }
+
+    fn repo(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    fn spec_path(&self) -> PathBuf {
+        self.repo().join(format!("cluster-spec/{CLUSTER}.yml"))
+    }
+
+    fn write_spec(&self, text: &str) {
+        std::fs::write(self.spec_path(), text).unwrap();
+    }
+
+    fn read_spec(&self) -> String {
+        std::fs::read_to_string(self.spec_path()).unwrap()
+    }
+
+    fn git(&self, args: &[&str]) {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.repo())
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Switches to `feature/x` with a committed change: nodes maxSize 1 → 3.
+    fn feature_branch(self) -> Test {
+        self.git(&["checkout", "-q", "-b", "feature/x"]);
+        let spec = self.read_spec();
+        let (start, end) = nodes_ig_doc(&spec);
+        let doc = spec[start..end].replace("maxSize: 1", "maxSize: 3");
+        self.write_spec(&format!("{}{doc}{}", &spec[..start], &spec[end..]));
+        self.git(&["commit", "-q", "-am", "nodes: maxSize 3"]);
+        self
+    }
+
+    fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs `xtask ARGS…` in the repository; the stand-in's log starts afresh.
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_with(&[], args)
+    }
+
+    /// `run` with extra environment for this invocation only.
+    fn run_with(&self, extra_env: &[(&str, &str)], args: &[&str]) -> Run {
+        let standin = self.dir.path().join("standin");
+        for file in ["calls.log", "count"] {
+            let _ = std::fs::remove_file(standin.join(file));
+        }
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .current_dir(self.repo())
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(extra_env.iter().copied())
+            .output()
+            .unwrap();
+        let calls =
+            std::fs::read_to_string(self.dir.path().join("standin/calls.log")).unwrap_or_default();
+        let tmp_left: Vec<String> = std::fs::read_dir(self.dir.path().join("tmp"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        Run {
+            output,
+            calls,
+            tmp_left,
+            tmp: self.dir.path().join("tmp").display().to_string(),
+        }
+    }
+}
+
+struct Run {
+    output: Output,
+    /// The stand-in's log.
+    calls: String,
+    /// What is left in TMPDIR after the run (the work dir must be gone).
+    tmp_left: Vec<String>,
+    tmp: String,
+}
+
+impl Run {
+    fn code(&self) -> i32 {
+        self.output.status.code().unwrap()
+    }
+
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// The argv of every kops call, in order, with the run's temp dir replaced by `$TMP` and
+    /// the random work dir name by `kopsflow-RUN`.
+    fn argv(&self) -> Vec<String> {
+        self.calls
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("call ")
+                    .and_then(|l| l.split_once(": "))
+                    .map(|(_, a)| a)
+            })
+            .map(|a| self.normalize(a))
+            .collect()
+    }
+
+    fn normalize(&self, text: &str) -> String {
+        let text = text.replace(&self.tmp, "$TMP");
+        let mut out = String::new();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("kopsflow-") {
+            out.push_str(&rest[..i]);
+            out.push_str("kopsflow-RUN");
+            let tail = &rest[i + "kopsflow-".len()..];
+            let end = tail
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(tail.len());
+            rest = &tail[end..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Log lines of call `n` (1-based) other than its argv.
+    fn call_details(&self, n: usize) -> Vec<String> {
+        let header = format!("call {n}: ");
+        let mut lines = self.calls.lines().skip_while(|l| !l.starts_with(&header));
+        lines.next();
+        lines
+            .take_while(|l| l.starts_with("  "))
+            .map(|l| self.normalize(l.trim()))
+            .collect()
+    }
+
+    fn assert_no_secret(&self) {
+        for (what, text) in [("stdout", self.stdout()), ("stderr", self.stderr())] {
+            assert!(!text.contains(SECRET), "{what} leaks the secret:\n{text}");
+            assert!(
+                !text.contains("AKIAIOSFODNN7EXAMPLE"),
+                "{what} leaks the access key id"
+            );
+        }
+    }
+}
+
+fn mutating(argv: &str) -> bool {
+    argv.split(' ').any(|a| a == "--yes")
+        || (argv.starts_with("replace ") && argv.contains("--state file:///srv/kstate"))
+        || argv.starts_with("delete ")
+}
+
+#[test]
+fn validate_accepts_the_spec() {
+    let run = Test::new().run(&["validate"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stdout().contains("ok: cluster-spec/test.k8s.local.yml"));
+    assert!(run.argv().is_empty());
+}
+
+#[test]
+fn invalid_spec_exits_1_names_file_and_line_and_runs_no_kops() {
+    let test = Test::new().feature_branch();
+    // The classic export recipe's bug: Cluster and InstanceGroup concatenated without `---`.
+    test.write_spec(&test.read_spec().replacen("---\n", "", 1));
+    for args in [
+        &["validate"][..],
+        &["plan"],
+        &["deploy", "--branch", "main"],
+        &["plan", "--print"],
+    ] {
+        let run = test.run(args);
+        assert_eq!(run.code(), 1, "{args:?}: {}", run.stderr());
+        let err = run.stderr();
+        assert!(err.contains("cluster-spec/test.k8s.local.yml:"), "{err}");
+        assert!(
+            err.contains("`---`"),
+            "the hint names the missing separator: {err}"
+        );
+        assert!(err.contains("nothing was sent to kops"), "{err}");
+        assert!(run.argv().is_empty(), "{args:?} ran kops: {:?}", run.argv());
+    }
+}
+
+#[test]
+fn print_runs_nothing() {
+    let test = Test::new().feature_branch();
+    let run = test.run(&["plan", "--print"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stdout().contains("Plan for branch 'feature/x'"),
+        "{}",
+        run.stdout()
+    );
+    assert!(run
+        .stdout()
+        .contains("kops update cluster test.k8s.local --state file://"));
+    assert!(run.argv().is_empty());
+    let run = test.run(&["deploy", "--print", "--branch", "master"]);
+    assert!(run
+        .stdout()
+        .contains("kops update cluster test.k8s.local --state file:///srv/kstate --yes"));
+    assert!(run.argv().is_empty());
+}
+
+#[test]
+fn feature_branch_plan_uses_an_isolated_dry_run_store() {
+    let test = Test::new().feature_branch();
+    let run = test.run(&["plan"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let store = "file://$TMP/kopsflow-RUN/test.k8s.local/store";
+    let spec = "$TMP/kopsflow-RUN/test.k8s.local/test.k8s.local.yaml";
+    assert_eq!(
+        run.argv(),
+        [
+            "version".to_owned(),
+            "get cluster test.k8s.local -o yaml --state file:///srv/kstate".to_owned(),
+            "get instancegroups --name test.k8s.local -o yaml --state file:///srv/kstate"
+                .to_owned(),
+            format!("replace -f {spec} --state {store} --force"),
+            format!("update cluster test.k8s.local --state {store}"),
+        ]
+    );
+    // While kops ran: the store held production's config + instance groups, configBase still
+    // pointing at production, and the spec handed to kops had configBase injected, three
+    // documents and no trailing `---`.
+    let replace = run.call_details(4);
+    for expected in [
+        "store-file: ./test.k8s.local/config",
+        "store-file: ./test.k8s.local/instancegroup/control-plane-us-east-1a",
+        "store-file: ./test.k8s.local/instancegroup/nodes-us-east-1a",
+        "store-configBase: configBase: /srv/kstate/test.k8s.local",
+        "spec-configBase: configBase: /srv/kstate/test.k8s.local",
+        "spec-documents: 3",
+    ] {
+        assert!(
+            replace.iter().any(|l| l == expected),
+            "{expected:?} not in {replace:#?}"
+        );
+    }
+    assert!(
+        !replace.iter().any(|l| l == "spec-trailing-separator"),
+        "{replace:#?}"
+    );
+    assert!(run.argv().iter().all(|a| !mutating(a)));
+    assert!(
+        run.tmp_left.is_empty(),
+        "work dir left behind: {:?}",
+        run.tmp_left
+    );
+    let out = run.stdout();
+    assert!(out.contains("spec.maxSize: 1 → 3"), "{out}");
+    assert!(
+        out.contains("AutoscalingGroup/nodes-us-east-1a.demo1.k8s.local"),
+        "{out}"
+    );
+    run.assert_no_secret();
+}
+
+#[test]
+fn main_branch_deploy_applies_in_order() {
+    let test = Test::new();
+    let run = test.run(&["deploy"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let spec = "$TMP/kopsflow-RUN/test.k8s.local/test.k8s.local.yaml";
+    assert_eq!(
+        run.argv(),
+        [
+            "version".to_owned(),
+            "get cluster test.k8s.local -o yaml --state file:///srv/kstate".to_owned(),
+            "get instancegroups --name test.k8s.local -o yaml --state file:///srv/kstate"
+                .to_owned(),
+            format!("replace -f {spec} --state file:///srv/kstate --force"),
+            "export kubecfg test.k8s.local --state file:///srv/kstate --admin".to_owned(),
+            "update cluster test.k8s.local --state file:///srv/kstate --yes".to_owned(),
+            "rolling-update cluster test.k8s.local --state file:///srv/kstate".to_owned(),
+        ]
+    );
+    assert!(run.call_details(4).iter().any(|l| l == "spec-documents: 3"));
+    assert!(
+        run.stdout().contains("nodes-us-east-1a"),
+        "{}",
+        run.stdout()
+    );
+    assert!(run.tmp_left.is_empty());
+    // The rolling update is needed (real NeedsUpdate table): 2 with --detailed-exitcode.
+    let run = test.run(&["deploy", "--detailed-exitcode", "--cloudonly"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(run.argv().last().unwrap().ends_with("--cloudonly"));
+    let run = test.run_with(
+        &[(
+            "KOPS_STANDIN_ROLLING",
+            "rolling-update-table.no-update.cloudonly.REAL.kops-1.29.2.stdout.txt",
+        )],
+        &["deploy", "--detailed-exitcode", "--cloudonly"],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+}
+
+#[test]
+fn deploy_on_a_feature_branch_changes_nothing() {
+    let test = Test::new().feature_branch();
+    let run = test.run(&["deploy"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("Deploy: skipped — branch 'feature/x' does not match"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(run.argv(), ["version"], "only the version is read");
+    let run = test.run(&["rolling-update", "--cluster", CLUSTER, "--yes"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.argv().iter().all(|a| !mutating(a)), "{:?}", run.argv());
+}
+
+#[test]
+fn deploy_refuses_uncommitted_changes() {
+    let test = Test::new();
+    std::fs::write(test.repo().join("cluster-spec/notes.txt"), "wip").unwrap();
+    let run = test.run(&["deploy"]);
+    assert_eq!(run.code(), 1);
+    assert!(
+        run.stderr().contains("uncommitted changes"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.argv().iter().all(|a| !mutating(a)));
+}
+
+#[test]
+fn a_failing_step_stops_the_cluster_and_is_named() {
+    let test = Test::new().feature_branch();
+    // Call 1 is `kops version`; calls 2..=5 are the plan's kops steps.
+    let steps = [
+        "get cluster",
+        "get instancegroups",
+        "replace",
+        "update cluster",
+    ];
+    for (i, name) in steps.iter().enumerate() {
+        let call = i + 2;
+        let run = test.run_with(&[("KOPS_STANDIN_FAIL_AT", &call.to_string())], &["plan"]);
+        assert_eq!(run.code(), 1, "fail at {call}: {}", run.stderr());
+        assert_eq!(
+            run.argv().len(),
+            call,
+            "later steps ran after call {call}: {:?}",
+            run.argv()
+        );
+        let err = run.stderr();
+        assert!(err.contains("stage Test, step"), "{err}");
+        assert!(err.contains(&format!("kops {name}")), "{name}: {err}");
+        assert!(err.contains("exit status 1"), "{err}");
+        // kops's own message (the real recorded stderr) is shown.
+        assert!(
+            err.contains("does not exist (try adding --force flag)"),
+            "{err}"
+        );
+        assert!(
+            run.tmp_left.is_empty(),
+            "work dir left after failure at {call}"
+        );
+    }
+}
+
+#[test]
+fn a_hanging_kops_times_out() {
+    let test = Test::new()
+        .feature_branch()
+        .env("KOPS_STANDIN_HANG_AT", "5");
+    let started = std::time::Instant::now();
+    let run = test.run(&["plan", "--timeout", "2s"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(run.stderr().contains("timed out after"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("kops update cluster"),
+        "{}",
+        run.stderr()
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert!(run.tmp_left.is_empty());
+}
+
+#[test]
+fn a_new_cluster_is_a_plan_not_an_error() {
+    let test = Test::new()
+        .feature_branch()
+        .env("KOPS_STANDIN_NEW_CLUSTER", "1")
+        .env(
+            "KOPS_STANDIN_UPDATE",
+            "update-cluster-dryrun.create-all.REAL.kops-1.29.2.stdout.txt",
+        );
+    let run = test.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    let argv = run.argv();
+    assert!(
+        !argv.iter().any(|a| a.starts_with("get instancegroups")),
+        "{argv:?}"
+    );
+    assert!(argv
+        .last()
+        .unwrap()
+        .starts_with("update cluster test.k8s.local --state file://$TMP"));
+    // The store started empty: kops replace --force creates everything.
+    assert!(!run
+        .call_details(3)
+        .iter()
+        .any(|l| l.starts_with("store-file")));
+    assert!(
+        run.stdout().to_lowercase().contains("new cluster"),
+        "{}",
+        run.stdout()
+    );
+}
+
+#[test]
+fn an_instance_group_removed_from_git_is_left_out_and_listed() {
+    let test = Test::new();
+    test.git(&["checkout", "-q", "-b", "feature/drop-nodes"]);
+    let spec = test.read_spec();
+    let (start, end) = nodes_ig_doc(&spec);
+    let end = (end + 4).min(spec.len()); // with its `---` line
+    test.write_spec(&format!("{}{}", &spec[..start], &spec[end..]));
+    test.git(&["commit", "-q", "-am", "drop nodes"]);
+    let run = test.run(&["plan"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let replace = run.call_details(4);
+    assert!(
+        replace
+            .iter()
+            .any(|l| l.ends_with("instancegroup/control-plane-us-east-1a")),
+        "{replace:#?}"
+    );
+    assert!(
+        !replace
+            .iter()
+            .any(|l| l.ends_with("instancegroup/nodes-us-east-1a")),
+        "{replace:#?}"
+    );
+    let out = run.stdout();
+    assert!(out.contains("nodes-us-east-1a"), "{out}");
+    assert!(out.contains("kops replace does not delete it"), "{out}");
+}
+
+#[test]
+fn detailed_exitcode_per_outcome() {
+    let test = Test::new().feature_branch();
+    assert_eq!(
+        test.run(&["plan", "--detailed-exitcode"]).code(),
+        2,
+        "changes pending"
+    );
+    assert_eq!(test.run(&["plan"]).code(), 0, "without the flag");
+    let main = Test::new().env(
+        "KOPS_STANDIN_UPDATE",
+        "update-cluster-dryrun.no-changes.REAL.kops-1.29.2.stdout.txt",
+    );
+    let run = main.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(run.code(), 0, "nothing pending: {}", run.stdout());
+    let failing = Test::new().env("KOPS_STANDIN_FAIL_AT", "2");
+    assert_eq!(
+        failing.run(&["plan", "--detailed-exitcode"]).code(),
+        1,
+        "error"
+    );
+}
+
+#[test]
+fn api_unreachable_is_named() {
+    let test = Test::new().env("KOPS_STANDIN_API_UNREACHABLE", "1");
+    let run = test.run(&["rolling-update", "--cluster", CLUSTER]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("cannot reach the Kubernetes API"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stderr().contains("--cloudonly"));
+}
+
+#[test]
+fn secrets_never_appear_in_output() {
+    let test = Test::new().feature_branch().env("KOPS_STANDIN_LEAK", "1");
+    let run = test.run(&["plan", "--format", "markdown"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("debug: signing with ***"),
+        "the leak was redacted, not absent"
+    );
+    run.assert_no_secret();
+    // The stand-in saw the credentials' names: the environment was passed through.
+    assert!(run
+        .call_details(2)
+        .iter()
+        .any(|l| l.contains("AWS_SECRET_ACCESS_KEY")));
+}
+
+#[test]
+fn markdown_and_json_summaries() {
+    let test = Test::new().feature_branch();
+    let md = test.run(&["plan", "--format", "markdown"]);
+    assert_eq!(md.code(), 0, "{}", md.stderr());
+    insta::assert_snapshot!("plan_markdown", md.normalize(&md.stdout()));
+    let json = test.run(&["plan", "--format", "json"]);
+    assert_eq!(json.code(), 0, "{}", json.stderr());
+    let value: serde_json::Value =
+        serde_json::from_str(&json.stdout()).expect("stdout is pure JSON");
+    assert_eq!(value["schema_version"], 1);
+    insta::assert_snapshot!("plan_json", json.normalize(&json.stdout()));
+}
+
+#[test]
+fn github_step_summary_gets_markdown() {
+    let test = Test::new().feature_branch();
+    let summary = test.dir.path().join("step-summary.md");
+    let test = test.env("GITHUB_STEP_SUMMARY", &summary.display().to_string());
+    let run = test.run(&["plan"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let text = std::fs::read_to_string(summary).unwrap();
+    assert!(
+        text.contains("test.k8s.local") && text.contains('|'),
+        "{text}"
+    );
+}
+
+#[test]
+fn missing_kops_names_the_three_ways() {
+    let test = Test::new().feature_branch();
+    std::fs::remove_file(test.dir.path().join("bin/kops")).unwrap();
+    let run = test.env("PATH", "/usr/bin:/bin").run(&["plan"]);
+    assert_eq!(run.code(), 1);
+    let err = run.stderr();
+    assert!(
+        err.contains("--kops") && err.contains("$KOPS") && err.contains("PATH"),
+        "{err}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_1_not_2() {
+    let test = Test::new();
+    let run = test.run(&["plan", "--no-such-flag"]);
+    assert_eq!(run.code(), 1, "2 would read as 'changes pending'");
+    assert_eq!(test.run(&["plan", "--format", "yaml"]).code(), 1);
+    let help = test.run(&["plan", "--help"]);
+    assert_eq!(help.code(), 0);
+    for flag in [
+        "--print",
+        "--branch",
+        "--cluster",
+        "--format",
+        "--detailed-exitcode",
+        "--all",
+        "--kops",
+        "--timeout",
+    ] {
+        assert!(
+            help.stdout().contains(flag),
+            "{flag} missing from plan --help"
+        );
+    }
+    let help = test.run(&["rolling-update", "--help"]).stdout();
+    for flag in ["--yes", "--cloudonly", "--instance-group", "--cluster"] {
+        assert!(
+            help.contains(flag),
+            "{flag} missing from rolling-update --help"
+        );
+    }
+}
