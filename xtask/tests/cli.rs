@@ -667,3 +667,60 @@ fn usage_errors_exit_1_not_2() {
         );
     }
 }
+
+#[test]
+fn a_failing_deploy_step_stops_before_applying() {
+    let test = Test::new();
+    // Call 4 is `kops replace` into production: update --yes and rolling-update must not run.
+    let run = test.run_with(&[("KOPS_STANDIN_FAIL_AT", "4")], &["deploy"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert_eq!(run.argv().len(), 4, "{:?}", run.argv());
+    assert!(!run.argv().iter().any(|a| a.contains("--yes")));
+    assert!(
+        run.stderr().contains("stage Deploy, step 4/"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.tmp_left.is_empty());
+}
+
+#[test]
+fn sigterm_stops_kops_and_cleans_up() {
+    let test = Test::new()
+        .feature_branch()
+        .env("KOPS_STANDIN_HANG_AT", "5");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("plan")
+        .current_dir(test.repo())
+        .env_clear()
+        .envs(test.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let count = test.dir.path().join("standin/count");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::read_to_string(&count)
+        .map(|c| c.trim() != "5")
+        .unwrap_or(true)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "kops call 5 never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(test.dir.path().join("tmp"))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "work dir left after SIGTERM");
+}
