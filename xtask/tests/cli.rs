@@ -689,7 +689,7 @@ fn sigterm_stops_kops_and_cleans_up() {
     let test = Test::new()
         .feature_branch()
         .env("KOPS_STANDIN_HANG_AT", "5");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("plan")
         .current_dir(test.repo())
         .env_clear()
