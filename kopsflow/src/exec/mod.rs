@@ -95,7 +95,6 @@ impl Executor {
                 plan: cluster,
                 git: None,
                 live_cluster: None,
-                live_instance_groups: None,
                 live: None,
                 summary: ClusterSummary {
                     cluster: cluster.cluster.clone(),
@@ -147,7 +146,6 @@ struct ClusterRun<'a> {
     plan: &'a ClusterPlan,
     git: Option<ClusterSpec>,
     live_cluster: Option<String>,
-    live_instance_groups: Option<String>,
     live: Option<ClusterSpec>,
     summary: ClusterSummary,
 }
@@ -300,10 +298,7 @@ impl ClusterRun<'_> {
         match output {
             OutputUse::Shown => {}
             OutputUse::LiveCluster => self.live_cluster = Some(out.stdout),
-            OutputUse::LiveInstanceGroups => {
-                self.live_instance_groups = Some(out.stdout);
-                self.read_live()?;
-            }
+            OutputUse::LiveInstanceGroups => self.read_live(&out.stdout)?,
             OutputUse::UpdateReport => {
                 let report = parse_update_dry_run(&out.stdout)
                     .with_context(|| format!("cannot read the output of `{command}`"))?;
@@ -319,12 +314,11 @@ impl ClusterRun<'_> {
     }
 
     /// Production's spec from the two `kops get` outputs: spec diff, removed instance groups.
-    fn read_live(&mut self) -> anyhow::Result<()> {
+    fn read_live(&mut self, igs: &str) -> anyhow::Result<()> {
         let cluster = self
             .live_cluster
             .as_deref()
             .context("kops get cluster did not run")?;
-        let igs = self.live_instance_groups.as_deref().unwrap_or("");
         let live = ClusterSpec::from_kops_output(cluster, igs)?;
         if live.name() != self.plan.cluster {
             bail!(

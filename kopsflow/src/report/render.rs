@@ -707,7 +707,6 @@ struct JsonRolling<'a> {
 }
 
 fn json_spec_change(c: &SpecChange) -> JsonSpecChange {
-    #[allow(unreachable_patterns)]
     match c {
         SpecChange::Modified {
             kind,
