@@ -492,6 +492,8 @@ mod tests {
         assert_eq!(v, KopsVersion::new(1, 29, 2));
         let v = KopsVersion::parse_version_output(&samples("version-short.REAL.kops-1.29.2.txt"))?;
         assert_eq!(v, KopsVersion::new(1, 29, 2));
+        let v = KopsVersion::parse_version_output(&samples("version.REAL.kops-1.36.2.txt"))?;
+        assert_eq!(v, KopsVersion::new(1, 36, 2));
         Ok(())
     }
 
