@@ -1,0 +1,192 @@
+//! The position-carrying YAML tree of cluster specs: `Node`, `Value`, `Scalar`, their accessors,
+//! and the field paths (`spec.subnets[0]`) that name nodes in diagnostics and diffs.
+//!
+//! Trees come from saphyr-parser events (k8s / YAML 1.1 scalar resolution, duplicate-key
+//! detection) in `parse.rs` and are serialised canonically via serde_norway in `emit.rs`.
+
+mod emit;
+mod parse;
+
+pub use parse::{parse_stream, resolve_plain, Document, DuplicateKey, ParsedStream, SyntaxError};
+
+/// A YAML node with the position (1-based line and column) where it starts in the source.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub value: Value,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// The content of a node. Mappings keep their source order.
+#[derive(Debug, Clone)]
+pub enum Value {
+    Scalar(Scalar),
+    Sequence(Vec<Node>),
+    Mapping(Vec<(Node, Node)>),
+}
+
+/// A resolved scalar: plain scalars resolve the way Kubernetes (go-yaml v2, YAML 1.1) reads
+/// them; quoted and block scalars are always strings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+}
+
+/// Structural equality: positions are ignored and so is the order of mapping keys (`.nan`
+/// equals `.nan`, so a spec always equals itself).
+impl PartialEq for Node {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.value, &other.value) {
+            (Value::Scalar(Scalar::Float(a)), Value::Scalar(Scalar::Float(b))) => {
+                a == b || (a.is_nan() && b.is_nan())
+            }
+            (Value::Scalar(a), Value::Scalar(b)) => a == b,
+            (Value::Sequence(a), Value::Sequence(b)) => a == b,
+            (Value::Mapping(a), Value::Mapping(b)) => {
+                a.len() == b.len()
+                    && a.iter().all(|(key, value)| {
+                        b.iter()
+                            .find(|(other_key, _)| other_key == key)
+                            .is_some_and(|(_, other_value)| other_value == value)
+                    })
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Node {
+    /// A node without a source position (line and column 0), for values built in code.
+    pub fn synthetic(value: Value) -> Node {
+        Node {
+            value,
+            line: 0,
+            column: 0,
+        }
+    }
+
+    pub fn string(text: &str) -> Node {
+        Node::synthetic(Value::Scalar(Scalar::String(text.to_owned())))
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar(Scalar::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match &self.value {
+            Value::Scalar(Scalar::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn as_mapping(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Mapping(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn as_sequence(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Sequence(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Scalar(Scalar::Null))
+    }
+
+    /// The value under a string key of a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_mapping()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// The key node of an entry (useful for positions of the key itself).
+    pub fn get_key(&self, key: &str) -> Option<&Node> {
+        self.as_mapping()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(k, _)| k)
+    }
+
+    /// Follow a path of string keys.
+    pub fn get_path(&self, keys: &[&str]) -> Option<&Node> {
+        keys.iter().try_fold(self, |node, key| node.get(key))
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        match &mut self.value {
+            Value::Mapping(entries) => entries
+                .iter_mut()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Remove a key from a mapping; returns whether it was there.
+    pub fn remove(&mut self, key: &str) -> bool {
+        match &mut self.value {
+            Value::Mapping(entries) => {
+                let before = entries.len();
+                entries.retain(|(k, _)| k.as_str() != Some(key));
+                entries.len() != before
+            }
+            _ => false,
+        }
+    }
+
+    /// Set a key in a mapping (replacing its value, or appending the entry).
+    pub fn insert(&mut self, key: &str, value: Node) {
+        if let Value::Mapping(entries) = &mut self.value {
+            match entries.iter_mut().find(|(k, _)| k.as_str() == Some(key)) {
+                Some((_, existing)) => *existing = value,
+                None => entries.push((Node::string(key), value)),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field paths
+
+/// Append a key to a field path: `a.b`, or `a["kops.k8s.io/cluster"]` when the key is not a
+/// simple name.
+pub fn push_key(path: &mut String, key: &str) {
+    let simple = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if simple {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+    } else {
+        path.push('[');
+        path.push_str(&emit::json_quote(key));
+        path.push(']');
+    }
+}
+
+pub fn push_index(path: &mut String, index: usize) {
+    path.push_str(&format!("[{index}]"));
+}
+
+pub fn join_key(path: &str, key: &str) -> String {
+    let mut joined = path.to_owned();
+    push_key(&mut joined, key);
+    joined
+}
