@@ -9,16 +9,15 @@ mod error;
 pub mod redact;
 pub mod render;
 pub mod rolling;
+pub mod stderr;
 pub mod summary;
 pub mod update;
 
 pub use error::ReportError;
 pub use redact::{redact_report, REDACTED};
 pub use render::{render_json, render_markdown, render_text, use_color, JSON_SCHEMA_VERSION};
-pub use rolling::{
-    is_api_unreachable, parse_kops_error, parse_rolling_update, GroupState, GroupStatus,
-    RollingUpdateReport,
-};
+pub use rolling::{parse_rolling_update, GroupState, GroupStatus, RollingUpdateReport};
+pub use stderr::{is_api_unreachable, is_cluster_not_found, parse_kops_error};
 pub use summary::{ClusterStatus, ClusterSummary, RunSummary};
 pub use update::{
     normalize_value, parse_update_dry_run, Deletion, DeletionSection, FieldChange, TaskChange,
