@@ -18,7 +18,8 @@ use crate::report::{
 use crate::spec::{self, ClusterSpec};
 use crate::store::DryRunStore;
 
-pub use process::{format_elapsed, parse_duration, Ended, ProcessOutput, ProcessRunner, Redactor};
+pub use crate::report::redact::Redactor;
+pub use process::{format_elapsed, parse_duration, Ended, ProcessOutput, ProcessRunner};
 
 /// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
 pub fn find_kops(
