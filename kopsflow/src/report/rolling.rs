@@ -7,8 +7,6 @@
 
 use std::fmt;
 
-use serde::Serialize;
-
 use super::{is_klog_line, ReportError};
 
 /// Closing line when no group needs an update.
@@ -20,23 +18,30 @@ pub const SINGLE_CONTROL_PLANE: &str =
     "Detected single-control-plane cluster; won't detach before draining";
 
 /// The `STATUS` column: exactly `Ready` or `NeedsUpdate` in every kops version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupState {
     Ready,
     NeedsUpdate,
 }
 
-impl fmt::Display for GroupState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl GroupState {
+    /// The `STATUS` cell exactly as kops prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
             GroupState::Ready => "Ready",
             GroupState::NeedsUpdate => "NeedsUpdate",
-        })
+        }
+    }
+}
+
+impl fmt::Display for GroupState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 /// One row of the table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupStatus {
     /// Instance group name.
     pub name: String,
@@ -54,7 +59,7 @@ pub struct GroupStatus {
 }
 
 /// The parsed table and closing line.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RollingUpdateReport {
     /// Rows in kops order (sorted by name).
     pub groups: Vec<GroupStatus>,

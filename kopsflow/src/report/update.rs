@@ -20,8 +20,6 @@
 //! Must specify --yes to apply changes             (or: No changes need to be applied)
 //! ```
 
-use serde::Serialize;
-
 use super::{is_klog_line, ReportError};
 
 /// Closing line when the dry-run found changes.
@@ -35,7 +33,7 @@ const HEADER_PREVIEW: &str = "Previewing changes that will be made:";
 const CONSISTENCY_ERROR: &str = "internal consistency error!";
 
 /// Everything a dry-run said it would do.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UpdateReport {
     /// Tasks whose cloud object does not exist yet (`Will create resources:`), in kops order
     /// (sorted by `Type/name`).
@@ -56,7 +54,7 @@ pub struct UpdateReport {
 }
 
 /// One task in the create or modify section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskChange {
     /// Go task type, e.g. `AutoscalingGroup`, `LaunchTemplate`, `ManagedFile`.
     pub kind: String,
@@ -66,7 +64,6 @@ pub struct TaskChange {
     pub fields: Vec<FieldChange>,
     /// Lines of an `internal consistency error!` block printed under this task (rare; the
     /// task then has no fields). Empty normally.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub consistency_error: Vec<String>,
 }
 
@@ -77,18 +74,16 @@ pub struct TaskChange {
 /// * modify, multi-line Resource (`UserData`, `PolicyDocument`, `Contents` …): `old` is `None`,
 ///   `new` is empty and `diff` holds the diff lines with their `+ ` / `- ` / `  ` prefixes
 ///   (and `...` for skipped regions). The empty line kops prints after every diff is dropped.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldChange {
     pub field: String,
     pub old: Option<String>,
     pub new: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub diff: Vec<String>,
 }
 
 /// Which deletion header an item was listed under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DeletionSection {
     /// `Will delete items:` (kops <= 1.28): deleted by `update --yes`.
     WillDelete,
@@ -127,7 +122,7 @@ impl DeletionSection {
 }
 
 /// One line of a deletion section: `  <TaskName %-20s> <item>`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Deletion {
     pub section: DeletionSection,
     /// Deletion task name, e.g. `SecurityGroupRule`.

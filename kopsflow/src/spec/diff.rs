@@ -2,13 +2,11 @@
 
 use std::fmt;
 
-use serde::Serialize;
-
 use super::yaml::{join_key, Node, Value};
 use super::ClusterSpec;
 
 /// Which kind of kops object a change is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ObjectKind {
     Cluster,
     InstanceGroup,
@@ -24,8 +22,7 @@ impl fmt::Display for ObjectKind {
 }
 
 /// One difference between the git spec (new) and the live spec (old).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "change", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpecChange {
     /// A field differs. `old`/`new` are the values rendered as compact YAML; `None` = absent.
     Modified {
@@ -75,7 +72,7 @@ impl fmt::Display for SpecChange {
 
 /// All differences for one cluster, in a stable order: Cluster fields first, then instance
 /// groups by name, fields in path order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpecDiff {
     pub changes: Vec<SpecChange>,
 }
