@@ -35,7 +35,7 @@ struct JsonCluster<'a> {
     changes_pending: bool,
     rolling_update_needed: bool,
     error: Option<&'a str>,
-    spec_diff: Option<Vec<JsonSpecChange>>,
+    spec_diff: Option<Vec<JsonSpecChange<'a>>>,
     update: Option<JsonUpdate>,
     instance_groups_to_delete: &'a [String],
     rolling_update: Option<JsonRolling<'a>>,
@@ -43,13 +43,13 @@ struct JsonCluster<'a> {
 
 /// JSON.md "spec change".
 #[derive(Serialize)]
-struct JsonSpecChange {
+struct JsonSpecChange<'a> {
     change: &'static str,
-    kind: String,
-    object: String,
-    path: Option<String>,
-    old: Option<String>,
-    new: Option<String>,
+    kind: &'static str,
+    object: &'a str,
+    path: Option<&'a str>,
+    old: Option<&'a str>,
+    new: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -141,38 +141,16 @@ fn section(s: DeletionSection) -> &'static str {
     }
 }
 
-fn json_spec_change(c: &SpecChange) -> JsonSpecChange {
-    match c {
-        SpecChange::Modified {
-            kind,
-            object,
-            path,
-            old,
-            new,
-        } => JsonSpecChange {
-            change: "modified",
-            kind: kind.to_string(),
-            object: object.clone(),
-            path: Some(path.clone()),
-            old: old.clone(),
-            new: new.clone(),
-        },
-        SpecChange::Added { kind, object } => JsonSpecChange {
-            change: "added",
-            kind: kind.to_string(),
-            object: object.clone(),
-            path: None,
-            old: None,
-            new: None,
-        },
-        SpecChange::Removed { kind, object } => JsonSpecChange {
-            change: "removed",
-            kind: kind.to_string(),
-            object: object.clone(),
-            path: None,
-            old: None,
-            new: None,
-        },
+/// From the change's shared description.
+fn json_spec_change(c: &SpecChange) -> JsonSpecChange<'_> {
+    let d = c.describe();
+    JsonSpecChange {
+        change: d.change.word(),
+        kind: d.kind.as_str(),
+        object: d.object,
+        path: d.path,
+        old: d.old,
+        new: d.new,
     }
 }
 

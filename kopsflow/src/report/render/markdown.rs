@@ -8,6 +8,7 @@ use crate::report::redact::redact_report;
 use crate::report::rolling::{GroupStatus, RollingUpdateReport};
 use crate::report::summary::{ClusterSummary, RunSummary};
 use crate::report::update::{FieldChange, UpdateReport};
+use crate::spec::diff::{ChangeType, ABSENT};
 use crate::spec::SpecChange;
 
 /// Inline code span that survives backticks and table pipes.
@@ -58,32 +59,26 @@ fn md_text(s: &str) -> String {
     out
 }
 
+/// One spec-diff bullet, from the change's shared description.
 fn md_spec_change(c: &SpecChange) -> String {
-    let opt = |v: &Option<String>| match v {
-        Some(v) => md_code(&clip(v)),
-        None => "*(absent)*".to_string(),
-    };
-    match c {
-        SpecChange::Modified {
-            kind,
-            object,
-            path,
-            old,
-            new,
-        } => format!(
-            "{kind} {} {}: {} → {}",
-            md_code(object),
-            md_code(path),
-            opt(old),
-            opt(new)
+    let d = c.describe();
+    let value = |v: Option<&str>| v.map_or_else(|| format!("*{ABSENT}*"), |v| md_code(&clip(v)));
+    match d.change {
+        ChangeType::Modified => format!(
+            "{} {} {}: {} → {}",
+            d.kind,
+            md_code(d.object),
+            md_code(d.path.unwrap_or_default()),
+            value(d.old),
+            value(d.new)
         ),
-        SpecChange::Added { kind, object } => format!("added {kind} {}", md_code(object)),
-        SpecChange::Removed { kind, object } => {
-            format!(
-                "removed {kind} {} (live, no longer in git)",
-                md_code(object)
-            )
-        }
+        ChangeType::Added => format!("{} {} {}", d.change.word(), d.kind, md_code(d.object)),
+        ChangeType::Removed => format!(
+            "{} {} {} (live, no longer in git)",
+            d.change.word(),
+            d.kind,
+            md_code(d.object)
+        ),
     }
 }
 

@@ -128,7 +128,7 @@ fn text_spec_diff(out: &mut String, p: &Painter, d: &SpecDiff) {
     }
     let _ = writeln!(out, "  {}", p.bold("spec diff:"));
     for change in &d.changes {
-        let _ = writeln!(out, "    {change}");
+        let _ = writeln!(out, "    {}", change.describe());
     }
 }
 
