@@ -156,7 +156,7 @@ fn text_rolling(out: &mut String, p: &Painter, r: &RollingUpdateReport) {
     }
 }
 
-/// Terminal rendering. ANSI colour codes only when `color` is true (see [`use_color`]).
+/// Terminal rendering. ANSI colour codes only when `color` is true (see [`use_color`](super::use_color)).
 pub fn render_text(s: &RunSummary, color: bool) -> String {
     let p = Painter { color };
     let mut out = String::new();
