@@ -6,16 +6,13 @@
 //! concatenating real lines; every derived input says how it was made. Nothing here is kops
 //! output written from scratch, except where a comment names the exact kops format string the
 //! lines were produced with.
-#![allow(clippy::unwrap_used)]
 
-mod report_common;
-
+use crate::samples::{dump_rolling, dump_update, sample};
 use kopsflow::report::{
     normalize_value, parse_kops_error, parse_rolling_update, parse_update_dry_run,
     redact::{is_secret_field, redact_task},
     redact_report, DeletionSection, FieldChange, GroupState, TaskChange, REDACTED,
 };
-use report_common::{dump_rolling, dump_update, sample};
 
 const MODIFY_IG: &str = "update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt";
 const MODIFY_IG_STDERR: &str = "update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stderr.txt";

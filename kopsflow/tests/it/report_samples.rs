@@ -2,16 +2,13 @@
 //! parsed and snapshotted; every stderr sample feeds the error recognisers. The directory is
 //! listed, so a new sample of these kinds fails here until it is classified and its snapshot
 //! reviewed.
-#![allow(clippy::unwrap_used)]
-
-mod report_common;
 
 use std::fmt::Write as _;
 
+use crate::samples::{dump_rolling, dump_update, sample, sample_names};
 use kopsflow::report::{
     is_api_unreachable, parse_kops_error, parse_rolling_update, parse_update_dry_run,
 };
-use report_common::{dump_rolling, dump_update, sample, sample_names};
 
 #[derive(Debug, PartialEq)]
 enum Class {
@@ -40,7 +37,7 @@ fn classify(name: &str) -> Class {
     } else {
         panic!(
             "sample {name} looks like update dry-run / rolling-update output but is not \
-             classified: extend classify() in tests/report_samples.rs"
+             classified: extend classify() in tests/it/report_samples.rs"
         )
     }
 }
@@ -195,7 +192,7 @@ fn in_repo_samples_match_the_shared_recordings() {
     for entry in entries {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
-        let ours = std::fs::read(report_common::sample_path(&name)).unwrap_or_else(|e| {
+        let ours = std::fs::read(crate::samples::sample_path(&name)).unwrap_or_else(|e| {
             panic!("{name} is in shared/kops-samples but not in tests/kops-samples: {e}")
         });
         assert_eq!(

@@ -1,6 +1,5 @@
-//! Shared helpers for the report tests: locating and loading the real kops samples, and a
-//! readable rendering of parsed reports for snapshots.
-#![allow(dead_code, clippy::unwrap_used)]
+//! The one loader of the real kops samples in `tests/kops-samples/` (locating, listing, reading
+//! without their `# origin:` line), and the readable dumps of parsed reports used in snapshots.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -1,15 +1,12 @@
 //! Snapshots of the text, markdown and JSON renderings of run summaries built from real parsed
 //! kops samples.
-#![allow(clippy::unwrap_used)]
 
-mod report_common;
-
+use crate::samples::sample;
 use kopsflow::report::{
     parse_kops_error, parse_rolling_update, parse_update_dry_run, render_json, render_markdown,
     render_text, use_color, ClusterStatus, ClusterSummary, RunSummary,
 };
 use kopsflow::spec::{ObjectKind, SpecChange, SpecDiff};
-use report_common::sample;
 
 fn modified(object: &str, path: &str, old: &str, new: &str) -> SpecChange {
     SpecChange::Modified {
