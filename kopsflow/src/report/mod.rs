@@ -1,6 +1,11 @@
 //! Reports: kops output (update dry-run, rolling-update tables) parsed into structured change
 //! sets, per-cluster summaries, and their text, markdown and JSON renderings.
 //!
+//! One concern per module: `update` and `rolling` (the two kops reports: model and parser),
+//! `stderr` (what kops says when it fails), `summary` (per-cluster outcome), `redact` (secrets,
+//! in reports and in streamed kops output), `render` (text, markdown, JSON), `error` (parse
+//! errors).
+//!
 //! Parsers work on real kops output only (see `KOPS.md` §1, §2 and `kops-samples/`); nothing here
 //! runs a process. The JSON schema emitted by [`render_json`] is documented in `JSON.md` beside
 //! this file.

@@ -1,4 +1,5 @@
-//! Spec diff: what differs, field by field, between the git spec and the live (production) spec.
+//! Spec diff: what differs, field by field, between the git spec and the live (production) spec,
+//! and the one description of a change ([`SpecChange::describe`]) every report rendering uses.
 
 use std::fmt;
 

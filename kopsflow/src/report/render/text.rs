@@ -1,4 +1,5 @@
-//! Terminal text rendering of a [`RunSummary`], optionally ANSI-coloured (see [`super::use_color`]).
+//! Terminal text rendering of a [`RunSummary`], optionally ANSI-coloured (see
+//! [`super::use_color`]).
 
 use std::fmt::Write as _;
 
