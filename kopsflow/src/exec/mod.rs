@@ -12,13 +12,14 @@ use camino::{Utf8Path, Utf8PathBuf};
 use crate::kops::{KopsCommand, KopsVersion};
 use crate::plan::{ClusterPlan, OutputUse, Plan, PlannedStep, StageOutcome};
 use crate::report::{
-    is_api_unreachable, parse_kops_error, parse_rolling_update, parse_update_dry_run,
-    ClusterSummary, RunSummary,
+    is_api_unreachable, is_cluster_not_found, parse_kops_error, parse_rolling_update,
+    parse_update_dry_run, ClusterSummary, RunSummary,
 };
 use crate::spec::{self, ClusterSpec};
 use crate::store::DryRunStore;
 
-pub use process::{format_elapsed, parse_duration, Ended, ProcessOutput, ProcessRunner, Redactor};
+pub use crate::report::redact::Redactor;
+pub use process::{format_elapsed, parse_duration, Ended, ProcessOutput, ProcessRunner};
 
 /// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
 pub fn find_kops(
@@ -387,12 +388,6 @@ impl ClusterRun<'_> {
         ));
         Ok(())
     }
-}
-
-/// `kops get cluster NAME` for a cluster that does not exist: kops ≥1.22 prints
-/// `Error: cluster not found "NAME"` (cmd/kops/get_cluster.go filterClustersByName).
-fn is_cluster_not_found(stderr: &str) -> bool {
-    stderr.lines().any(|l| l.contains("cluster not found"))
 }
 
 fn write_file(path: &Utf8Path, contents: &str) -> anyhow::Result<()> {

@@ -12,69 +12,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use camino::Utf8Path;
 
+use crate::report::redact::Redactor;
+
 /// How many trailing stderr lines an error message shows.
 pub const STDERR_TAIL: usize = 12;
 
 /// Where progress and streamed output go (the binary's stderr; a buffer in tests).
 pub type Log = Arc<dyn Fn(&str) + Send + Sync>;
-
-/// Values that must never be printed: secret environment values, kubeconfig credentials.
-#[derive(Debug, Clone, Default)]
-pub struct Redactor {
-    secrets: Vec<String>,
-}
-
-/// Environment variable names whose values are secrets.
-fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    upper == "AWS_ACCESS_KEY_ID"
-        || upper == "S3_ACCESS_KEY_ID"
-        || ["SECRET", "TOKEN", "PASSWORD", "PRIVATE_KEY", "CREDENTIALS"]
-            .iter()
-            .any(|s| upper.contains(s))
-}
-
-/// kubeconfig keys whose values are credentials.
-const KUBECONFIG_SECRET_KEYS: &[&str] = &[
-    "client-key-data:",
-    "client-certificate-data:",
-    "token:",
-    "password:",
-];
-
-impl Redactor {
-    /// Collects the secret values from an environment (e.g. `std::env::vars()`).
-    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Redactor {
-        let mut secrets: Vec<String> = vars
-            .into_iter()
-            .filter(|(k, v)| is_secret_name(k) && v.len() >= 4)
-            .map(|(_, v)| v)
-            .collect();
-        // Longest first, so that a secret containing another is replaced whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        secrets.dedup();
-        Redactor { secrets }
-    }
-
-    pub fn redact(&self, line: &str) -> String {
-        let mut out = line.to_owned();
-        for secret in &self.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), "***");
-            }
-        }
-        let trimmed = out.trim_start();
-        for key in KUBECONFIG_SECRET_KEYS {
-            if let Some(rest) = trimmed.strip_prefix(key) {
-                if !rest.trim().is_empty() {
-                    let indent = &out[..out.len() - trimmed.len()];
-                    return format!("{indent}{key} ***");
-                }
-            }
-        }
-        out
-    }
-}
 
 /// How the process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -405,18 +349,5 @@ mod tests {
         assert!(parse_duration("").is_err());
         assert_eq!(format_elapsed(Duration::from_secs(65)), "1m05s");
         Ok(())
-    }
-
-    #[test]
-    fn secret_names() {
-        let r = Redactor::from_env([
-            ("AWS_SESSION_TOKEN".to_owned(), "tok-123456".to_owned()),
-            ("S3_SECRET_ACCESS_KEY".to_owned(), "s3secret".to_owned()),
-            ("AWS_REGION".to_owned(), "us-east-1".to_owned()),
-        ]);
-        assert_eq!(
-            r.redact("a tok-123456 s3secret us-east-1"),
-            "a *** *** us-east-1"
-        );
     }
 }

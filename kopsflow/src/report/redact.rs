@@ -1,15 +1,18 @@
-//! Redaction of values that could be secrets before a dry-run report is printed, posted to a PR
-//! or written to JSON. Conservative: it hides more than strictly needed rather than less.
+//! Redaction: hiding secrets before kopsflow shows anything, in the two places they can appear.
 //!
-//! Rules:
-//! * tasks of a secret-bearing kind (`Secret`, `Keypair`, `MirrorSecrets`, `MirrorKeystore`):
-//!   every multi-line diff, every consistency-error dump and every single-line value except a
-//!   few descriptive fields (`Subject`, `Issuer`, `Type`, …) becomes `(redacted)`;
-//! * in any task, a field whose name contains `Secret`, `Password`, `Token` or `PrivateKey`
-//!   (case-insensitive) has its values and diff redacted. Known harmless names that merely
-//!   contain those words (`HTTPTokens`, the IMDSv2 setting) are shown.
+//! 1. **Dry-run report values** ([`redact_report`]), before a report is printed, posted to a PR
+//!    or written to JSON. Conservative: it hides more than strictly needed rather than less.
+//!    * tasks of a secret-bearing kind (`Secret`, `Keypair`, `MirrorSecrets`, `MirrorKeystore`):
+//!      every multi-line diff, every consistency-error dump and every single-line value except a
+//!      few descriptive fields (`Subject`, `Issuer`, `Type`, …) becomes `(redacted)`;
+//!    * in any task, a field whose name contains `Secret`, `Password`, `Token` or `PrivateKey`
+//!      (case-insensitive) has its values and diff redacted. Known harmless names that merely
+//!      contain those words (`HTTPTokens`, the IMDSv2 setting) are shown.
 //!
-//! Empty values stay empty (nothing to hide, and kops prints many).
+//!    Empty values stay empty (nothing to hide, and kops prints many).
+//! 2. **Lines kops streams** ([`Redactor`]): values of secret environment variables and
+//!    kubeconfig credentials become `***` before a line of kops's stdout or stderr is logged
+//!    (`crate::exec` applies it; the logic is pure and lives here).
 
 use super::update::{FieldChange, TaskChange, UpdateReport};
 
@@ -107,5 +110,95 @@ pub fn redact_report(report: &UpdateReport) -> UpdateReport {
         changes_pending: report.changes_pending,
         closing_line_seen: report.closing_line_seen,
         notices: report.notices.clone(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// environment values in streamed kops output
+
+/// Values that must never be printed: secret environment values, kubeconfig credentials.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+/// Environment variable names whose values are secrets.
+fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper == "AWS_ACCESS_KEY_ID"
+        || upper == "S3_ACCESS_KEY_ID"
+        || ["SECRET", "TOKEN", "PASSWORD", "PRIVATE_KEY", "CREDENTIALS"]
+            .iter()
+            .any(|s| upper.contains(s))
+}
+
+/// kubeconfig keys whose values are credentials.
+const KUBECONFIG_SECRET_KEYS: &[&str] = &[
+    "client-key-data:",
+    "client-certificate-data:",
+    "token:",
+    "password:",
+];
+
+impl Redactor {
+    /// Collects the secret values from an environment (e.g. `std::env::vars()`).
+    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Redactor {
+        let mut secrets: Vec<String> = vars
+            .into_iter()
+            .filter(|(k, v)| is_secret_name(k) && v.len() >= 4)
+            .map(|(_, v)| v)
+            .collect();
+        // Longest first, so that a secret containing another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Redactor { secrets }
+    }
+
+    pub fn redact(&self, line: &str) -> String {
+        let mut out = line.to_owned();
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "***");
+            }
+        }
+        let trimmed = out.trim_start();
+        for key in KUBECONFIG_SECRET_KEYS {
+            if let Some(rest) = trimmed.strip_prefix(key) {
+                if !rest.trim().is_empty() {
+                    let indent = &out[..out.len() - trimmed.len()];
+                    return format!("{indent}{key} ***");
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names() {
+        let r = Redactor::from_env([
+            ("AWS_SESSION_TOKEN".to_owned(), "tok-123456".to_owned()),
+            ("S3_SECRET_ACCESS_KEY".to_owned(), "s3secret".to_owned()),
+            ("AWS_REGION".to_owned(), "us-east-1".to_owned()),
+        ]);
+        assert_eq!(
+            r.redact("a tok-123456 s3secret us-east-1"),
+            "a *** *** us-east-1"
+        );
+    }
+
+    #[test]
+    fn kubeconfig_credentials() {
+        let r = Redactor::default();
+        assert_eq!(
+            r.redact("    client-key-data: LS0tLS1CRUdJTg=="),
+            "    client-key-data: ***"
+        );
+        assert_eq!(r.redact("token:"), "token:");
+        assert_eq!(r.redact("  server: https://api"), "  server: https://api");
     }
 }

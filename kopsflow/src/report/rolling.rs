@@ -1,14 +1,11 @@
-//! Parser for the `kops rolling-update cluster` table (no `--yes`, `KOPS.md` §2), plus
-//! recognisers for kops error output on stderr (`Error: …`, the "Unable to reach the kubernetes
-//! API." failure).
+//! Parser for the `kops rolling-update cluster` table (no `--yes`, `KOPS.md` §2) into a
+//! [`RollingUpdateReport`]. (What kops writes to stderr when it fails is read by `super::stderr`.)
 //!
 //! Table layouts: `NAME STATUS NEEDUPDATE READY MIN MAX NODES` (kops <= 1.17) and
 //! `NAME STATUS NEEDUPDATE READY MIN TARGET MAX NODES` (1.18+); `--cloudonly` drops `NODES`.
 //! Columns are padded with runs of TABs (tabwriter), so rows are split on whitespace.
 
 use std::fmt;
-
-use serde::Serialize;
 
 use super::{is_klog_line, ReportError};
 
@@ -19,27 +16,32 @@ pub const ROLLING_PENDING: &str = "Must specify --yes to rolling-update.";
 /// First stdout line on kops 1.26–1.31 for clusters with one control-plane node.
 pub const SINGLE_CONTROL_PLANE: &str =
     "Detected single-control-plane cluster; won't detach before draining";
-/// First line kops prints on stderr when the cluster API cannot be listed.
-pub const API_UNREACHABLE: &str = "Unable to reach the kubernetes API.";
 
 /// The `STATUS` column: exactly `Ready` or `NeedsUpdate` in every kops version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupState {
     Ready,
     NeedsUpdate,
 }
 
-impl fmt::Display for GroupState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl GroupState {
+    /// The `STATUS` cell exactly as kops prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
             GroupState::Ready => "Ready",
             GroupState::NeedsUpdate => "NeedsUpdate",
-        })
+        }
+    }
+}
+
+impl fmt::Display for GroupState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 /// One row of the table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupStatus {
     /// Instance group name.
     pub name: String,
@@ -57,7 +59,7 @@ pub struct GroupStatus {
 }
 
 /// The parsed table and closing line.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RollingUpdateReport {
     /// Rows in kops order (sorted by name).
     pub groups: Vec<GroupStatus>,
@@ -250,37 +252,4 @@ pub fn parse_rolling_update(stdout: &str) -> Result<RollingUpdateReport, ReportE
             .iter()
             .any(|g| g.status == GroupState::NeedsUpdate);
     Ok(report)
-}
-
-/// Whether kops's stderr shows the rolling-update failure "Unable to reach the kubernetes API."
-/// (printed before `Error: error listing nodes in cluster: …` when run without `--cloudonly`
-/// and the API cannot be reached, `KOPS.md` §2.2).
-pub fn is_api_unreachable(stderr: &str) -> bool {
-    stderr.lines().any(|l| l.trim() == API_UNREACHABLE)
-}
-
-/// The error message in kops's stderr: the message of the last `Error: …` line (kops >= 1.22;
-/// the `Error: ` prefix is removed), else the last non-empty line that is neither klog nor the
-/// continuation of a multi-line klog message (kops <= 1.21 prints `"\n<message>\n"`). `None` if
-/// stderr has neither.
-pub fn parse_kops_error(stderr: &str) -> Option<String> {
-    let lines: Vec<&str> = stderr
-        .lines()
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
-    if let Some(msg) = lines.iter().rev().find_map(|l| l.strip_prefix("Error: ")) {
-        return Some(msg.trim().to_string());
-    }
-    let mut last = None;
-    let mut after_klog = false;
-    for line in lines {
-        if is_klog_line(line) {
-            after_klog = true;
-        } else if line.trim().is_empty() {
-            after_klog = false;
-        } else if !after_klog {
-            last = Some(line.trim());
-        }
-    }
-    last.map(str::to_string)
 }

@@ -2,14 +2,12 @@
 //! spec diff, parsed kops dry-run, instance groups to delete, rolling-update table, error — and
 //! the overall outcome the exit code is derived from.
 
-use serde::Serialize;
-
 use super::rolling::RollingUpdateReport;
 use super::update::UpdateReport;
 use crate::spec::SpecDiff;
 
 /// The result of one kopsflow command over all clusters it touched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunSummary {
     /// `"plan"`, `"deploy"` or `"rolling-update"`.
     pub command: String,
@@ -19,7 +17,7 @@ pub struct RunSummary {
 }
 
 /// What was found for one cluster.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClusterSummary {
     /// Cluster name, e.g. `demo1.k8s.local`.
     pub cluster: String,
@@ -39,8 +37,7 @@ pub struct ClusterSummary {
 
 /// One-word outcome of a cluster, in precedence order: error, new cluster, changes pending,
 /// no changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClusterStatus {
     Error,
     NewCluster,

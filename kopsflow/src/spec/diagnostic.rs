@@ -4,10 +4,7 @@
 use std::fmt;
 
 use camino::Utf8PathBuf;
-use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Error,
     Warning,
@@ -63,22 +60,6 @@ impl fmt::Display for Diagnostic {
             write!(f, "\n  hint: {hint}")?;
         }
         Ok(())
-    }
-}
-
-/// JSON/YAML shape for reports (camino's serde feature is not enabled, so by hand).
-impl Serialize for Diagnostic {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Diagnostic", 7)?;
-        s.serialize_field("severity", &self.severity)?;
-        s.serialize_field("file", self.file.as_str())?;
-        s.serialize_field("line", &self.line)?;
-        s.serialize_field("column", &self.column)?;
-        s.serialize_field("path", &self.path)?;
-        s.serialize_field("message", &self.message)?;
-        s.serialize_field("hint", &self.hint)?;
-        s.end()
     }
 }
 

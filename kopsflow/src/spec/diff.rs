@@ -1,31 +1,36 @@
-//! Spec diff: what differs, field by field, between the git spec and the live (production) spec.
+//! Spec diff: what differs, field by field, between the git spec and the live (production) spec,
+//! and the one description of a change ([`SpecChange::describe`]) every report rendering uses.
 
 use std::fmt;
-
-use serde::Serialize;
 
 use super::yaml::{join_key, Node, Value};
 use super::ClusterSpec;
 
 /// Which kind of kops object a change is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ObjectKind {
     Cluster,
     InstanceGroup,
 }
 
-impl fmt::Display for ObjectKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl ObjectKind {
+    /// `Cluster` or `InstanceGroup`, the kops `kind:`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             ObjectKind::Cluster => "Cluster",
             ObjectKind::InstanceGroup => "InstanceGroup",
-        })
+        }
+    }
+}
+
+impl fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 /// One difference between the git spec (new) and the live spec (old).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "change", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpecChange {
     /// A field differs. `old`/`new` are the values rendered as compact YAML; `None` = absent.
     Modified {
@@ -43,8 +48,48 @@ pub enum SpecChange {
     Removed { kind: ObjectKind, object: String },
 }
 
-impl fmt::Display for SpecChange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// What a [`SpecChange`] did to its object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeType {
+    Modified,
+    Added,
+    Removed,
+}
+
+impl ChangeType {
+    /// `modified`, `added` or `removed`.
+    pub fn word(self) -> &'static str {
+        match self {
+            ChangeType::Modified => "modified",
+            ChangeType::Added => "added",
+            ChangeType::Removed => "removed",
+        }
+    }
+}
+
+/// How an absent value (`old`/`new` of `None`) is shown to people.
+pub const ABSENT: &str = "(absent)";
+
+/// One [`SpecChange`] as plain strings: the single description the text, markdown and JSON
+/// renderings are all built from, so that they cannot disagree about what changed. `Display`
+/// is the one-line plain-text form (used by the text report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeDescription<'a> {
+    pub change: ChangeType,
+    pub kind: ObjectKind,
+    /// The object's name (the cluster name for `Cluster`).
+    pub object: &'a str,
+    /// Field path, for `Modified` only.
+    pub path: Option<&'a str>,
+    /// Live value as compact YAML; `None` when absent (always `None` unless `Modified`).
+    pub old: Option<&'a str>,
+    /// Git value as compact YAML; `None` when absent (always `None` unless `Modified`).
+    pub new: Option<&'a str>,
+}
+
+impl SpecChange {
+    /// This change as display strings (see [`ChangeDescription`]).
+    pub fn describe(&self) -> ChangeDescription<'_> {
         match self {
             SpecChange::Modified {
                 kind,
@@ -52,9 +97,45 @@ impl fmt::Display for SpecChange {
                 path,
                 old,
                 new,
-            } => {
-                let old = old.as_deref().unwrap_or("(absent)");
-                let new = new.as_deref().unwrap_or("(absent)");
+            } => ChangeDescription {
+                change: ChangeType::Modified,
+                kind: *kind,
+                object,
+                path: Some(path),
+                old: old.as_deref(),
+                new: new.as_deref(),
+            },
+            SpecChange::Added { kind, object } => ChangeDescription {
+                change: ChangeType::Added,
+                kind: *kind,
+                object,
+                path: None,
+                old: None,
+                new: None,
+            },
+            SpecChange::Removed { kind, object } => ChangeDescription {
+                change: ChangeType::Removed,
+                kind: *kind,
+                object,
+                path: None,
+                old: None,
+                new: None,
+            },
+        }
+    }
+}
+
+/// `Cluster spec.x: 1 → 2`, `InstanceGroup nodes spec.maxSize: 1 → 3`, `+ InstanceGroup new`,
+/// `- InstanceGroup old (kops replace does not delete it)`.
+impl fmt::Display for ChangeDescription<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = self.kind;
+        let object = self.object;
+        match self.change {
+            ChangeType::Modified => {
+                let path = self.path.unwrap_or_default();
+                let old = self.old.unwrap_or(ABSENT);
+                let new = self.new.unwrap_or(ABSENT);
                 match kind {
                     ObjectKind::Cluster => write!(f, "Cluster {path}: {old} → {new}"),
                     ObjectKind::InstanceGroup => {
@@ -62,8 +143,8 @@ impl fmt::Display for SpecChange {
                     }
                 }
             }
-            SpecChange::Added { kind, object } => write!(f, "+ {kind} {object}"),
-            SpecChange::Removed { kind, object } => match kind {
+            ChangeType::Added => write!(f, "+ {kind} {object}"),
+            ChangeType::Removed => match kind {
                 ObjectKind::InstanceGroup => {
                     write!(f, "- {kind} {object} (kops replace does not delete it)")
                 }
@@ -73,9 +154,15 @@ impl fmt::Display for SpecChange {
     }
 }
 
+impl fmt::Display for SpecChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe().fmt(f)
+    }
+}
+
 /// All differences for one cluster, in a stable order: Cluster fields first, then instance
 /// groups by name, fields in path order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpecDiff {
     pub changes: Vec<SpecChange>,
 }
@@ -246,5 +333,57 @@ impl FieldChanges<'_> {
             }
         }
         self.push(path, old, new);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn described_changes_and_their_text() {
+        let modified = SpecChange::Modified {
+            kind: ObjectKind::InstanceGroup,
+            object: "nodes".into(),
+            path: "spec.maxSize".into(),
+            old: None,
+            new: Some("3".into()),
+        };
+        let d = modified.describe();
+        assert_eq!(
+            (
+                d.change.word(),
+                d.kind.as_str(),
+                d.object,
+                d.path,
+                d.old,
+                d.new
+            ),
+            (
+                "modified",
+                "InstanceGroup",
+                "nodes",
+                Some("spec.maxSize"),
+                None,
+                Some("3")
+            )
+        );
+        assert_eq!(
+            modified.to_string(),
+            "InstanceGroup nodes spec.maxSize: (absent) → 3"
+        );
+        let removed = SpecChange::Removed {
+            kind: ObjectKind::InstanceGroup,
+            object: "old".into(),
+        };
+        let d = removed.describe();
+        assert_eq!(
+            (d.change, d.path, d.old, d.new),
+            (ChangeType::Removed, None, None, None)
+        );
+        assert_eq!(
+            removed.to_string(),
+            "- InstanceGroup old (kops replace does not delete it)"
+        );
     }
 }

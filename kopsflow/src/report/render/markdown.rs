@@ -1,0 +1,352 @@
+//! GitHub-flavoured markdown rendering of a [`RunSummary`], for a PR comment or
+//! `$GITHUB_STEP_SUMMARY`.
+
+use std::fmt::Write as _;
+
+use super::{clip, counts_line, deletion_when, overview};
+use crate::report::redact::redact_report;
+use crate::report::rolling::{GroupStatus, RollingUpdateReport};
+use crate::report::summary::{ClusterSummary, RunSummary};
+use crate::report::update::{FieldChange, UpdateReport};
+use crate::spec::diff::{ChangeType, ABSENT};
+use crate::spec::SpecChange;
+
+/// Inline code span that survives backticks and table pipes.
+fn md_code(s: &str) -> String {
+    if s.is_empty() {
+        return "*(empty)*".to_string();
+    }
+    let s = s.replace('|', "\\|").replace('\n', " ");
+    let longest = longest_run(&s, '`');
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+fn longest_run(s: &str, ch: char) -> usize {
+    let (mut best, mut cur) = (0, 0);
+    for c in s.chars() {
+        if c == ch {
+            cur += 1;
+            best = best.max(cur);
+        } else {
+            cur = 0;
+        }
+    }
+    best
+}
+
+fn md_fence(lines: &[String]) -> String {
+    let longest = lines.iter().map(|l| longest_run(l, '`')).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '<' | '>' | '|' | '[' | ']' | '#'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One spec-diff bullet, from the change's shared description.
+fn md_spec_change(c: &SpecChange) -> String {
+    let d = c.describe();
+    let value = |v: Option<&str>| v.map_or_else(|| format!("*{ABSENT}*"), |v| md_code(&clip(v)));
+    match d.change {
+        ChangeType::Modified => format!(
+            "{} {} {}: {} → {}",
+            d.kind,
+            md_code(d.object),
+            md_code(d.path.unwrap_or_default()),
+            value(d.old),
+            value(d.new)
+        ),
+        ChangeType::Added => format!("{} {} {}", d.change.word(), d.kind, md_code(d.object)),
+        ChangeType::Removed => format!(
+            "{} {} {} (live, no longer in git)",
+            d.change.word(),
+            d.kind,
+            md_code(d.object)
+        ),
+    }
+}
+
+fn md_field_change(f: &FieldChange) -> String {
+    if f.is_diff() {
+        return "multi-line diff below".to_string();
+    }
+    match &f.old {
+        Some(old) => format!("{} → {}", md_code(&clip(old)), md_code(&clip(&f.new))),
+        None => md_code(&clip(&f.new)),
+    }
+}
+
+fn md_update(out: &mut String, u: &UpdateReport) {
+    let _ = writeln!(
+        out,
+        "**kops update cluster** (dry-run): {}{}\n",
+        counts_line(u),
+        if u.closing_line_seen {
+            ""
+        } else {
+            " — ⚠️ kops closing line missing, output may be incomplete"
+        }
+    );
+    for notice in &u.notices {
+        let _ = writeln!(out, "> ℹ️ {}\n", md_text(notice).replace('\n', "<br>"));
+    }
+    if !u.has_listed_changes() {
+        return;
+    }
+    let _ = writeln!(out, "| action | resource | field | change |");
+    let _ = writeln!(out, "| --- | --- | --- | --- |");
+    for t in &u.creates {
+        let _ = writeln!(out, "| ➕ create | {} | | |", md_code(&t.resource()));
+    }
+    for t in &u.modifies {
+        if t.fields.is_empty() {
+            let _ = writeln!(
+                out,
+                "| ✏️ modify | {} | | {} |",
+                md_code(&t.resource()),
+                if t.consistency_error.is_empty() {
+                    ""
+                } else {
+                    "kops: internal consistency error"
+                }
+            );
+        }
+        for (i, f) in t.fields.iter().enumerate() {
+            let (action, res) = if i == 0 {
+                ("✏️ modify", md_code(&t.resource()))
+            } else {
+                ("", String::new())
+            };
+            let _ = writeln!(
+                out,
+                "| {action} | {res} | {} | {} |",
+                md_text(&f.field),
+                md_field_change(f)
+            );
+        }
+    }
+    for d in &u.deletions {
+        let _ = writeln!(
+            out,
+            "| 🗑️ delete | {} | | {} ({}) |",
+            md_code(&d.task),
+            md_code(&d.item),
+            deletion_when(d.section)
+        );
+    }
+    let _ = writeln!(out);
+    for t in &u.modifies {
+        for f in t.fields.iter().filter(|f| f.is_diff()) {
+            let fence = md_fence(&f.diff);
+            let _ = writeln!(
+                out,
+                "<details><summary>{} · {}</summary>\n\n{fence}diff",
+                md_text(&t.resource()),
+                md_text(&f.field)
+            );
+            for line in &f.diff {
+                let _ = writeln!(out, "{line}");
+            }
+            let _ = writeln!(out, "{fence}\n\n</details>\n");
+        }
+        if !t.consistency_error.is_empty() {
+            let fence = md_fence(&t.consistency_error);
+            let _ = writeln!(
+                out,
+                "<details><summary>{} · internal consistency error</summary>\n\n{fence}",
+                md_text(&t.resource())
+            );
+            for line in &t.consistency_error {
+                let _ = writeln!(out, "{line}");
+            }
+            let _ = writeln!(out, "{fence}\n\n</details>\n");
+        }
+    }
+    if !u.creates.is_empty() {
+        let mut lines = Vec::new();
+        for t in &u.creates {
+            lines.push(t.resource());
+            for f in &t.fields {
+                lines.push(format!("  {}: {}", f.field, clip(&f.new)));
+            }
+        }
+        let fence = md_fence(&lines);
+        let _ = writeln!(
+            out,
+            "<details><summary>Fields of the {} resource{} to create</summary>\n\n{fence}text",
+            u.create_count(),
+            if u.create_count() == 1 { "" } else { "s" }
+        );
+        for line in &lines {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out, "{fence}\n\n</details>\n");
+    }
+}
+
+fn md_rolling(out: &mut String, r: &RollingUpdateReport) {
+    if r.update_required {
+        let groups: Vec<String> = r
+            .groups_needing_update()
+            .map(|g| md_code(&g.name))
+            .collect();
+        let which = if groups.is_empty() {
+            "kops asks for `--yes` although no group is NeedsUpdate".to_string()
+        } else {
+            groups.join(", ")
+        };
+        let _ = writeln!(out, "🔄 **Rolling update needed**: {which}\n");
+    } else {
+        let _ = writeln!(out, "**Rolling update**: not required\n");
+    }
+    let target = r.has_target_column();
+    let nodes = r.has_nodes_column();
+    let mut header = "| instance group | status | need update | ready | min |".to_string();
+    if target {
+        header.push_str(" target |");
+    }
+    header.push_str(" max |");
+    if nodes {
+        header.push_str(" nodes |");
+    }
+    let cols = header.matches('|').count() - 1;
+    let _ = writeln!(out, "{header}");
+    let _ = writeln!(out, "|{}", " --- |".repeat(cols));
+    for g in &r.groups {
+        let _ = writeln!(out, "{}", md_group_row(g, target, nodes));
+    }
+    let _ = writeln!(out);
+}
+
+fn md_group_row(g: &GroupStatus, target: bool, nodes: bool) -> String {
+    let opt = |v: Option<u32>| v.map_or_else(|| "–".to_string(), |v| v.to_string());
+    let mut row = format!(
+        "| {} | {} | {} | {} | {} |",
+        md_code(&g.name),
+        g.status,
+        g.need_update,
+        g.ready,
+        g.min
+    );
+    if target {
+        let _ = write!(row, " {} |", opt(g.target));
+    }
+    let _ = write!(row, " {} |", g.max);
+    if nodes {
+        let _ = write!(row, " {} |", opt(g.nodes));
+    }
+    row
+}
+
+fn md_cluster(out: &mut String, c: &ClusterSummary) {
+    let st = c.status();
+    let _ = writeln!(
+        out,
+        "### {} {} — {}\n",
+        st.emoji(),
+        md_code(&c.cluster),
+        st.label()
+    );
+    if let Some(err) = &c.error {
+        let lines: Vec<String> = err.lines().map(str::to_string).collect();
+        let fence = md_fence(&lines);
+        let _ = writeln!(out, "**Error**\n\n{fence}text\n{err}\n{fence}\n");
+    }
+    if let Some(d) = &c.spec_diff {
+        if d.is_empty() {
+            let _ = writeln!(out, "**Spec diff**: none\n");
+        } else {
+            let _ = writeln!(out, "**Spec diff**\n");
+            for change in &d.changes {
+                let _ = writeln!(out, "- {}", md_spec_change(change));
+            }
+            let _ = writeln!(out);
+        }
+    }
+    if let Some(u) = &c.update {
+        md_update(out, &redact_report(u));
+    }
+    if !c.instance_groups_to_delete.is_empty() {
+        let igs: Vec<String> = c
+            .instance_groups_to_delete
+            .iter()
+            .map(|g| md_code(g))
+            .collect();
+        let _ = writeln!(
+            out,
+            "🗑️ **Instance groups to delete** (live, removed from git): {}\n",
+            igs.join(", ")
+        );
+    }
+    if let Some(r) = &c.rolling_update {
+        md_rolling(out, r);
+    }
+}
+
+/// GitHub-flavoured markdown for a PR comment or `$GITHUB_STEP_SUMMARY`.
+pub fn render_markdown(s: &RunSummary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## kopsflow {} — {}\n",
+        md_text(&s.command),
+        md_code(&s.branch)
+    );
+    let _ = writeln!(out, "{}\n", overview(s));
+    if !s.clusters.is_empty() {
+        let _ = writeln!(
+            out,
+            "| cluster | status | create | modify | delete | rolling update |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+        for c in &s.clusters {
+            let st = c.status();
+            let (cr, md, dl) = c.update.as_ref().map_or(
+                ("–".to_string(), "–".to_string(), "–".to_string()),
+                |u| {
+                    (
+                        u.create_count().to_string(),
+                        u.modify_count().to_string(),
+                        u.delete_count().to_string(),
+                    )
+                },
+            );
+            let rolling = match &c.rolling_update {
+                None => "–".to_string(),
+                Some(r) if r.update_required => "🔄 needed".to_string(),
+                Some(_) => "not required".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} {} | {cr} | {md} | {dl} | {rolling} |",
+                md_code(&c.cluster),
+                st.emoji(),
+                st.label()
+            );
+        }
+        let _ = writeln!(out);
+    }
+    for c in &s.clusters {
+        md_cluster(&mut out, c);
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}

@@ -1,0 +1,85 @@
+//! Renderers for a [`RunSummary`]: terminal text (`text`, optionally ANSI-coloured),
+//! GitHub-flavoured markdown (`markdown`, PR comment / `$GITHUB_STEP_SUMMARY`) and JSON (`json`,
+//! schema in `JSON.md`). This module owns what they share: the NO_COLOR rule, value clipping, the
+//! counts and overview lines. All three show dry-run values only after
+//! [`redact_report`](super::redact_report).
+
+mod json;
+mod markdown;
+mod text;
+
+pub use json::{render_json, JSON_SCHEMA_VERSION};
+pub use markdown::render_markdown;
+pub use text::render_text;
+
+use super::summary::{ClusterStatus, RunSummary};
+use super::update::{DeletionSection, UpdateReport};
+
+/// Longest single-line value shown by the text and markdown renderers (JSON is never clipped).
+const MAX_VALUE_CHARS: usize = 200;
+
+/// The NO_COLOR convention (<https://no-color.org>): colour only on a terminal, and never when
+/// `NO_COLOR` is set to a non-empty value.
+pub fn use_color(is_tty: bool, no_color_env: Option<&str>) -> bool {
+    is_tty && no_color_env.is_none_or(str::is_empty)
+}
+
+/// `value`, cut to [`MAX_VALUE_CHARS`] characters with a `… (+N chars)` tail when longer.
+fn clip(value: &str) -> String {
+    let count = value.chars().count();
+    if count <= MAX_VALUE_CHARS {
+        return value.to_string();
+    }
+    let head: String = value.chars().take(MAX_VALUE_CHARS).collect();
+    format!("{head}… (+{} chars)", count - MAX_VALUE_CHARS)
+}
+
+/// When an item of a deletion section is deleted, in words.
+fn deletion_when(section: DeletionSection) -> &'static str {
+    match section {
+        DeletionSection::WillDelete => "deleted on update",
+        DeletionSection::OnlyWithPrune => "deleted only with --prune",
+        DeletionSection::DuringUpdate => "deleted during update",
+    }
+}
+
+/// `N to create, N to modify, N to delete`.
+fn counts_line(u: &UpdateReport) -> String {
+    format!(
+        "{} to create, {} to modify, {} to delete",
+        u.create_count(),
+        u.modify_count(),
+        u.delete_count()
+    )
+}
+
+/// `3 clusters: 1 error, 2 changes pending; rolling update needed`: clusters per status.
+fn overview(s: &RunSummary) -> String {
+    let n = s.clusters.len();
+    let count = |st: ClusterStatus| s.clusters.iter().filter(|c| c.status() == st).count();
+    let mut parts = Vec::new();
+    for st in [
+        ClusterStatus::Error,
+        ClusterStatus::NewCluster,
+        ClusterStatus::ChangesPending,
+        ClusterStatus::NoChanges,
+    ] {
+        let k = count(st);
+        if k > 0 {
+            parts.push(format!("{k} {}", st.label()));
+        }
+    }
+    let mut line = format!(
+        "{n} cluster{}: {}",
+        if n == 1 { "" } else { "s" },
+        if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join(", ")
+        }
+    );
+    if s.rolling_update_needed() {
+        line.push_str("; rolling update needed");
+    }
+    line
+}

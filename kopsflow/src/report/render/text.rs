@@ -1,0 +1,220 @@
+//! Terminal text rendering of a [`RunSummary`], optionally ANSI-coloured (see
+//! [`super::use_color`]).
+
+use std::fmt::Write as _;
+
+use super::{clip, counts_line, deletion_when, overview};
+use crate::report::redact::redact_report;
+use crate::report::rolling::RollingUpdateReport;
+use crate::report::summary::{ClusterStatus, RunSummary};
+use crate::report::update::{FieldChange, UpdateReport};
+use crate::spec::SpecDiff;
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    fn red(&self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    fn green(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    fn yellow(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    fn cyan(&self, s: &str) -> String {
+        self.paint("36", s)
+    }
+    fn status(&self, st: ClusterStatus) -> String {
+        match st {
+            ClusterStatus::Error => self.red(st.label()),
+            ClusterStatus::NewCluster => self.cyan(st.label()),
+            ClusterStatus::ChangesPending => self.yellow(st.label()),
+            ClusterStatus::NoChanges => self.green(st.label()),
+        }
+    }
+    fn diff_line(&self, line: &str) -> String {
+        if line.starts_with('+') {
+            self.green(line)
+        } else if line.starts_with('-') {
+            self.red(line)
+        } else {
+            line.to_string()
+        }
+    }
+}
+
+fn text_field(out: &mut String, p: &Painter, f: &FieldChange) {
+    if f.is_diff() {
+        let _ = writeln!(out, "        {}:", f.field);
+        for line in &f.diff {
+            let _ = writeln!(out, "          {}", p.diff_line(line));
+        }
+    } else {
+        match &f.old {
+            Some(old) => {
+                let _ = writeln!(
+                    out,
+                    "        {}: {} -> {}",
+                    f.field,
+                    p.red(&clip(old)),
+                    p.green(&clip(&f.new))
+                );
+            }
+            None => {
+                let _ = writeln!(out, "        {}: {}", f.field, clip(&f.new));
+            }
+        }
+    }
+}
+
+fn text_update(out: &mut String, p: &Painter, u: &UpdateReport) {
+    let _ = writeln!(
+        out,
+        "  {} {}{}",
+        p.bold("kops update cluster (dry-run):"),
+        counts_line(u),
+        if u.closing_line_seen {
+            ""
+        } else {
+            " (kops closing line missing: output may be incomplete)"
+        }
+    );
+    for notice in &u.notices {
+        for (i, line) in notice.lines().enumerate() {
+            let lead = if i == 0 { "note:" } else { "     " };
+            let _ = writeln!(out, "    {} {line}", p.yellow(lead));
+        }
+    }
+    for t in &u.creates {
+        let _ = writeln!(out, "    {} {}", p.green("+"), t.resource());
+    }
+    for t in &u.modifies {
+        let _ = writeln!(out, "    {} {}", p.yellow("~"), t.resource());
+        for f in &t.fields {
+            text_field(out, p, f);
+        }
+        for line in &t.consistency_error {
+            let _ = writeln!(out, "        {}", p.red(line));
+        }
+    }
+    for d in &u.deletions {
+        let _ = writeln!(
+            out,
+            "    {} {} {} ({})",
+            p.red("-"),
+            d.task,
+            d.item,
+            deletion_when(d.section)
+        );
+    }
+}
+
+fn text_spec_diff(out: &mut String, p: &Painter, d: &SpecDiff) {
+    if d.is_empty() {
+        let _ = writeln!(out, "  {} none", p.bold("spec diff:"));
+        return;
+    }
+    let _ = writeln!(out, "  {}", p.bold("spec diff:"));
+    for change in &d.changes {
+        let _ = writeln!(out, "    {}", change.describe());
+    }
+}
+
+fn text_rolling(out: &mut String, p: &Painter, r: &RollingUpdateReport) {
+    if r.update_required {
+        let groups = rolling_groups(r);
+        let which = if groups.is_empty() {
+            "kops asks for --yes (no group is NeedsUpdate: --force?)".to_string()
+        } else {
+            groups.join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "  {} {} — {which}",
+            p.bold("rolling update:"),
+            p.yellow("needed")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            p.bold("rolling update:"),
+            p.green("not required")
+        );
+    }
+}
+
+/// Terminal rendering. ANSI colour codes only when `color` is true (see [`use_color`](super::use_color)).
+pub fn render_text(s: &RunSummary, color: bool) -> String {
+    let p = Painter { color };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} (branch {})",
+        p.bold("kopsflow"),
+        p.bold(&s.command),
+        s.branch
+    );
+    let _ = writeln!(out, "{}", overview(s));
+    for c in &s.clusters {
+        let _ = writeln!(out);
+        let st = c.status();
+        let _ = writeln!(
+            out,
+            "{} {}: {}",
+            p.bold("=="),
+            p.bold(&c.cluster),
+            p.status(st)
+        );
+        if let Some(err) = &c.error {
+            for (i, line) in err.lines().enumerate() {
+                let lead = if i == 0 { "error:" } else { "      " };
+                let _ = writeln!(out, "  {} {line}", p.red(lead));
+            }
+        }
+        if let Some(d) = &c.spec_diff {
+            text_spec_diff(&mut out, &p, d);
+        }
+        if let Some(u) = &c.update {
+            text_update(&mut out, &p, &redact_report(u));
+        }
+        if !c.instance_groups_to_delete.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                p.bold("instance groups to delete (removed from git):"),
+                p.red(&c.instance_groups_to_delete.join(", "))
+            );
+        }
+        if let Some(r) = &c.rolling_update {
+            text_rolling(&mut out, &p, r);
+        }
+    }
+    out
+}
+
+fn rolling_groups(r: &RollingUpdateReport) -> Vec<String> {
+    r.groups_needing_update()
+        .map(|g| {
+            format!(
+                "{} ({} of {} instances)",
+                g.name,
+                g.need_update,
+                g.need_update + g.ready
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,262 @@
+//! The `kops update cluster` dry-run report as data: [`UpdateReport`] and its parts (tasks to
+//! create or modify, their fields, items to delete), and normalisation of the randomly ordered
+//! Go map values kops prints (`KOPS.md` §1.2). kops's text is read into it by
+//! [`parse_update_dry_run`] (`parse.rs`).
+
+mod parse;
+
+pub use parse::{parse_update_dry_run, CLOSING_CLEAN, CLOSING_PENDING};
+
+/// Everything a dry-run said it would do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateReport {
+    /// Tasks whose cloud object does not exist yet (`Will create resources:`), in kops order
+    /// (sorted by `Type/name`).
+    pub creates: Vec<TaskChange>,
+    /// Tasks whose cloud object differs (`Will modify resources:`).
+    pub modifies: Vec<TaskChange>,
+    /// Items kops would delete, from any of the deletion sections.
+    pub deletions: Vec<Deletion>,
+    /// kops would change something. Taken from the closing line when present (it is the
+    /// authority); otherwise "any create, modify or delete".
+    pub changes_pending: bool,
+    /// Whether one of the two closing lines was seen. `false` means the output was cut short or
+    /// (old docs) pasted without it; `changes_pending` was then inferred from the sections.
+    pub closing_line_seen: bool,
+    /// Text of the `****…`-framed banners (new kops/kubernetes version, anonymousAuth, …) and any
+    /// other unrecognised text outside the report sections, one entry per banner/line.
+    pub notices: Vec<String>,
+}
+
+/// One task in the create or modify section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskChange {
+    /// Go task type, e.g. `AutoscalingGroup`, `LaunchTemplate`, `ManagedFile`.
+    pub kind: String,
+    /// Task name, e.g. `nodes-us-east-1a.demo1.k8s.local` (may contain `/` or `:`).
+    pub name: String,
+    /// Fields in kops order.
+    pub fields: Vec<FieldChange>,
+    /// Lines of an `internal consistency error!` block printed under this task (rare; the
+    /// task then has no fields). Empty normally.
+    pub consistency_error: Vec<String>,
+}
+
+/// One field of a task.
+///
+/// * create: `old` is `None`, `new` is the value, `diff` is empty;
+/// * modify, single line (`MaxSize 1 -> 3`): `old` = `Some("1")`, `new` = `"3"`;
+/// * modify, multi-line Resource (`UserData`, `PolicyDocument`, `Contents` …): `old` is `None`,
+///   `new` is empty and `diff` holds the diff lines with their `+ ` / `- ` / `  ` prefixes
+///   (and `...` for skipped regions). The empty line kops prints after every diff is dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: Option<String>,
+    pub new: String,
+    pub diff: Vec<String>,
+}
+
+/// Which deletion header an item was listed under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DeletionSection {
+    /// `Will delete items:` (kops <= 1.28): deleted by `update --yes`.
+    WillDelete,
+    /// `Items will be deleted only when the --prune flag is specified:` (kops 1.29+).
+    OnlyWithPrune,
+    /// `Items will be deleted during update:` (kops 1.29+).
+    DuringUpdate,
+}
+
+impl DeletionSection {
+    /// The exact header line kops prints.
+    pub fn header(self) -> &'static str {
+        match self {
+            DeletionSection::WillDelete => "Will delete items:",
+            DeletionSection::OnlyWithPrune => {
+                "Items will be deleted only when the --prune flag is specified:"
+            }
+            DeletionSection::DuringUpdate => "Items will be deleted during update:",
+        }
+    }
+
+    /// Whether `kops update cluster --yes` (without `--prune`) deletes the item.
+    pub fn deleted_by_plain_update(self) -> bool {
+        !matches!(self, DeletionSection::OnlyWithPrune)
+    }
+}
+
+/// One line of a deletion section: `  <TaskName %-20s> <item>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Deletion {
+    pub section: DeletionSection,
+    /// Deletion task name, e.g. `SecurityGroupRule`.
+    pub task: String,
+    /// kops's description of the item (free text, may contain spaces).
+    pub item: String,
+}
+
+impl TaskChange {
+    /// `Kind/name`, as kops prints it.
+    pub fn resource(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+}
+
+impl FieldChange {
+    /// A multi-line Resource diff (see the type docs).
+    pub fn is_diff(&self) -> bool {
+        !self.diff.is_empty()
+    }
+
+    /// `new` with `{k: v, …}` map entries sorted (see [`normalize_value`]).
+    pub fn normalized_value(&self) -> String {
+        normalize_value(&self.new)
+    }
+
+    /// This field with `old` and `new` normalised (see [`normalize_value`]).
+    pub fn normalized(&self) -> FieldChange {
+        FieldChange {
+            field: self.field.clone(),
+            old: self.old.as_deref().map(normalize_value),
+            new: normalize_value(&self.new),
+            diff: self.diff.clone(),
+        }
+    }
+}
+
+impl UpdateReport {
+    pub fn create_count(&self) -> usize {
+        self.creates.len()
+    }
+
+    pub fn modify_count(&self) -> usize {
+        self.modifies.len()
+    }
+
+    pub fn delete_count(&self) -> usize {
+        self.deletions.len()
+    }
+
+    /// Any create, modify or delete listed (independent of the closing line).
+    pub fn has_listed_changes(&self) -> bool {
+        !(self.creates.is_empty() && self.modifies.is_empty() && self.deletions.is_empty())
+    }
+
+    /// `Kind/name` of every created, then every modified task, e.g.
+    /// `AutoscalingGroup/nodes-us-east-1a.demo1.k8s.local`. Deletions are in `deletions`
+    /// (they have no task key, only a task name and a free-text item).
+    pub fn resources(&self) -> Vec<String> {
+        self.creates
+            .iter()
+            .chain(&self.modifies)
+            .map(TaskChange::resource)
+            .collect()
+    }
+
+    /// A copy that compares equal across runs: map values sorted (kops prints Go maps in random
+    /// order, `KOPS.md` §1.2), tasks sorted by `Kind/name`, deletions sorted.
+    pub fn normalized(&self) -> UpdateReport {
+        let norm_tasks = |tasks: &[TaskChange]| {
+            let mut out: Vec<TaskChange> = tasks
+                .iter()
+                .map(|t| TaskChange {
+                    kind: t.kind.clone(),
+                    name: t.name.clone(),
+                    fields: t.fields.iter().map(FieldChange::normalized).collect(),
+                    consistency_error: t.consistency_error.clone(),
+                })
+                .collect();
+            out.sort_by(|a, b| (&a.kind, &a.name).cmp(&(&b.kind, &b.name)));
+            out
+        };
+        let mut deletions = self.deletions.clone();
+        deletions.sort();
+        UpdateReport {
+            creates: norm_tasks(&self.creates),
+            modifies: norm_tasks(&self.modifies),
+            deletions,
+            changes_pending: self.changes_pending,
+            closing_line_seen: self.closing_line_seen,
+            notices: self.notices.clone(),
+        }
+    }
+}
+
+/// Sort the entries of Go-formatted maps (`{k: v, k2: v2}`) inside a kops value, recursively
+/// (also inside slices `[…]`, whose element order is kept). Values that are not a balanced
+/// `{…}`/`[…]` are returned unchanged. Entries are split on `", "` outside brackets and quotes;
+/// if a map value itself contains `", "` the fragments are still sorted deterministically, so two
+/// prints of the same map always normalise equal.
+pub fn normalize_value(value: &str) -> String {
+    if let Some(inner) = value.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+        if let Some(parts) = split_top_level(inner) {
+            let mut parts: Vec<String> = parts.into_iter().map(normalize_entry).collect();
+            parts.sort();
+            return format!("{{{}}}", parts.join(", "));
+        }
+    }
+    if let Some(inner) = value.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        if let Some(parts) = split_top_level(inner) {
+            let parts: Vec<String> = parts.into_iter().map(normalize_value).collect();
+            return format!("[{}]", parts.join(", "));
+        }
+    }
+    value.to_string()
+}
+
+fn normalize_entry(entry: &str) -> String {
+    match entry.split_once(": ") {
+        Some((k, v)) => format!("{k}: {}", normalize_value(v)),
+        None => normalize_value(entry),
+    }
+}
+
+/// Split on `", "` at bracket depth 0 (outside `"…"`); `None` if brackets are unbalanced.
+fn split_top_level(inner: &str) -> Option<Vec<&str>> {
+    if inner.is_empty() {
+        return Some(Vec::new());
+    }
+    let bytes = inner.as_bytes();
+    let mut parts = Vec::new();
+    let mut depth: i32 = 0;
+    let mut in_str = false;
+    let mut escaped = false;
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+        } else {
+            match c {
+                b'"' => in_str = true,
+                b'{' | b'[' | b'(' => depth += 1,
+                b'}' | b']' | b')' => {
+                    depth -= 1;
+                    if depth < 0 {
+                        return None;
+                    }
+                }
+                b',' if depth == 0 && bytes.get(i + 1) == Some(&b' ') => {
+                    parts.push(&inner[start..i]);
+                    start = i + 2;
+                    i += 1;
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    if depth != 0 || in_str {
+        return None;
+    }
+    parts.push(&inner[start..]);
+    Some(parts)
+}
