@@ -8,6 +8,7 @@ use anyhow::{bail, Context as _};
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
+use crate::duration::format_go;
 use crate::store::{ProductionStore, StateStore, Target};
 
 /// A kops client version, e.g. 1.29.2 or 1.30.0-beta.1.
@@ -362,7 +363,7 @@ impl KopsCommand {
                 wait: Some(wait), ..
             } => {
                 args.push("--wait".to_owned());
-                args.push(format_duration(*wait));
+                args.push(format_go(*wait));
             }
             _ => {}
         }
@@ -453,23 +454,6 @@ pub fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
-}
-
-/// kops/Go duration syntax: `10m`, `1h30m`, `45s`.
-fn format_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    let mut out = String::new();
-    if h > 0 {
-        out.push_str(&format!("{h}h"));
-    }
-    if m > 0 {
-        out.push_str(&format!("{m}m"));
-    }
-    if s > 0 || out.is_empty() {
-        out.push_str(&format!("{s}s"));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -595,7 +579,5 @@ mod tests {
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
         assert_eq!(shell_quote("$HOME"), "'$HOME'");
-        assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
-        assert_eq!(format_duration(Duration::from_secs(0)), "0s");
     }
 }

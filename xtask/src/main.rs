@@ -113,7 +113,7 @@ struct Job<'a> {
 
 impl Job<'_> {
     fn execute(self) -> anyhow::Result<Outcome> {
-        let timeout = kopsflow::exec::parse_duration(&self.run.timeout).context("--timeout")?;
+        let timeout = kopsflow::duration::parse_duration(&self.run.timeout).context("--timeout")?;
         let loaded = specs::load_all(self.root)?;
         for warning in &loaded.warnings {
             eprintln!("{warning}");

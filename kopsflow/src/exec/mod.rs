@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use anyhow::{bail, Context as _};
 use camino::{Utf8Path, Utf8PathBuf};
 
+use crate::duration::format_elapsed;
 use crate::kops::{KopsCommand, KopsVersion};
 use crate::plan::{ClusterPlan, OutputUse, Plan, PlannedStep, StageOutcome};
 use crate::report::{
@@ -18,7 +19,7 @@ use crate::report::{
 use crate::spec::{self, ClusterSpec};
 use crate::store::DryRunStore;
 
-pub use process::{format_elapsed, parse_duration, Ended, ProcessOutput, ProcessRunner, Redactor};
+pub use process::{Ended, ProcessOutput, ProcessRunner, Redactor};
 
 /// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
 pub fn find_kops(
