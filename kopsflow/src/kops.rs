@@ -6,14 +6,12 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use camino::Utf8PathBuf;
-use serde::Serialize;
 
 use crate::duration::format_go;
 use crate::store::{ProductionStore, StateStore, Target};
 
 /// A kops client version, e.g. 1.29.2 or 1.30.0-beta.1.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct KopsVersion {
     pub major: u32,
     pub minor: u32,
@@ -69,12 +67,6 @@ impl KopsVersion {
     pub fn rolling_update_needs_kubeconfig(&self) -> bool {
         *self < KopsVersion::new(1, 31, 0)
     }
-
-    /// kops ≤1.28 prints `Will delete items:`; 1.29+ prints the two `Items will be deleted …`
-    /// sections and has `update cluster --prune`.
-    pub fn has_prune(&self) -> bool {
-        *self >= KopsVersion::new(1, 29, 0)
-    }
 }
 
 impl std::str::FromStr for KopsVersion {
@@ -117,15 +109,8 @@ impl fmt::Display for KopsVersion {
     }
 }
 
-impl From<KopsVersion> for String {
-    fn from(v: KopsVersion) -> String {
-        v.to_string()
-    }
-}
-
 /// Preview (kops's default dry-run) or apply (`--yes`). Only reachable with a production store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Preview,
     Apply,

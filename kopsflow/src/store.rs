@@ -5,11 +5,9 @@ use std::fmt;
 
 use anyhow::{bail, Context as _};
 use camino::{Utf8Path, Utf8PathBuf};
-use serde::Serialize;
 
 /// A kops state store URL, e.g. `s3://k8s-kops` or `file:///tmp/x`. Bare paths are `file://`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StateStore {
     scheme: String,
     /// Bucket (or host part); empty for `file://`.
@@ -142,12 +140,6 @@ impl fmt::Display for StateStore {
     }
 }
 
-impl From<StateStore> for String {
-    fn from(store: StateStore) -> String {
-        store.to_string()
-    }
-}
-
 impl std::str::FromStr for StateStore {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> anyhow::Result<StateStore> {
@@ -156,8 +148,7 @@ impl std::str::FromStr for StateStore {
 }
 
 /// Which store a stage binds to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreRole {
     /// The store the running cluster is managed from. Only this role accepts `--yes`.
     Production,
@@ -176,13 +167,11 @@ impl fmt::Display for StoreRole {
 }
 
 /// The production store of a cluster. Holding one is what allows building a mutating command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductionStore(pub StateStore);
 
 /// A per-run dry-run store. It has no way to produce a `--yes` command (see `kops`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DryRunStore(pub StateStore);
 
 impl DryRunStore {
@@ -204,8 +193,7 @@ impl DryRunStore {
 }
 
 /// The store a command runs against, with its role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "role", content = "url", rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Production(ProductionStore),
     DryRun(DryRunStore),
