@@ -4,11 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _};
-use camino::Utf8PathBuf;
-
 use crate::duration::format_go;
 use crate::store::{ProductionStore, StateStore, Target};
+use anyhow::{bail, Context as _};
+use camino::Utf8PathBuf;
 
 /// A kops client version, e.g. 1.29.2 or 1.30.0-beta.1.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -496,10 +495,15 @@ mod tests {
         assert!(!KopsVersion::new(1, 31, 0).rolling_update_needs_kubeconfig());
     }
 
+    fn production() -> anyhow::Result<ProductionStore> {
+        let store = StateStore::parse("s3://k8s-kops")?;
+        ProductionStore::resolve(Some(&store), "c", None, "cluster-spec/c.yml".into())
+    }
+
     #[test]
     fn renders_commands() -> anyhow::Result<()> {
-        let prod = ProductionStore(StateStore::parse("s3://k8s-kops")?);
-        let dry = DryRunStore(StateStore::parse("file:///tmp/dry run")?);
+        let prod = production()?;
+        let dry = DryRunStore::in_dir("/tmp/dry run".into());
         let v = KopsVersion::new(1, 29, 2);
         let lines: Vec<String> = [
             KopsCommand::get_cluster("c.example.com", &prod),
@@ -529,7 +533,7 @@ mod tests {
 
     #[test]
     fn argv_is_not_a_shell_string() -> anyhow::Result<()> {
-        let dry = DryRunStore(StateStore::parse("file:///tmp/dry run")?);
+        let dry = DryRunStore::in_dir("/tmp/dry run".into());
         let cmd = KopsCommand::replace("/tmp/a b.yaml".into(), &dry, true);
         assert_eq!(
             cmd.args(),
@@ -548,7 +552,7 @@ mod tests {
 
     #[test]
     fn mutation_classification() -> anyhow::Result<()> {
-        let prod = ProductionStore(StateStore::parse("s3://k8s-kops")?);
+        let prod = production()?;
         assert!(!KopsCommand::get_cluster("c", &prod).mutates());
         assert!(!KopsCommand::update_cluster("c", &prod, Mode::Preview).mutates());
         assert!(KopsCommand::update_cluster("c", &prod, Mode::Apply).mutates_production());

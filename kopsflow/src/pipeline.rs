@@ -222,41 +222,17 @@ impl Pipeline {
         })
     }
 
-    fn production_store_for(&self, cluster: &ClusterTarget) -> anyhow::Result<ProductionStore> {
-        let from_spec = cluster
-            .config_base
-            .as_deref()
-            .map(|base| (base, StateStore::from_config_base(base, &cluster.name)));
-        let store = match (&self.production_store, from_spec) {
-            (Some(setting), Some((base, Some(derived)))) if *setting != derived => bail!(
-                "cluster {}: spec.configBase {base} is in store {derived}, but the pipeline's production store is {setting}: \
-                 make them agree (fix configBase in {} or KOPS_STATE_STORE)",
-                cluster.name,
-                cluster.spec_file
-            ),
-            (Some(setting), _) => setting.clone(),
-            (None, Some((_, Some(derived)))) => derived,
-            (None, Some((base, None))) => bail!(
-                "cluster {}: cannot tell the state store from spec.configBase {base} (it does not end in /{}): \
-                 set the pipeline's production store (KOPS_STATE_STORE)",
-                cluster.name,
-                cluster.name
-            ),
-            (None, None) => bail!(
-                "cluster {}: no production state store: set spec.configBase in {} or the pipeline's production store (KOPS_STATE_STORE)",
-                cluster.name,
-                cluster.spec_file
-            ),
-        };
-        Ok(ProductionStore(store))
-    }
-
     fn resolve_cluster(
         &self,
         ctx: &Context,
         cluster: &ClusterTarget,
     ) -> anyhow::Result<ClusterPlan> {
-        let production = self.production_store_for(cluster)?;
+        let production = ProductionStore::resolve(
+            self.production_store.as_ref(),
+            &cluster.name,
+            cluster.config_base.as_deref(),
+            &cluster.spec_file,
+        )?;
         let work_dir = ctx.work_dir.join(&cluster.name);
         let mut stages = Vec::new();
         for stage in &self.stages {
@@ -354,7 +330,7 @@ impl StageResolver<'_> {
                 self.version
             );
         }
-        let store = DryRunStore(StateStore::file(&self.work_dir.join("store")));
+        let store = DryRunStore::in_dir(&self.work_dir.join("store"));
         let mut out = Vec::new();
         for step in steps {
             match step {
@@ -370,7 +346,9 @@ impl StageResolver<'_> {
                         source: self.cluster.spec_file.clone(),
                         dest: self.spec_path(),
                         // pki and secrets are read through configBase: keep it on production.
-                        inject_config_base: Some(self.production.0.config_base_for(self.name())),
+                        inject_config_base: Some(
+                            self.production.store().config_base_for(self.name()),
+                        ),
                     });
                     out.push(PlannedStep::Kops {
                         command: KopsCommand::replace(self.spec_path(), &store, true),

@@ -152,7 +152,7 @@ impl fmt::Display for PlannedStep {
             PlannedStep::SeedDryRunStore { store, cluster } => write!(
                 f,
                 "write dry-run store {}: {cluster}/config and {cluster}/instancegroup/* from production, without instance groups git no longer has",
-                store.0
+                store.store()
             ),
             PlannedStep::DeleteRemovedInstanceGroups {
                 cluster,
@@ -182,7 +182,9 @@ impl fmt::Display for Plan {
             writeln!(
                 f,
                 "cluster {} (spec {}, production store {})",
-                cluster.cluster, cluster.spec_file, cluster.production_store.0
+                cluster.cluster,
+                cluster.spec_file,
+                cluster.production_store.store()
             )?;
             for stage in &cluster.stages {
                 match &stage.outcome {
