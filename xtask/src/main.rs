@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 error, 2 (only with `--detailed-exitcode`) changes pending or a
 //! rolling update needed.
 
+mod config;
 mod flags;
 mod pipeline;
 mod specs;
@@ -15,11 +16,13 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use camino::{Utf8Path, Utf8PathBuf};
 use kopsflow::kops::KopsVersion;
-use kopsflow::pipeline::Context;
+use kopsflow::kops::Mode;
+use kopsflow::pipeline::{Context, Stage};
 use xshell::Shell;
 
+use crate::config::Config;
 use crate::flags::{Command, Format, Selection};
-use crate::pipeline::Settings;
+use crate::pipeline::{RepoPipeline, RunFlags};
 
 /// The kops version `--print` resolves for when `--kops-version` is not given (it runs nothing,
 /// not even `kops version`).
@@ -105,8 +108,10 @@ struct Job<'a> {
     root: &'a Utf8Path,
     selection: &'a Selection,
     run: &'a flags::Run,
-    settings: Settings,
-    stage: &'static str,
+    config: Config,
+    flags: RunFlags,
+    /// The job's stage of the repo pipeline.
+    stage: fn(RepoPipeline) -> Stage,
     /// `plan`, `deploy` or `rolling-update`: names the run in reports.
     command: &'static str,
 }
@@ -129,9 +134,8 @@ impl Job<'_> {
                 .join("kopsflow-XXXXXX")
                 .try_into()
                 .context("the temp directory is not UTF-8")?,
-            only_stages: Some(vec![self.stage.to_owned()]),
         };
-        let pipeline = pipeline::repo_pipeline(&self.settings);
+        let pipeline = pipeline::repo_pipeline(&self.config, self.flags.clone()).only(self.stage);
         if self.run.print {
             if let Some(v) = &self.run.kops_version {
                 ctx.kops_version = v.parse().with_context(|| format!("--kops-version {v}"))?;
@@ -235,14 +239,14 @@ impl Job<'_> {
 
 impl flags::Plan {
     fn run(self, sh: &Shell, root: &Utf8Path) -> anyhow::Result<Outcome> {
-        let settings = Settings::from_env(env_var)?;
         Job {
             sh,
             root,
             selection: &self.selection,
             run: &self.run,
-            settings,
-            stage: pipeline::TEST,
+            config: Config::from_env(env_var)?,
+            flags: RunFlags::default(),
+            stage: |p| p.test,
             command: "plan",
         }
         .execute()
@@ -251,15 +255,17 @@ impl flags::Plan {
 
 impl flags::Deploy {
     fn run(self, sh: &Shell, root: &Utf8Path) -> anyhow::Result<Outcome> {
-        let mut settings = Settings::from_env(env_var)?;
-        settings.cloud_only = self.cloudonly;
         Job {
             sh,
             root,
             selection: &self.selection,
             run: &self.run,
-            settings,
-            stage: pipeline::DEPLOY,
+            config: Config::from_env(env_var)?,
+            flags: RunFlags {
+                cloud_only: self.cloudonly,
+                ..RunFlags::default()
+            },
+            stage: |p| p.deploy,
             command: "deploy",
         }
         .execute()
@@ -271,17 +277,18 @@ impl flags::RollingUpdate {
         if self.selection.clusters.is_empty() && (self.yes || !self.selection.all) {
             bail!("rolling-update needs --cluster NAME (or --all for a preview): a rolling update is disruptive and deliberate");
         }
-        let mut settings = Settings::from_env(env_var)?;
-        settings.cloud_only = self.cloudonly;
-        settings.confirm_rolling_update = self.yes;
-        settings.rolling_update_instance_groups = self.instance_groups.clone();
         Job {
             sh,
             root,
             selection: &self.selection,
             run: &self.run,
-            settings,
-            stage: pipeline::ROLLING_UPDATE,
+            config: Config::from_env(env_var)?,
+            flags: RunFlags {
+                cloud_only: self.cloudonly,
+                roll: if self.yes { Mode::Apply } else { Mode::Preview },
+                instance_groups: self.instance_groups.clone(),
+            },
+            stage: |p| p.rolling_update,
             command: "rolling-update",
         }
         .execute()
