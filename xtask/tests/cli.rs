@@ -642,6 +642,13 @@ fn usage_errors_exit_1_not_2() {
     let run = test.run(&["plan", "--no-such-flag"]);
     assert_eq!(run.code(), 1, "2 would read as 'changes pending'");
     assert_eq!(test.run(&["plan", "--format", "yaml"]).code(), 1);
+    let run = test.run(&["plan", "--timeout", "5q"]);
+    assert_eq!(run.code(), 1, "a bad --timeout is a usage error");
+    let err = run.stderr();
+    assert!(
+        err.contains("--timeout") && err.contains("unknown unit \"q\""),
+        "{err}"
+    );
     let help = test.run(&["plan", "--help"]);
     assert_eq!(help.code(), 0);
     for flag in [
