@@ -197,14 +197,6 @@ impl Pipeline {
         }
     }
 
-    pub fn production_store(&self) -> Option<&StateStore> {
-        self.production_store.as_ref()
-    }
-
-    pub fn stages(&self) -> &[Stage] {
-        &self.stages
-    }
-
     /// Resolves every stage for every cluster into exact steps, or a skip reason.
     pub fn resolve(&self, ctx: &Context) -> anyhow::Result<Plan> {
         let clusters = ctx

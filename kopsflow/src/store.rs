@@ -102,11 +102,6 @@ impl StateStore {
         self.scheme == "file"
     }
 
-    /// The local directory of a `file://` store.
-    pub fn local_dir(&self) -> Option<&Utf8Path> {
-        self.is_file().then(|| Utf8Path::new(&self.prefix))
-    }
-
     /// The store with `segment` appended to its path (a per-run prefix in a test bucket).
     pub fn join(&self, segment: &str) -> StateStore {
         let mut joined = self.clone();
