@@ -1,5 +1,5 @@
-//! Git: the current branch (flag > CI environment > git), the commit and author for audit
-//! records, and the clean-tree check. Runs `git` through the caller's `xshell::Shell`.
+//! Git: the current branch (flag > CI environment > git) and the clean-tree check. Runs `git`
+//! through the caller's `xshell::Shell`.
 
 use anyhow::{bail, Context as _};
 use xshell::{cmd, Shell};
@@ -70,29 +70,6 @@ pub fn is_clean(sh: &Shell) -> anyhow::Result<bool> {
     Ok(status.trim().is_empty())
 }
 
-/// The commit being built and its author, for the audit record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Commit {
-    pub sha: String,
-    pub author: String,
-    pub subject: String,
-}
-
-pub fn head_commit(sh: &Shell) -> anyhow::Result<Commit> {
-    let format = "--format=%H%x00%an <%ae>%x00%s";
-    let out = cmd!(sh, "git log -1 {format}")
-        .quiet()
-        .read()
-        .context("git log failed: is there a commit?")?;
-    let mut parts = out.splitn(3, '\0');
-    let mut next = || parts.next().unwrap_or_default().to_owned();
-    Ok(Commit {
-        sha: next(),
-        author: next(),
-        subject: next(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,15 +131,11 @@ mod tests {
     }
 
     #[test]
-    fn clean_tree_and_head_commit() -> anyhow::Result<()> {
+    fn clean_tree() -> anyhow::Result<()> {
         let (_dir, sh) = hermetic_repo()?;
         assert!(is_clean(&sh)?);
         sh.write_file("b.txt", "b\n")?;
         assert!(!is_clean(&sh)?);
-        let commit = head_commit(&sh)?;
-        assert_eq!(commit.author, "Ada <ada@example.com>");
-        assert_eq!(commit.subject, "first");
-        assert_eq!(commit.sha.len(), 40);
         Ok(())
     }
 }

@@ -4,15 +4,13 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::duration::format_go;
+use crate::store::{ProductionStore, StateStore, Target};
 use anyhow::{bail, Context as _};
 use camino::Utf8PathBuf;
-use serde::Serialize;
-
-use crate::store::{ProductionStore, StateStore, Target};
 
 /// A kops client version, e.g. 1.29.2 or 1.30.0-beta.1.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct KopsVersion {
     pub major: u32,
     pub minor: u32,
@@ -68,12 +66,6 @@ impl KopsVersion {
     pub fn rolling_update_needs_kubeconfig(&self) -> bool {
         *self < KopsVersion::new(1, 31, 0)
     }
-
-    /// kops ≤1.28 prints `Will delete items:`; 1.29+ prints the two `Items will be deleted …`
-    /// sections and has `update cluster --prune`.
-    pub fn has_prune(&self) -> bool {
-        *self >= KopsVersion::new(1, 29, 0)
-    }
 }
 
 impl std::str::FromStr for KopsVersion {
@@ -116,15 +108,8 @@ impl fmt::Display for KopsVersion {
     }
 }
 
-impl From<KopsVersion> for String {
-    fn from(v: KopsVersion) -> String {
-        v.to_string()
-    }
-}
-
 /// Preview (kops's default dry-run) or apply (`--yes`). Only reachable with a production store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Preview,
     Apply,
@@ -362,7 +347,7 @@ impl KopsCommand {
                 wait: Some(wait), ..
             } => {
                 args.push("--wait".to_owned());
-                args.push(format_duration(*wait));
+                args.push(format_go(*wait));
             }
             _ => {}
         }
@@ -455,23 +440,6 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
-/// kops/Go duration syntax: `10m`, `1h30m`, `45s`.
-fn format_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    let mut out = String::new();
-    if h > 0 {
-        out.push_str(&format!("{h}h"));
-    }
-    if m > 0 {
-        out.push_str(&format!("{m}m"));
-    }
-    if s > 0 || out.is_empty() {
-        out.push_str(&format!("{s}s"));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -527,10 +495,15 @@ mod tests {
         assert!(!KopsVersion::new(1, 31, 0).rolling_update_needs_kubeconfig());
     }
 
+    fn production() -> anyhow::Result<ProductionStore> {
+        let store = StateStore::parse("s3://k8s-kops")?;
+        ProductionStore::resolve(Some(&store), "c", None, "cluster-spec/c.yml".into())
+    }
+
     #[test]
     fn renders_commands() -> anyhow::Result<()> {
-        let prod = ProductionStore(StateStore::parse("s3://k8s-kops")?);
-        let dry = DryRunStore(StateStore::parse("file:///tmp/dry run")?);
+        let prod = production()?;
+        let dry = DryRunStore::in_dir("/tmp/dry run".into());
         let v = KopsVersion::new(1, 29, 2);
         let lines: Vec<String> = [
             KopsCommand::get_cluster("c.example.com", &prod),
@@ -560,7 +533,7 @@ mod tests {
 
     #[test]
     fn argv_is_not_a_shell_string() -> anyhow::Result<()> {
-        let dry = DryRunStore(StateStore::parse("file:///tmp/dry run")?);
+        let dry = DryRunStore::in_dir("/tmp/dry run".into());
         let cmd = KopsCommand::replace("/tmp/a b.yaml".into(), &dry, true);
         assert_eq!(
             cmd.args(),
@@ -579,7 +552,7 @@ mod tests {
 
     #[test]
     fn mutation_classification() -> anyhow::Result<()> {
-        let prod = ProductionStore(StateStore::parse("s3://k8s-kops")?);
+        let prod = production()?;
         assert!(!KopsCommand::get_cluster("c", &prod).mutates());
         assert!(!KopsCommand::update_cluster("c", &prod, Mode::Preview).mutates());
         assert!(KopsCommand::update_cluster("c", &prod, Mode::Apply).mutates_production());
@@ -595,7 +568,5 @@ mod tests {
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
         assert_eq!(shell_quote("$HOME"), "'$HOME'");
-        assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
-        assert_eq!(format_duration(Duration::from_secs(0)), "0s");
     }
 }

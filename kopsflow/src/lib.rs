@@ -2,9 +2,11 @@
 //!
 //! The chain spec → pipeline → plan → report is pure: [`spec`] parses and validates cluster specs,
 //! [`kops`] renders kops command lines, [`store`] names state stores, [`pipeline`] composes stages
-//! and resolves them into a [`plan::Plan`], and [`report`] turns kops output into summaries.
+//! and resolves them into a [`plan::Plan`], and [`report`] turns kops output into summaries;
+//! [`duration`] reads and prints durations.
 //! Effects live at the edge: [`git`] runs git, [`exec`] runs kops and writes the dry-run store.
 
+pub mod duration;
 pub mod exec;
 pub mod git;
 pub mod kops;

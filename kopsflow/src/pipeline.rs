@@ -98,7 +98,7 @@ pub enum DryRunStep {
 }
 
 /// A step of a stage bound to the production store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProductionStep {
     /// `kops get` cluster + instance groups (spec diff; instance groups to delete).
     ReadProduction,
@@ -109,8 +109,15 @@ pub enum ProductionStep {
     /// `kops delete instancegroup` for instance groups removed from git (needs `ReadProduction`).
     DeleteRemovedInstanceGroups(Mode),
     UpdateCluster(Mode),
-    /// Exports the kubeconfig first when kops needs it to reach the API (≤1.30, no `--cloudonly`).
-    RollingUpdate(Mode),
+    /// `kops rolling-update cluster`. Exports the kubeconfig first when kops needs it to reach
+    /// the API (≤1.30, no `--cloudonly`).
+    RollingUpdate {
+        mode: Mode,
+        /// `--cloudonly`: for CI agents that cannot reach the Kubernetes API.
+        cloud_only: bool,
+        /// `--instance-group IG` for each (empty: all instance groups).
+        instance_groups: Vec<String>,
+    },
     ValidateCluster {
         wait: Option<std::time::Duration>,
     },
@@ -155,16 +162,11 @@ impl Stage {
     }
 }
 
-/// A pipeline: stages in order plus settings shared by all of them.
+/// A pipeline: the production store and the stages, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pipeline {
-    pub stages: Vec<Stage>,
-    /// The production store. `None`: derived per cluster from `spec.configBase`.
-    pub production_store: Option<StateStore>,
-    /// `--cloudonly` on rolling-update: for CI agents that cannot reach the Kubernetes API.
-    pub cloud_only: bool,
-    /// Limit rolling updates to these instance groups (empty: all).
-    pub rolling_update_instance_groups: Vec<String>,
+    production_store: Option<StateStore>,
+    stages: Vec<Stage>,
 }
 
 /// A cluster as the pipeline needs to know it (from its validated spec).
@@ -183,33 +185,20 @@ pub struct Context {
     pub clusters: Vec<ClusterTarget>,
     /// Per-run scratch directory; each cluster gets `work_dir/<cluster>`.
     pub work_dir: Utf8PathBuf,
-    /// Resolve only these stages (by name); `None`: all.
-    pub only_stages: Option<Vec<String>>,
 }
 
 impl Pipeline {
-    pub fn new(stages: Vec<Stage>) -> Pipeline {
+    /// `production_store`: the store every cluster is managed from, which must agree with each
+    /// spec's `configBase`; `None` derives it per cluster from `spec.configBase`.
+    pub fn new(production_store: Option<StateStore>, stages: Vec<Stage>) -> Pipeline {
         Pipeline {
+            production_store,
             stages,
-            production_store: None,
-            cloud_only: false,
-            rolling_update_instance_groups: Vec::new(),
         }
     }
 
-    pub fn stage(&self, name: &str) -> Option<&Stage> {
-        self.stages.iter().find(|s| s.name == name)
-    }
-
-    /// Resolves every selected stage for every cluster into exact steps, or a skip reason.
+    /// Resolves every stage for every cluster into exact steps, or a skip reason.
     pub fn resolve(&self, ctx: &Context) -> anyhow::Result<Plan> {
-        if let Some(only) = &ctx.only_stages {
-            for name in only {
-                if self.stage(name).is_none() {
-                    bail!("the pipeline has no stage named {name:?}");
-                }
-            }
-        }
         let clusters = ctx
             .clusters
             .iter()
@@ -222,53 +211,23 @@ impl Pipeline {
         })
     }
 
-    fn production_store_for(&self, cluster: &ClusterTarget) -> anyhow::Result<ProductionStore> {
-        let from_spec = cluster
-            .config_base
-            .as_deref()
-            .map(|base| (base, StateStore::from_config_base(base, &cluster.name)));
-        let store = match (&self.production_store, from_spec) {
-            (Some(setting), Some((base, Some(derived)))) if *setting != derived => bail!(
-                "cluster {}: spec.configBase {base} is in store {derived}, but the pipeline's production store is {setting}: \
-                 make them agree (fix configBase in {} or KOPS_STATE_STORE)",
-                cluster.name,
-                cluster.spec_file
-            ),
-            (Some(setting), _) => setting.clone(),
-            (None, Some((_, Some(derived)))) => derived,
-            (None, Some((base, None))) => bail!(
-                "cluster {}: cannot tell the state store from spec.configBase {base} (it does not end in /{}): \
-                 set the pipeline's production store (KOPS_STATE_STORE)",
-                cluster.name,
-                cluster.name
-            ),
-            (None, None) => bail!(
-                "cluster {}: no production state store: set spec.configBase in {} or the pipeline's production store (KOPS_STATE_STORE)",
-                cluster.name,
-                cluster.spec_file
-            ),
-        };
-        Ok(ProductionStore(store))
-    }
-
     fn resolve_cluster(
         &self,
         ctx: &Context,
         cluster: &ClusterTarget,
     ) -> anyhow::Result<ClusterPlan> {
-        let production = self.production_store_for(cluster)?;
+        let production = ProductionStore::resolve(
+            self.production_store.as_ref(),
+            &cluster.name,
+            cluster.config_base.as_deref(),
+            &cluster.spec_file,
+        )?;
         let work_dir = ctx.work_dir.join(&cluster.name);
         let mut stages = Vec::new();
         for stage in &self.stages {
-            if let Some(only) = &ctx.only_stages {
-                if !only.contains(&stage.name) {
-                    continue;
-                }
-            }
             let outcome =
                 if stage.when.matches(&ctx.branch) {
                     let resolver = StageResolver {
-                        pipeline: self,
                         version: &ctx.kops_version,
                         cluster,
                         production: &production,
@@ -299,7 +258,6 @@ impl Pipeline {
 }
 
 struct StageResolver<'a> {
-    pipeline: &'a Pipeline,
     version: &'a KopsVersion,
     cluster: &'a ClusterTarget,
     production: &'a ProductionStore,
@@ -354,7 +312,7 @@ impl StageResolver<'_> {
                 self.version
             );
         }
-        let store = DryRunStore(StateStore::file(&self.work_dir.join("store")));
+        let store = DryRunStore::in_dir(&self.work_dir.join("store"));
         let mut out = Vec::new();
         for step in steps {
             match step {
@@ -370,7 +328,9 @@ impl StageResolver<'_> {
                         source: self.cluster.spec_file.clone(),
                         dest: self.spec_path(),
                         // pki and secrets are read through configBase: keep it on production.
-                        inject_config_base: Some(self.production.0.config_base_for(self.name())),
+                        inject_config_base: Some(
+                            self.production.store().config_base_for(self.name()),
+                        ),
                     });
                     out.push(PlannedStep::Kops {
                         command: KopsCommand::replace(self.spec_path(), &store, true),
@@ -391,7 +351,7 @@ impl StageResolver<'_> {
         let mut exported = false;
         let mut read = false;
         for step in steps {
-            match *step {
+            match step {
                 ProductionStep::ReadProduction => {
                     out.extend(self.read_production());
                     read = true;
@@ -418,21 +378,22 @@ impl StageResolver<'_> {
                     out.push(PlannedStep::DeleteRemovedInstanceGroups {
                         cluster: self.name().to_owned(),
                         store: self.production.clone(),
-                        mode,
+                        mode: *mode,
                     });
                 }
                 ProductionStep::UpdateCluster(mode) => out.push(PlannedStep::Kops {
-                    command: KopsCommand::update_cluster(self.name(), self.production, mode),
+                    command: KopsCommand::update_cluster(self.name(), self.production, *mode),
                     output: match mode {
                         Mode::Preview => OutputUse::UpdateReport,
                         Mode::Apply => OutputUse::Shown,
                     },
                 }),
-                ProductionStep::RollingUpdate(mode) => {
-                    if !exported
-                        && !self.pipeline.cloud_only
-                        && self.version.rolling_update_needs_kubeconfig()
-                    {
+                ProductionStep::RollingUpdate {
+                    mode,
+                    cloud_only,
+                    instance_groups,
+                } => {
+                    if !exported && !cloud_only && self.version.rolling_update_needs_kubeconfig() {
                         out.push(self.export_kubecfg());
                         exported = true;
                     }
@@ -440,9 +401,9 @@ impl StageResolver<'_> {
                         command: KopsCommand::rolling_update(
                             self.name(),
                             self.production,
-                            mode,
-                            self.pipeline.cloud_only,
-                            &self.pipeline.rolling_update_instance_groups,
+                            *mode,
+                            *cloud_only,
+                            instance_groups,
                         ),
                         output: match mode {
                             Mode::Preview => OutputUse::RollingUpdateReport,
@@ -456,7 +417,7 @@ impl StageResolver<'_> {
                         exported = true;
                     }
                     out.push(PlannedStep::Kops {
-                        command: KopsCommand::validate_cluster(self.name(), self.production, wait),
+                        command: KopsCommand::validate_cluster(self.name(), self.production, *wait),
                         output: OutputUse::Shown,
                     });
                 }

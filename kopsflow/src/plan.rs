@@ -4,7 +4,6 @@
 use std::fmt;
 
 use camino::Utf8PathBuf;
-use serde::Serialize;
 
 use crate::kops::{KopsCommand, KopsVersion, Mode};
 use crate::store::{DryRunStore, ProductionStore, StoreRole};
@@ -71,8 +70,7 @@ pub enum PlannedStep {
 }
 
 /// What the stdout of a kops step feeds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputUse {
     /// Shown, not parsed.
     Shown,
@@ -87,13 +85,6 @@ pub enum OutputUse {
 }
 
 impl PlannedStep {
-    pub fn kops_command(&self) -> Option<&KopsCommand> {
-        match self {
-            PlannedStep::Kops { command, .. } => Some(command),
-            _ => None,
-        }
-    }
-
     /// Whether the step changes the production store or production cloud resources.
     pub fn mutates_production(&self) -> bool {
         match self {
@@ -118,11 +109,6 @@ impl Plan {
                 steps.iter().map(move |step| (cluster, stage, step))
             })
         })
-    }
-
-    /// Every kops command that would run.
-    pub fn kops_commands(&self) -> impl Iterator<Item = &KopsCommand> {
-        self.steps().filter_map(|(_, _, step)| step.kops_command())
     }
 
     /// Whether any stage runs at all.
@@ -166,7 +152,7 @@ impl fmt::Display for PlannedStep {
             PlannedStep::SeedDryRunStore { store, cluster } => write!(
                 f,
                 "write dry-run store {}: {cluster}/config and {cluster}/instancegroup/* from production, without instance groups git no longer has",
-                store.0
+                store.store()
             ),
             PlannedStep::DeleteRemovedInstanceGroups {
                 cluster,
@@ -196,7 +182,9 @@ impl fmt::Display for Plan {
             writeln!(
                 f,
                 "cluster {} (spec {}, production store {})",
-                cluster.cluster, cluster.spec_file, cluster.production_store.0
+                cluster.cluster,
+                cluster.spec_file,
+                cluster.production_store.store()
             )?;
             for stage in &cluster.stages {
                 match &stage.outcome {

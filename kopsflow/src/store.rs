@@ -1,15 +1,15 @@
 //! State stores: the kops `--state` URL (`s3://`, `gs://`, `file://` …), the production and
-//! dry-run roles a stage binds to, and the dry-run store's on-disk layout (DESIGN §3).
+//! dry-run roles a stage binds to, and the dry-run store's on-disk layout and seed (DESIGN §3).
 
 use std::fmt;
 
 use anyhow::{bail, Context as _};
 use camino::{Utf8Path, Utf8PathBuf};
-use serde::Serialize;
+
+use crate::spec::ClusterSpec;
 
 /// A kops state store URL, e.g. `s3://k8s-kops` or `file:///tmp/x`. Bare paths are `file://`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StateStore {
     scheme: String,
     /// Bucket (or host part); empty for `file://`.
@@ -102,11 +102,6 @@ impl StateStore {
         self.scheme == "file"
     }
 
-    /// The local directory of a `file://` store.
-    pub fn local_dir(&self) -> Option<&Utf8Path> {
-        self.is_file().then(|| Utf8Path::new(&self.prefix))
-    }
-
     /// The store with `segment` appended to its path (a per-run prefix in a test bucket).
     pub fn join(&self, segment: &str) -> StateStore {
         let mut joined = self.clone();
@@ -142,12 +137,6 @@ impl fmt::Display for StateStore {
     }
 }
 
-impl From<StateStore> for String {
-    fn from(store: StateStore) -> String {
-        store.to_string()
-    }
-}
-
 impl std::str::FromStr for StateStore {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> anyhow::Result<StateStore> {
@@ -156,8 +145,7 @@ impl std::str::FromStr for StateStore {
 }
 
 /// Which store a stage binds to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreRole {
     /// The store the running cluster is managed from. Only this role accepts `--yes`.
     Production,
@@ -175,37 +163,118 @@ impl fmt::Display for StoreRole {
     }
 }
 
-/// The production store of a cluster. Holding one is what allows building a mutating command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct ProductionStore(pub StateStore);
+/// The production store of a cluster. Holding one is what allows building a mutating command,
+/// so the only way to get one is [`ProductionStore::resolve`], from configuration and the spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductionStore(StateStore);
 
-/// A per-run dry-run store. It has no way to produce a `--yes` command (see `kops`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct DryRunStore(pub StateStore);
-
-impl DryRunStore {
-    /// Layout of a cluster in a `file://` dry-run store: `DIR/NAME/config`.
-    pub fn cluster_config_path(&self, cluster: &str) -> Option<Utf8PathBuf> {
-        Some(self.0.local_dir()?.join(cluster).join("config"))
+impl ProductionStore {
+    /// The production store of `cluster`: the configured store (e.g. from `KOPS_STATE_STORE`),
+    /// which must agree with the store the spec's `configBase` is in, or without one the store
+    /// derived from `configBase`. `spec_file` names the spec in errors.
+    pub fn resolve(
+        configured: Option<&StateStore>,
+        cluster: &str,
+        config_base: Option<&str>,
+        spec_file: &Utf8Path,
+    ) -> anyhow::Result<ProductionStore> {
+        let from_spec = config_base.map(|base| (base, StateStore::from_config_base(base, cluster)));
+        let store = match (configured, from_spec) {
+            (Some(setting), Some((base, Some(derived)))) if *setting != derived => bail!(
+                "cluster {cluster}: spec.configBase {base} is in store {derived}, but the pipeline's production store is {setting}: \
+                 make them agree (fix configBase in {spec_file} or KOPS_STATE_STORE)"
+            ),
+            (Some(setting), _) => setting.clone(),
+            (None, Some((_, Some(derived)))) => derived,
+            (None, Some((base, None))) => bail!(
+                "cluster {cluster}: cannot tell the state store from spec.configBase {base} (it does not end in /{cluster}): \
+                 set the pipeline's production store (KOPS_STATE_STORE)"
+            ),
+            (None, None) => bail!(
+                "cluster {cluster}: no production state store: set spec.configBase in {spec_file} or the pipeline's production store (KOPS_STATE_STORE)"
+            ),
+        };
+        Ok(ProductionStore(store))
     }
 
-    /// `DIR/NAME/instancegroup/IG`.
-    pub fn instance_group_path(&self, cluster: &str, instance_group: &str) -> Option<Utf8PathBuf> {
-        Some(
-            self.0
-                .local_dir()?
-                .join(cluster)
-                .join("instancegroup")
-                .join(instance_group),
-        )
+    pub fn store(&self) -> &StateStore {
+        &self.0
     }
 }
 
+/// A per-run dry-run store: a `file://` directory. It has no way to produce a `--yes` command
+/// (see `kops`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DryRunStore {
+    store: StateStore,
+    dir: Utf8PathBuf,
+}
+
+impl DryRunStore {
+    /// A `file://` store rooted at `dir`, a per-run scratch directory.
+    pub fn in_dir(dir: &Utf8Path) -> DryRunStore {
+        DryRunStore {
+            store: StateStore::file(dir),
+            dir: dir.to_owned(),
+        }
+    }
+
+    pub fn store(&self) -> &StateStore {
+        &self.store
+    }
+
+    /// The store's local directory.
+    pub fn dir(&self) -> &Utf8Path {
+        &self.dir
+    }
+
+    /// Layout of a cluster in a `file://` store: `DIR/NAME/config`.
+    pub fn cluster_config_path(&self, cluster: &str) -> Utf8PathBuf {
+        self.dir.join(cluster).join("config")
+    }
+
+    /// `DIR/NAME/instancegroup/IG`.
+    pub fn instance_group_path(&self, cluster: &str, instance_group: &str) -> Utf8PathBuf {
+        self.dir
+            .join(cluster)
+            .join("instancegroup")
+            .join(instance_group)
+    }
+}
+
+/// What a dry-run store is seeded with: production's files, as kops keeps them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DryRunSeed {
+    /// Each file to write (a path in the store's directory) and its contents.
+    pub files: Vec<(Utf8PathBuf, String)>,
+    /// Live instance groups left out because git no longer has them, sorted by name.
+    pub left_out: Vec<String>,
+}
+
+/// DESIGN §3: the dry-run store gets only production's `config` and the `instancegroup/*` of
+/// the instance groups git still has; `configBase` is left as it is (it keeps pointing at
+/// production, where kops reads pki and secrets). Pure: the caller writes the files.
+pub fn dry_run_seed(
+    store: &DryRunStore,
+    live: &ClusterSpec,
+    git_instance_groups: &[&str],
+) -> DryRunSeed {
+    let cluster = live.name();
+    let mut files = vec![(store.cluster_config_path(cluster), live.cluster_yaml())];
+    let mut left_out = Vec::new();
+    for ig in live.instance_group_names() {
+        if !git_instance_groups.contains(&ig) {
+            left_out.push(ig.to_owned());
+        } else if let Some(yaml) = live.instance_group_yaml(ig) {
+            files.push((store.instance_group_path(cluster, ig), yaml));
+        }
+    }
+    left_out.sort();
+    DryRunSeed { files, left_out }
+}
+
 /// The store a command runs against, with its role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "role", content = "url", rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Production(ProductionStore),
     DryRun(DryRunStore),
@@ -214,8 +283,8 @@ pub enum Target {
 impl Target {
     pub fn store(&self) -> &StateStore {
         match self {
-            Target::Production(p) => &p.0,
-            Target::DryRun(d) => &d.0,
+            Target::Production(p) => p.store(),
+            Target::DryRun(d) => d.store(),
         }
     }
 
@@ -291,12 +360,94 @@ mod tests {
         assert_eq!(s.config_base_for("c"), "s3://b/c");
         let f = StateStore::file(Utf8Path::new("/tmp/x/"));
         assert_eq!(f.config_base_for("c"), "/tmp/x/c");
-        let d = DryRunStore(f);
+        let d = DryRunStore::in_dir(Utf8Path::new("/tmp/x"));
+        assert_eq!(d.store().to_string(), "file:///tmp/x");
         assert_eq!(
-            d.instance_group_path("c", "nodes")
-                .map(Utf8PathBuf::into_string),
-            Some("/tmp/x/c/instancegroup/nodes".to_owned())
+            d.instance_group_path("c", "nodes"),
+            "/tmp/x/c/instancegroup/nodes"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn production_store_from_configuration_and_config_base() -> anyhow::Result<()> {
+        let setting = StateStore::parse("s3://k8s-kops")?;
+        let file = Utf8Path::new("cluster-spec/c.yml");
+        let resolve = |configured, base| ProductionStore::resolve(configured, "c", base, file);
+        assert_eq!(resolve(Some(&setting), None)?.store(), &setting);
+        assert_eq!(
+            resolve(Some(&setting), Some("s3://k8s-kops/c"))?.store(),
+            &setting
+        );
+        assert_eq!(
+            resolve(None, Some("gs://other/c"))?.store().to_string(),
+            "gs://other"
+        );
+        let message = |configured, base| format!("{:#}", resolve(configured, base).unwrap_err());
+        assert!(message(Some(&setting), Some("gs://other/c")).contains("make them agree"));
+        assert!(message(None, Some("gs://other/x")).contains("does not end in /c"));
+        assert!(message(None, None).contains("no production state store"));
+        Ok(())
+    }
+
+    const LIVE_CLUSTER: &str = "\
+apiVersion: kops.k8s.io/v1alpha2
+kind: Cluster
+metadata:
+  name: demo.example.com
+spec:
+  configBase: s3://k8s-kops/demo.example.com
+";
+
+    fn live_instance_groups(names: &[&str]) -> String {
+        names
+            .iter()
+            .map(|name| {
+                format!(
+                    "apiVersion: kops.k8s.io/v1alpha2\nkind: InstanceGroup\nmetadata:\n  \
+                     labels:\n    kops.k8s.io/cluster: demo.example.com\n  name: {name}\n\
+                     spec:\n  role: Node\n"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("---\n")
+    }
+
+    #[test]
+    fn seed_copies_config_and_the_instance_groups_git_still_has() -> anyhow::Result<()> {
+        let live = ClusterSpec::from_kops_output(
+            LIVE_CLUSTER,
+            &live_instance_groups(&["nodes", "old-b", "control-plane", "old-a"]),
+        )?;
+        let store = DryRunStore::in_dir(Utf8Path::new("/tmp/run/store"));
+        // git still has nodes and control-plane, dropped old-a and old-b, and adds new (which
+        // production does not have: kops replace --force creates it).
+        let seed = dry_run_seed(&store, &live, &["control-plane", "nodes", "new"]);
+        let paths: Vec<&str> = seed.files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/tmp/run/store/demo.example.com/config",
+                "/tmp/run/store/demo.example.com/instancegroup/nodes",
+                "/tmp/run/store/demo.example.com/instancegroup/control-plane",
+            ]
+        );
+        let (_, config) = &seed.files[0];
+        assert!(config.contains("kind: Cluster"), "{config}");
+        assert!(
+            config.contains("configBase: s3://k8s-kops/demo.example.com"),
+            "configBase keeps pointing at production: {config}"
+        );
+        let (_, nodes) = &seed.files[1];
+        assert!(nodes.contains("name: nodes"), "{nodes}");
+        assert_eq!(seed.left_out, ["old-a", "old-b"]);
+
+        let everything = dry_run_seed(&store, &live, &["nodes", "old-b", "control-plane", "old-a"]);
+        assert_eq!(everything.files.len(), 5);
+        assert!(everything.left_out.is_empty());
+        let nothing = dry_run_seed(&store, &live, &[]);
+        assert_eq!(nothing.files.len(), 1, "config only");
+        assert_eq!(nothing.left_out.len(), 4);
         Ok(())
     }
 }

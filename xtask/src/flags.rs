@@ -1,8 +1,11 @@
 //! Command-line flags: one struct per subcommand. Flag names are a contract with users' CI
 //! scripts: add aliases, never rename.
 
+use std::time::Duration;
+
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use kopsflow::duration::parse_duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -66,8 +69,8 @@ pub struct Run {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Time limit per kops step, e.g. 30m, 90s, 1h (kops retries cloud errors for a long time).
-    #[arg(long, value_name = "DURATION", default_value = "30m")]
-    pub timeout: String,
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

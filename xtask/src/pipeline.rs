@@ -1,106 +1,88 @@
-//! This repository's pipeline: the typed equivalent of the classic Jenkinsfile flow, made safe.
-//!
-//! Stages: `Test` on every branch (isolated dry-run store, DESIGN §3), `Deploy` on the main
-//! branch (replace into production, export kubecfg, update `--yes`, rolling-update preview), and
-//! the separate `Rolling update` job (preview unless `--yes`, and `--yes` only on the main branch).
+//! This repository's pipeline: the classic Jenkinsfile flow, typed and made safe. `Test` on every
+//! branch (isolated dry-run store, DESIGN §3), `Deploy` on main branches, and the deliberate
+//! `Rolling update` (a preview anywhere, `--yes` only on main branches). Each job runs one stage.
 
-use kopsflow::kops::Mode;
-use kopsflow::pipeline::{BranchCondition, DryRunStep, Pipeline, ProductionStep, Stage};
-use kopsflow::store::{parse_store_setting, StateStore};
+use kopsflow::kops::Mode::{self, Apply, Preview};
+use kopsflow::pipeline::BranchCondition::{self, Always};
+use kopsflow::pipeline::{DryRunStep, Pipeline, ProductionStep, Stage};
+use kopsflow::store::StateStore;
 
-/// The production state store (the classic Jenkinsfile's `SPEC_S3_BUCKET`).
-/// `KOPS_STATE_STORE` overrides it, as it does for kops itself.
-pub const PRODUCTION_STORE: &str = "s3://k8s-kops";
+use crate::config::Config;
 
-/// Branches that deploy. `KOPSFLOW_MAIN_BRANCHES` (comma-separated) overrides them.
-pub const MAIN_BRANCHES: &[&str] = &["main", "master"];
-
-pub const TEST: &str = "Test";
-pub const DEPLOY: &str = "Deploy";
-pub const ROLLING_UPDATE: &str = "Rolling update";
-
-/// What the pipeline is built from; `from_env` applies the environment overrides.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    pub production_store: StateStore,
-    pub main_branches: Vec<String>,
-    /// `--cloudonly` for rolling updates (CI agents that cannot reach the Kubernetes API).
-    pub cloud_only: bool,
-    /// Roll (`--yes`) instead of previewing in the `Rolling update` stage.
-    pub confirm_rolling_update: bool,
-    pub rolling_update_instance_groups: Vec<String>,
-}
-
-impl Settings {
-    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
-        let production_store = match env("KOPS_STATE_STORE").filter(|v| !v.trim().is_empty()) {
-            Some(value) => parse_store_setting(&value, "$KOPS_STATE_STORE")?,
-            None => {
-                parse_store_setting(PRODUCTION_STORE, "xtask/src/pipeline.rs PRODUCTION_STORE")?
-            }
-        };
-        let main_branches = match env("KOPSFLOW_MAIN_BRANCHES").filter(|v| !v.trim().is_empty()) {
-            Some(value) => value
-                .split(',')
-                .map(str::trim)
-                .filter(|b| !b.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            None => MAIN_BRANCHES.iter().map(|b| (*b).to_owned()).collect(),
-        };
-        Ok(Settings {
-            production_store,
-            main_branches,
-            cloud_only: false,
-            confirm_rolling_update: false,
-            rolling_update_instance_groups: Vec::new(),
-        })
+/// The pipeline: its stages in order, when each runs, the store it binds to (`dry_run` or
+/// `production`) and its steps. Laid out by hand, like the Jenkinsfile it replaces.
+#[rustfmt::skip]
+pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
+    let RunFlags { cloud_only, roll, instance_groups } = flags;
+    let main = BranchCondition::any_of_names(&config.main_branches);
+    // Previewing a rolling update is safe anywhere; rolling (`--yes`) only on main branches.
+    let roll_on = match roll { Preview => Always, Apply => main.clone() };
+    RepoPipeline {
+        production_store: config.production_store.clone(),
+        test: Stage::dry_run("Test", Always, vec![
+            DryRunStep::CopyProduction,
+            DryRunStep::ReplaceSpec,
+            DryRunStep::PreviewUpdate,
+        ]),
+        deploy: Stage::production("Deploy", main, vec![
+            ProductionStep::ReadProduction,
+            ProductionStep::ReplaceSpec,
+            ProductionStep::ExportKubecfg,
+            ProductionStep::UpdateCluster(Apply),
+            ProductionStep::RollingUpdate { mode: Preview, cloud_only, instance_groups: vec![] },
+        ]),
+        rolling_update: Stage::production("Rolling update", roll_on, vec![
+            ProductionStep::RollingUpdate { mode: roll, cloud_only, instance_groups },
+        ]),
     }
 }
 
-/// The repo's pipeline.
-pub fn repo_pipeline(settings: &Settings) -> Pipeline {
-    let main = BranchCondition::any_of_names(&settings.main_branches);
-    let rolling = if settings.confirm_rolling_update {
-        Stage::production(
-            ROLLING_UPDATE,
-            main.clone(),
-            vec![ProductionStep::RollingUpdate(Mode::Apply)],
-        )
-    } else {
-        Stage::production(
-            ROLLING_UPDATE,
-            BranchCondition::Always,
-            vec![ProductionStep::RollingUpdate(Mode::Preview)],
-        )
-    };
-    let mut pipeline = Pipeline::new(vec![
-        Stage::dry_run(
-            TEST,
-            BranchCondition::Always,
-            vec![
-                DryRunStep::CopyProduction,
-                DryRunStep::ReplaceSpec,
-                DryRunStep::PreviewUpdate,
-            ],
-        ),
-        Stage::production(
-            DEPLOY,
-            main,
-            vec![
-                ProductionStep::ReadProduction,
-                ProductionStep::ReplaceSpec,
-                ProductionStep::ExportKubecfg,
-                ProductionStep::UpdateCluster(Mode::Apply),
-                ProductionStep::RollingUpdate(Mode::Preview),
-            ],
-        ),
-        rolling,
-    ]);
-    pipeline.production_store = Some(settings.production_store.clone());
-    pipeline.cloud_only = settings.cloud_only;
-    pipeline.rolling_update_instance_groups = settings.rolling_update_instance_groups.clone();
-    pipeline
+/// The repo's pipeline with its stages by name, so that a job picks its stage as a field (the
+/// compiler checks the name) rather than by a string looked up at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoPipeline {
+    pub production_store: StateStore,
+    pub test: Stage,
+    pub deploy: Stage,
+    pub rolling_update: Stage,
+}
+
+impl RepoPipeline {
+    /// Every stage, in order: the whole pipeline, as the snapshot tests show it. (A job runs
+    /// only its own stage.)
+    #[cfg(test)]
+    pub fn all(self) -> Pipeline {
+        let stages = vec![self.test, self.deploy, self.rolling_update];
+        Pipeline::new(Some(self.production_store), stages)
+    }
+
+    /// One stage, picked by field: `repo_pipeline(…).only(|p| p.deploy)`.
+    pub fn only(self, stage: fn(RepoPipeline) -> Stage) -> Pipeline {
+        let production_store = self.production_store.clone();
+        Pipeline::new(Some(production_store), vec![stage(self)])
+    }
+}
+
+/// The flags of one run (from the job's command line) that shape the pipeline's steps.
+/// Environment configuration is [`Config`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunFlags {
+    /// `--cloudonly`: rolling updates without the Kubernetes API (CI agents that cannot reach it).
+    pub cloud_only: bool,
+    /// `rolling-update --yes` rolls (`Apply`); otherwise the `Rolling update` stage previews.
+    pub roll: Mode,
+    /// `rolling-update --instance-group`: only these instance groups (empty: all).
+    pub instance_groups: Vec<String>,
+}
+
+impl Default for RunFlags {
+    fn default() -> RunFlags {
+        RunFlags {
+            cloud_only: false,
+            roll: Preview,
+            instance_groups: Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -109,8 +91,12 @@ mod tests {
     use kopsflow::kops::KopsVersion;
     use kopsflow::pipeline::{ClusterTarget, Context};
 
-    fn settings() -> Settings {
-        Settings::from_env(|_| None).expect("defaults parse")
+    fn config() -> Config {
+        Config::from_env(|_| None).expect("defaults parse")
+    }
+
+    fn pipeline(flags: RunFlags) -> RepoPipeline {
+        repo_pipeline(&config(), flags)
     }
 
     fn context(branch: &str, version: KopsVersion, clusters: &[&str]) -> Context {
@@ -126,7 +112,6 @@ mod tests {
                 })
                 .collect(),
             work_dir: "/tmp/kopsflow-XXXXXX".into(),
-            only_stages: None,
         }
     }
 
@@ -134,39 +119,36 @@ mod tests {
 
     #[test]
     fn feature_branch() -> anyhow::Result<()> {
-        let plan = repo_pipeline(&settings()).resolve(&context(
-            "feature/x",
-            V1_29,
-            &["test.k8s.example.com"],
-        ))?;
+        let ctx = context("feature/x", V1_29, &["test.k8s.example.com"]);
+        let plan = pipeline(RunFlags::default()).all().resolve(&ctx)?;
         insta::assert_snapshot!(plan.to_string());
         Ok(())
     }
 
     #[test]
     fn main_branch() -> anyhow::Result<()> {
-        let plan = repo_pipeline(&settings()).resolve(&context(
-            "master",
-            V1_29,
-            &["test.k8s.example.com"],
-        ))?;
+        let ctx = context("master", V1_29, &["test.k8s.example.com"]);
+        let plan = pipeline(RunFlags::default()).all().resolve(&ctx)?;
         insta::assert_snapshot!(plan.to_string());
         Ok(())
     }
 
     #[test]
     fn kops_1_9_deploys_without_admin_flag_and_cannot_dry_run() -> anyhow::Result<()> {
-        let mut ctx = context(
+        let ctx = context(
             "master",
             KopsVersion::new(1, 9, 0),
             &["test.k8s.example.com"],
         );
-        ctx.only_stages = Some(vec![DEPLOY.to_owned()]);
-        let plan = repo_pipeline(&settings()).resolve(&ctx)?;
+        let plan = pipeline(RunFlags::default())
+            .only(|p| p.deploy)
+            .resolve(&ctx)?;
         insta::assert_snapshot!(plan.to_string());
         assert!(!plan.to_string().contains("--admin"));
-        ctx.only_stages = Some(vec![TEST.to_owned()]);
-        let err = repo_pipeline(&settings()).resolve(&ctx).unwrap_err();
+        let err = pipeline(RunFlags::default())
+            .only(|p| p.test)
+            .resolve(&ctx)
+            .unwrap_err();
         assert!(
             format!("{err:#}").contains("kops 1.9.0 has no file:// state store"),
             "{err:#}"
@@ -177,30 +159,38 @@ mod tests {
     #[test]
     fn rolling_update_with_and_without_yes() -> anyhow::Result<()> {
         let mut ctx = context("master", V1_29, &["test.k8s.example.com"]);
-        ctx.only_stages = Some(vec![ROLLING_UPDATE.to_owned()]);
-        let preview = repo_pipeline(&settings()).resolve(&ctx)?;
-        let mut confirmed = settings();
-        confirmed.confirm_rolling_update = true;
-        confirmed.cloud_only = true;
-        let apply = repo_pipeline(&confirmed).resolve(&ctx)?;
+        let preview = pipeline(RunFlags::default())
+            .only(|p| p.rolling_update)
+            .resolve(&ctx)?;
+        let confirmed = RunFlags {
+            cloud_only: true,
+            roll: Apply,
+            instance_groups: Vec::new(),
+        };
+        let apply = pipeline(confirmed.clone())
+            .only(|p| p.rolling_update)
+            .resolve(&ctx)?;
         ctx.branch = "feature/x".to_owned();
-        let apply_on_branch = repo_pipeline(&confirmed).resolve(&ctx)?;
+        let apply_on_branch = pipeline(confirmed)
+            .only(|p| p.rolling_update)
+            .resolve(&ctx)?;
         insta::assert_snapshot!(format!("{preview}\n{apply}\n{apply_on_branch}"));
         Ok(())
     }
 
     #[test]
     fn two_clusters() -> anyhow::Result<()> {
-        let plan = repo_pipeline(&settings()).resolve(&context(
+        let ctx = context(
             "feature/x",
             V1_29,
             &["a.k8s.example.com", "b.k8s.example.com"],
-        ))?;
+        );
+        let plan = pipeline(RunFlags::default()).all().resolve(&ctx)?;
         insta::assert_snapshot!(plan.to_string());
         Ok(())
     }
 
-    /// Every plan this pipeline can resolve for a non-main branch, whatever the settings and
+    /// Every plan this pipeline can resolve for a non-main branch, whatever the run's flags and
     /// the kops version, leaves production untouched.
     #[test]
     fn no_plan_for_a_non_main_branch_mutates_production() -> anyhow::Result<()> {
@@ -221,49 +211,40 @@ mod tests {
             "",
         ] {
             for version in &versions {
-                for confirm in [false, true] {
+                for roll in [Preview, Apply] {
                     for cloud_only in [false, true] {
-                        let mut s = settings();
-                        s.confirm_rolling_update = confirm;
-                        s.cloud_only = cloud_only;
-                        let ctx =
-                            context(branch, version.clone(), &["a.example.com", "b.example.com"]);
-                        let plan = repo_pipeline(&s).resolve(&ctx)?;
-                        assert!(plan.runs_anything(), "the Test stage runs on every branch");
-                        for (cluster, stage, step) in plan.steps() {
-                            assert!(
-                                !step.mutates_production(),
-                                "branch {branch:?}: {} {} would mutate production: {step}",
-                                cluster.cluster,
-                                stage.name
+                        for instance_groups in [vec![], vec!["nodes".to_owned()]] {
+                            let flags = RunFlags {
+                                cloud_only,
+                                roll,
+                                instance_groups,
+                            };
+                            let ctx = context(
+                                branch,
+                                version.clone(),
+                                &["a.example.com", "b.example.com"],
                             );
-                            checked += 1;
+                            let plan = pipeline(flags).all().resolve(&ctx)?;
+                            assert!(plan.runs_anything(), "the Test stage runs on every branch");
+                            for (cluster, stage, step) in plan.steps() {
+                                assert!(
+                                    !step.mutates_production(),
+                                    "branch {branch:?}: {} {} would mutate production: {step}",
+                                    cluster.cluster,
+                                    stage.name
+                                );
+                                checked += 1;
+                            }
                         }
                     }
                 }
             }
         }
         // And the same pipeline on the main branch does mutate: the check can fail.
-        let plan =
-            repo_pipeline(&settings()).resolve(&context("main", V1_29, &["a.example.com"]))?;
+        let ctx = context("main", V1_29, &["a.example.com"]);
+        let plan = pipeline(RunFlags::default()).all().resolve(&ctx)?;
         assert!(plan.steps().any(|(_, _, step)| step.mutates_production()));
-        assert!(checked > 500, "walked {checked} steps");
-        Ok(())
-    }
-
-    #[test]
-    fn environment_overrides() -> anyhow::Result<()> {
-        let s = Settings::from_env(|k| match k {
-            "KOPS_STATE_STORE" => Some("gs://other".to_owned()),
-            "KOPSFLOW_MAIN_BRANCHES" => Some("trunk, prod".to_owned()),
-            _ => None,
-        })?;
-        assert_eq!(s.production_store.to_string(), "gs://other");
-        assert_eq!(s.main_branches, ["trunk", "prod"]);
-        assert!(
-            Settings::from_env(|k| (k == "KOPS_STATE_STORE").then(|| "ftp://x".to_owned()))
-                .is_err()
-        );
+        assert!(checked > 1000, "walked {checked} steps");
         Ok(())
     }
 }

@@ -1,253 +1,15 @@
 //! Integration tests: the real `xtask` binary in a temp workspace holding a real git repository
 //! (main + a feature branch) and a cluster spec, with the kops stand-in (`kops-standin.sh`)
-//! first on PATH. The stand-in records every call and replays real recorded kops output.
+//! first on PATH. The stand-in records every call and replays real recorded kops output. The
+//! harness is in `support/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-const SAMPLES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../kopsflow/tests/kops-samples"
-);
-const STANDIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/kops-standin.sh");
-const CLUSTER: &str = "test.k8s.local";
-const SECRET: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
+use std::process::Command;
 
-fn sample(name: &str) -> String {
-    let text = std::fs::read_to_string(Path::new(SAMPLES).join(name)).unwrap();
-    text.split_once('\n').unwrap().1.to_owned()
-}
-
-/// The git spec: production's spec as `kops get` prints it (real samples), without the
-/// server-set `creationTimestamp` and without `configBase` (kopsflow injects it), joined with `---`.
-fn git_spec() -> String {
-    let strip = |text: String| -> String {
-        text.lines()
-            .filter(|l| !l.contains("creationTimestamp") && !l.contains("configBase"))
-            .map(|l| format!("{l}\n"))
-            .collect()
-    };
-    let cluster = strip(sample("get-cluster-o-yaml.REAL.kops-1.29.2.yaml"));
-    let igs = strip(sample("get-instancegroups-o-yaml.REAL.kops-1.29.2.yaml"));
-    // kops joins documents with "\n---\n\n"; keep that, and end with a trailing `---` that a
-    // hand-edited file may have (kopsflow must drop it before kops sees it).
-    format!("{cluster}---\n{igs}---\n")
-}
-
-/// The nodes instance group's document in the git spec.
-fn nodes_ig_doc(spec: &str) -> (usize, usize) {
-    let start = spec.find("name: nodes-us-east-1a").unwrap();
-    let doc_start = spec[..start].rfind("apiVersion:").unwrap();
-    let doc_end = spec[start..].find("---").map_or(spec.len(), |i| start + i);
-    (doc_start, doc_end)
-}
-
-struct Test {
-    dir: tempfile::TempDir,
-    env: Vec<(String, String)>,
-}
-
-impl Test {
-    /// A repository on `main` with the cluster spec committed.
-    fn new() -> Test {
-        let dir = tempfile::tempdir().unwrap();
-        for sub in ["repo/cluster-spec", "home", "bin", "standin", "tmp"] {
-            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-        }
-        std::fs::copy(STANDIN, dir.path().join("bin/kops")).unwrap();
-        let path = format!(
-            "{}:{}",
-            dir.path().join("bin").display(),
-            std::env::var("PATH").unwrap()
-        );
-        let d = |sub: &str| dir.path().join(sub).display().to_string();
-        let env = vec![
-            ("HOME".into(), d("home")),
-            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
-            ("GIT_AUTHOR_NAME".into(), "Ada".into()),
-            ("GIT_AUTHOR_EMAIL".into(), "ada@example.com".into()),
-            ("GIT_COMMITTER_NAME".into(), "Ada".into()),
-            ("GIT_COMMITTER_EMAIL".into(), "ada@example.com".into()),
-            ("PATH".into(), path),
-            ("TMPDIR".into(), d("tmp")),
-            ("KOPS_STATE_STORE".into(), "file:///srv/kstate".into()),
-            ("KOPS_STANDIN_DIR".into(), d("standin")),
-            ("KOPS_STANDIN_SAMPLES".into(), SAMPLES.into()),
-            ("NO_COLOR".into(), "1".into()),
-            ("AWS_ACCESS_KEY_ID".into(), "AKIAIOSFODNN7EXAMPLE".into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), SECRET.into()),
-        ];
-        let test = Test { dir, env };
-        test.write_spec(&git_spec());
-        test.git(&["init", "-q", "-b", "main"]);
-        test.git(&["add", "-A"]);
-        test.git(&["commit", "-q", "-m", "cluster spec"]);
-        test
-    }
-
-    fn repo(&self) -> PathBuf {
-        self.dir.path().join("repo")
-    }
-
-    fn spec_path(&self) -> PathBuf {
-        self.repo().join(format!("cluster-spec/{CLUSTER}.yml"))
-    }
-
-    fn write_spec(&self, text: &str) {
-        std::fs::write(self.spec_path(), text).unwrap();
-    }
-
-    fn read_spec(&self) -> String {
-        std::fs::read_to_string(self.spec_path()).unwrap()
-    }
-
-    fn git(&self, args: &[&str]) {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(self.repo())
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// Switches to `feature/x` with a committed change: nodes maxSize 1 → 3.
-    fn feature_branch(self) -> Test {
-        self.git(&["checkout", "-q", "-b", "feature/x"]);
-        let spec = self.read_spec();
-        let (start, end) = nodes_ig_doc(&spec);
-        let doc = spec[start..end].replace("maxSize: 1", "maxSize: 3");
-        self.write_spec(&format!("{}{doc}{}", &spec[..start], &spec[end..]));
-        self.git(&["commit", "-q", "-am", "nodes: maxSize 3"]);
-        self
-    }
-
-    fn env(mut self, key: &str, value: &str) -> Test {
-        self.env.push((key.to_owned(), value.to_owned()));
-        self
-    }
-
-    /// Runs `xtask ARGS…` in the repository; the stand-in's log starts afresh.
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_with(&[], args)
-    }
-
-    /// `run` with extra environment for this invocation only.
-    fn run_with(&self, extra_env: &[(&str, &str)], args: &[&str]) -> Run {
-        let standin = self.dir.path().join("standin");
-        for file in ["calls.log", "count"] {
-            let _ = std::fs::remove_file(standin.join(file));
-        }
-        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .args(args)
-            .current_dir(self.repo())
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .envs(extra_env.iter().copied())
-            .output()
-            .unwrap();
-        let calls =
-            std::fs::read_to_string(self.dir.path().join("standin/calls.log")).unwrap_or_default();
-        let tmp_left: Vec<String> = std::fs::read_dir(self.dir.path().join("tmp"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        Run {
-            output,
-            calls,
-            tmp_left,
-            tmp: self.dir.path().join("tmp").display().to_string(),
-        }
-    }
-}
-
-struct Run {
-    output: Output,
-    /// The stand-in's log.
-    calls: String,
-    /// What is left in TMPDIR after the run (the work dir must be gone).
-    tmp_left: Vec<String>,
-    tmp: String,
-}
-
-impl Run {
-    fn code(&self) -> i32 {
-        self.output.status.code().unwrap()
-    }
-
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.output.stdout).into_owned()
-    }
-
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.output.stderr).into_owned()
-    }
-
-    /// The argv of every kops call, in order, with the run's temp dir replaced by `$TMP` and
-    /// the random work dir name by `kopsflow-RUN`.
-    fn argv(&self) -> Vec<String> {
-        self.calls
-            .lines()
-            .filter_map(|l| {
-                l.strip_prefix("call ")
-                    .and_then(|l| l.split_once(": "))
-                    .map(|(_, a)| a)
-            })
-            .map(|a| self.normalize(a))
-            .collect()
-    }
-
-    fn normalize(&self, text: &str) -> String {
-        let text = text.replace(&self.tmp, "$TMP");
-        let mut out = String::new();
-        let mut rest = text.as_str();
-        while let Some(i) = rest.find("kopsflow-") {
-            out.push_str(&rest[..i]);
-            out.push_str("kopsflow-RUN");
-            let tail = &rest[i + "kopsflow-".len()..];
-            let end = tail
-                .find(|c: char| !c.is_ascii_alphanumeric())
-                .unwrap_or(tail.len());
-            rest = &tail[end..];
-        }
-        out.push_str(rest);
-        out
-    }
-
-    /// Log lines of call `n` (1-based) other than its argv.
-    fn call_details(&self, n: usize) -> Vec<String> {
-        let header = format!("call {n}: ");
-        let mut lines = self.calls.lines().skip_while(|l| !l.starts_with(&header));
-        lines.next();
-        lines
-            .take_while(|l| l.starts_with("  "))
-            .map(|l| self.normalize(l.trim()))
-            .collect()
-    }
-
-    fn assert_no_secret(&self) {
-        for (what, text) in [("stdout", self.stdout()), ("stderr", self.stderr())] {
-            assert!(!text.contains(SECRET), "{what} leaks the secret:\n{text}");
-            assert!(
-                !text.contains("AKIAIOSFODNN7EXAMPLE"),
-                "{what} leaks the access key id"
-            );
-        }
-    }
-}
-
-fn mutating(argv: &str) -> bool {
-    argv.split(' ').any(|a| a == "--yes")
-        || (argv.starts_with("replace ") && argv.contains("--state file:///srv/kstate"))
-        || argv.starts_with("delete ")
-}
+use support::{mutating, nodes_ig_doc, Test, CLUSTER};
 
 #[test]
 fn validate_accepts_the_spec() {
@@ -612,7 +374,7 @@ fn markdown_and_json_summaries() {
 #[test]
 fn github_step_summary_gets_markdown() {
     let test = Test::new().feature_branch();
-    let summary = test.dir.path().join("step-summary.md");
+    let summary = test.path("step-summary.md");
     let test = test.env("GITHUB_STEP_SUMMARY", &summary.display().to_string());
     let run = test.run(&["plan"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
@@ -626,7 +388,7 @@ fn github_step_summary_gets_markdown() {
 #[test]
 fn missing_kops_names_the_three_ways() {
     let test = Test::new().feature_branch();
-    std::fs::remove_file(test.dir.path().join("bin/kops")).unwrap();
+    std::fs::remove_file(test.path("bin/kops")).unwrap();
     let run = test.env("PATH", "/usr/bin:/bin").run(&["plan"]);
     assert_eq!(run.code(), 1);
     let err = run.stderr();
@@ -642,6 +404,13 @@ fn usage_errors_exit_1_not_2() {
     let run = test.run(&["plan", "--no-such-flag"]);
     assert_eq!(run.code(), 1, "2 would read as 'changes pending'");
     assert_eq!(test.run(&["plan", "--format", "yaml"]).code(), 1);
+    let run = test.run(&["plan", "--timeout", "5q"]);
+    assert_eq!(run.code(), 1, "a bad --timeout is a usage error");
+    let err = run.stderr();
+    assert!(
+        err.contains("--timeout") && err.contains("unknown unit \"q\""),
+        "{err}"
+    );
     let help = test.run(&["plan", "--help"]);
     assert_eq!(help.code(), 0);
     for flag in [
@@ -689,16 +458,13 @@ fn sigterm_stops_kops_and_cleans_up() {
     let test = Test::new()
         .feature_branch()
         .env("KOPS_STANDIN_HANG_AT", "5");
-    let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .arg("plan")
-        .current_dir(test.repo())
-        .env_clear()
-        .envs(test.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    let child = test
+        .command(&["plan"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let count = test.dir.path().join("standin/count");
+    let count = test.path("standin/count");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while std::fs::read_to_string(&count)
         .map(|c| c.trim() != "5")
@@ -719,8 +485,6 @@ fn sigterm_stops_kops_and_cleans_up() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
-    let left: Vec<_> = std::fs::read_dir(test.dir.path().join("tmp"))
-        .unwrap()
-        .collect();
+    let left: Vec<_> = std::fs::read_dir(test.path("tmp")).unwrap().collect();
     assert!(left.is_empty(), "work dir left after SIGTERM");
 }

@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use anyhow::{bail, Context as _};
 use camino::{Utf8Path, Utf8PathBuf};
 
+use crate::duration::format_elapsed;
 use crate::kops::{KopsCommand, KopsVersion};
 use crate::plan::{ClusterPlan, OutputUse, Plan, PlannedStep, StageOutcome};
 use crate::report::{
@@ -16,10 +17,10 @@ use crate::report::{
     parse_update_dry_run, ClusterSummary, RunSummary,
 };
 use crate::spec::{self, ClusterSpec};
-use crate::store::DryRunStore;
+use crate::store::{dry_run_seed, DryRunStore};
 
 pub use crate::report::redact::Redactor;
-pub use process::{format_elapsed, parse_duration, Ended, ProcessOutput, ProcessRunner};
+pub use process::{Ended, ProcessOutput, ProcessRunner};
 
 /// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
 pub fn find_kops(
@@ -235,7 +236,7 @@ impl ClusterRun<'_> {
                 };
                 write_file(dest, &spec.to_kops_yaml())
             }
-            PlannedStep::SeedDryRunStore { store, cluster } => self.seed(store, cluster),
+            PlannedStep::SeedDryRunStore { store, .. } => self.seed(store),
             PlannedStep::DeleteRemovedInstanceGroups {
                 cluster,
                 store,
@@ -336,21 +337,12 @@ impl ClusterRun<'_> {
         Ok(())
     }
 
-    /// DESIGN §3: only `config` and `instancegroup/*` of production, without the instance
-    /// groups git no longer has; configBase untouched (it keeps pointing at production).
-    fn seed(&mut self, store: &DryRunStore, cluster: &str) -> anyhow::Result<()> {
-        let dir = store
-            .0
-            .local_dir()
-            .context("the dry-run store is not a file:// store")?;
+    /// Writes the dry-run store: what [`dry_run_seed`] chose from production (DESIGN §3).
+    fn seed(&mut self, store: &DryRunStore) -> anyhow::Result<()> {
+        let dir = store.dir();
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
-        let git_igs: Vec<String> = self
-            .git_spec()?
-            .instance_group_names()
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        let Some(live) = &self.live else {
+        self.git_spec()?; // loads it
+        let (Some(git), Some(live)) = (&self.git, &self.live) else {
             if self.summary.new_cluster {
                 self.exec
                     .log("    new cluster: the dry-run store starts empty");
@@ -358,32 +350,21 @@ impl ClusterRun<'_> {
             }
             bail!("production was not read before seeding the dry-run store");
         };
-        let config = store
-            .cluster_config_path(cluster)
-            .context("dry-run store layout")?;
-        write_file(&config, &live.cluster_yaml())?;
-        let mut copied = 0;
-        for ig in live.instance_group_names() {
-            if !git_igs.iter().any(|g| g == ig) {
-                continue;
-            }
-            let yaml = live
-                .instance_group_yaml(ig)
-                .with_context(|| format!("instance group {ig}"))?;
-            let path = store
-                .instance_group_path(cluster, ig)
-                .context("dry-run store layout")?;
-            write_file(&path, &yaml)?;
-            copied += 1;
+        let seed = dry_run_seed(store, live, &git.instance_group_names());
+        for (path, contents) in &seed.files {
+            write_file(path, contents)?;
         }
-        let left_out = &self.summary.instance_groups_to_delete;
         self.exec.log(&format!(
-            "    {}: config + {copied} instance group(s){}",
-            store.0,
-            if left_out.is_empty() {
+            "    {}: config + {} instance group(s){}",
+            store.store(),
+            seed.files.len() - 1,
+            if seed.left_out.is_empty() {
                 String::new()
             } else {
-                format!("; left out (removed from git): {}", left_out.join(", "))
+                format!(
+                    "; left out (removed from git): {}",
+                    seed.left_out.join(", ")
+                )
             }
         ));
         Ok(())

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use camino::Utf8Path;
 
+use crate::duration::format_elapsed;
 use crate::report::redact::Redactor;
 
 /// How many trailing stderr lines an error message shows.
@@ -208,48 +209,6 @@ impl ProcessRunner {
     }
 }
 
-/// `1m05s`, `42.1s`.
-pub fn format_elapsed(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs >= 60 {
-        format!("{}m{:02}s", secs / 60, secs % 60)
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
-}
-
-/// Parses `30m`, `90s`, `1h`, `1h30m`, `500ms` (Go-style durations, as kops uses).
-pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
-    let mut total = Duration::ZERO;
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        anyhow::bail!("empty duration: use e.g. 30m, 90s or 1h");
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let number: u64 = rest[..digits]
-            .parse()
-            .with_context(|| format!("{text:?} is not a duration: use e.g. 30m, 90s or 1h"))?;
-        rest = &rest[digits..];
-        let unit = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        total += match &rest[..unit] {
-            "h" => Duration::from_secs(number * 3600),
-            "m" => Duration::from_secs(number * 60),
-            "s" => Duration::from_secs(number),
-            "ms" => Duration::from_millis(number),
-            other => anyhow::bail!(
-                "{text:?} is not a duration: unknown unit {other:?} (use h, m, s or ms)"
-            ),
-        };
-        rest = &rest[unit..];
-    }
-    Ok(total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,18 +295,5 @@ mod tests {
             .run(Utf8Path::new("/nonexistent/kops"), &[], &[])
             .unwrap_err();
         assert!(format!("{err:#}").contains("cannot start /nonexistent/kops"));
-    }
-
-    #[test]
-    fn durations() -> anyhow::Result<()> {
-        assert_eq!(parse_duration("30m")?, Duration::from_secs(1800));
-        assert_eq!(parse_duration("1h30m")?, Duration::from_secs(5400));
-        assert_eq!(parse_duration("90s")?, Duration::from_secs(90));
-        assert_eq!(parse_duration("500ms")?, Duration::from_millis(500));
-        assert!(parse_duration("10").is_err());
-        assert!(parse_duration("x").is_err());
-        assert!(parse_duration("").is_err());
-        assert_eq!(format_elapsed(Duration::from_secs(65)), "1m05s");
-        Ok(())
     }
 }

@@ -1,0 +1,296 @@
+//! Jobs: `plan`, `deploy` and `rolling-update`, typed. Each runs one stage of the repo pipeline
+//! over the selected clusters: resolved and printed (`--print`), or run through kops and
+//! summarised on stdout.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use camino::{Utf8Path, Utf8PathBuf};
+use kopsflow::kops::{KopsVersion, Mode};
+use kopsflow::pipeline::{Context, Stage};
+use kopsflow::report::RunSummary;
+use xshell::Shell;
+
+use crate::config::Config;
+use crate::flags::{self, Format, Selection};
+use crate::pipeline::{repo_pipeline, RepoPipeline, RunFlags};
+use crate::{env_var, specs};
+
+/// The kops version `--print` resolves for when `--kops-version` is not given (it runs nothing,
+/// not even `kops version`).
+const PRINT_KOPS_VERSION: KopsVersion = KopsVersion::new(1, 29, 2);
+
+/// Which job: it picks the stage, names the run in reports, and says what exit 2 means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `plan`: the `Test` stage; exit 2 when changes are pending.
+    Plan,
+    /// `deploy`: the `Deploy` stage; exit 2 when a rolling update is needed.
+    Deploy,
+    /// `rolling-update`: the `Rolling update` stage; exit 2 when a rolling update is needed.
+    RollingUpdate,
+}
+
+impl Kind {
+    /// The subcommand, as reports name the run.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Plan => "plan",
+            Kind::Deploy => "deploy",
+            Kind::RollingUpdate => "rolling-update",
+        }
+    }
+
+    /// The job's stage of the repo pipeline.
+    pub fn stage(self) -> fn(RepoPipeline) -> Stage {
+        match self {
+            Kind::Plan => |p| p.test,
+            Kind::Deploy => |p| p.deploy,
+            Kind::RollingUpdate => |p| p.rolling_update,
+        }
+    }
+
+    /// Whether a successful run is `Pending`: changes pending (`plan`) or a rolling update
+    /// needed (`deploy`, `rolling-update`).
+    pub fn pending(self, summary: &RunSummary) -> bool {
+        match self {
+            Kind::Plan => summary.changes_pending(),
+            Kind::Deploy | Kind::RollingUpdate => summary.rolling_update_needed(),
+        }
+    }
+}
+
+/// How a successful run ended; with `--detailed-exitcode`, `Pending` exits 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Clean,
+    Pending,
+}
+
+/// A kops-running job, typed from its subcommand's flags.
+#[derive(Debug)]
+pub struct Job {
+    pub kind: Kind,
+    pub selection: Selection,
+    pub run: flags::Run,
+    /// The flags that shape the pipeline's steps.
+    pub flags: RunFlags,
+}
+
+impl From<flags::Plan> for Job {
+    fn from(cmd: flags::Plan) -> Job {
+        Job {
+            kind: Kind::Plan,
+            selection: cmd.selection,
+            run: cmd.run,
+            flags: RunFlags::default(),
+        }
+    }
+}
+
+impl From<flags::Deploy> for Job {
+    fn from(cmd: flags::Deploy) -> Job {
+        Job {
+            kind: Kind::Deploy,
+            selection: cmd.selection,
+            run: cmd.run,
+            flags: RunFlags {
+                cloud_only: cmd.cloudonly,
+                ..RunFlags::default()
+            },
+        }
+    }
+}
+
+impl TryFrom<flags::RollingUpdate> for Job {
+    type Error = anyhow::Error;
+
+    fn try_from(cmd: flags::RollingUpdate) -> anyhow::Result<Job> {
+        if cmd.selection.clusters.is_empty() && (cmd.yes || !cmd.selection.all) {
+            bail!("rolling-update needs --cluster NAME (or --all for a preview): a rolling update is disruptive and deliberate");
+        }
+        Ok(Job {
+            kind: Kind::RollingUpdate,
+            selection: cmd.selection,
+            run: cmd.run,
+            flags: RunFlags {
+                cloud_only: cmd.cloudonly,
+                roll: if cmd.yes { Mode::Apply } else { Mode::Preview },
+                instance_groups: cmd.instance_groups,
+            },
+        })
+    }
+}
+
+impl Job {
+    /// Loads and validates the specs, selects clusters, tells the branch, resolves the job's
+    /// stage, then prints the plan (`--print`) or runs it and reports.
+    pub fn run(self, sh: &Shell, root: &Utf8Path, config: &Config) -> anyhow::Result<Outcome> {
+        let Job {
+            kind,
+            selection,
+            run,
+            flags,
+        } = self;
+        let loaded = specs::load_all(root)?;
+        for warning in &loaded.warnings {
+            eprintln!("{warning}");
+        }
+        let selected = loaded.select(&selection.clusters)?;
+        let branch = kopsflow::git::current_branch(sh, selection.branch.as_deref(), env_var)?;
+        let mut ctx = Context {
+            branch: branch.name.clone(),
+            kops_version: PRINT_KOPS_VERSION,
+            clusters: selected.into_iter().map(specs::target).collect(),
+            work_dir: std::env::temp_dir()
+                .join("kopsflow-XXXXXX")
+                .try_into()
+                .context("the temp directory is not UTF-8")?,
+        };
+        let pipeline = repo_pipeline(config, flags).only(kind.stage());
+        if run.print {
+            if let Some(v) = &run.kops_version {
+                ctx.kops_version = parse_kops_version(v)?;
+            }
+            let plan = pipeline.resolve(&ctx)?;
+            println!("{plan}");
+            println!("(branch from {}; --print ran nothing)", branch.source);
+            return Ok(Outcome::Clean);
+        }
+
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancel);
+        // Ctrl-C and SIGTERM: stop the running kops child, clean up, exit 1.
+        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+            .context("cannot install the Ctrl-C handler")?;
+        let kops = kopsflow::exec::find_kops(run.kops.as_deref(), env_var)?;
+        let log: kopsflow::exec::process::Log = Arc::new(|line: &str| eprintln!("{line}"));
+        let work = tempfile::Builder::new()
+            .prefix("kopsflow-")
+            .tempdir()
+            .context("cannot create a temporary directory")?;
+        ctx.work_dir = Utf8PathBuf::try_from(work.path().to_path_buf())
+            .context("the temp directory is not UTF-8")?;
+        let exec = kopsflow::exec::Executor {
+            kops,
+            runner: kopsflow::exec::ProcessRunner {
+                timeout: run.timeout,
+                heartbeat: Duration::from_secs(60),
+                cancel,
+                redactor: kopsflow::exec::Redactor::from_env(std::env::vars()),
+                log,
+            },
+            root: root.to_owned(),
+        };
+        ctx.kops_version = match &run.kops_version {
+            Some(v) => parse_kops_version(v)?,
+            None => exec.kops_version()?,
+        };
+        let plan = pipeline.resolve(&ctx)?;
+        eprintln!("{plan}");
+        eprintln!("(branch from {})", branch.source);
+        if plan.steps().any(|(_, _, step)| step.mutates_production())
+            && !kopsflow::git::is_clean(sh)?
+        {
+            bail!(
+                "the work tree has uncommitted changes: {} applies only committed specs (commit or stash them)",
+                kind.name()
+            );
+        }
+        let summary = exec.run(&plan, kind.name());
+        drop(work);
+        report(run.format, &summary)?;
+        let errors: Vec<&str> = summary
+            .clusters
+            .iter()
+            .filter_map(|c| c.error.as_deref())
+            .collect();
+        if !errors.is_empty() {
+            bail!(
+                "{} of {} cluster(s) failed:\n{}",
+                errors.len(),
+                summary.clusters.len(),
+                errors.join("\n")
+            );
+        }
+        Ok(if kind.pending(&summary) {
+            Outcome::Pending
+        } else {
+            Outcome::Clean
+        })
+    }
+}
+
+fn parse_kops_version(flag: &str) -> anyhow::Result<KopsVersion> {
+    flag.parse()
+        .with_context(|| format!("--kops-version {flag}"))
+}
+
+/// The summary on stdout in `format`, and as markdown in `$GITHUB_STEP_SUMMARY` when it is set.
+fn report(format: Format, summary: &RunSummary) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    let text = match format {
+        Format::Text => {
+            let color = kopsflow::report::use_color(
+                std::io::stdout().is_terminal(),
+                env_var("NO_COLOR").as_deref(),
+            );
+            kopsflow::report::render_text(summary, color)
+        }
+        Format::Markdown => kopsflow::report::render_markdown(summary),
+        Format::Json => kopsflow::report::render_json(summary),
+    };
+    println!("{}", text.trim_end());
+    if let Some(path) = env_var("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        use std::io::Write as _;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open $GITHUB_STEP_SUMMARY ({path})"))?;
+        writeln!(file, "{}", kopsflow::report::render_markdown(summary))
+            .with_context(|| format!("cannot write $GITHUB_STEP_SUMMARY ({path})"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kopsflow::pipeline::ClusterTarget;
+
+    /// Each job resolves exactly its own stage.
+    #[test]
+    fn each_job_runs_its_stage() -> anyhow::Result<()> {
+        let config = Config::from_env(|_| None)?;
+        let ctx = Context {
+            branch: "main".to_owned(),
+            kops_version: PRINT_KOPS_VERSION,
+            clusters: vec![ClusterTarget {
+                name: "c.example.com".to_owned(),
+                spec_file: "cluster-spec/c.example.com.yml".into(),
+                config_base: None,
+            }],
+            work_dir: "/tmp/kopsflow-XXXXXX".into(),
+        };
+        for (kind, stage, name) in [
+            (Kind::Plan, "Test", "plan"),
+            (Kind::Deploy, "Deploy", "deploy"),
+            (Kind::RollingUpdate, "Rolling update", "rolling-update"),
+        ] {
+            let plan = repo_pipeline(&config, RunFlags::default())
+                .only(kind.stage())
+                .resolve(&ctx)?;
+            let stages: Vec<&str> = plan.clusters[0]
+                .stages
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect();
+            assert_eq!(stages, [stage]);
+            assert_eq!(kind.name(), name);
+        }
+        Ok(())
+    }
+}

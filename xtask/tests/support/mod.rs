@@ -1,0 +1,267 @@
+//! The CLI tests' harness: `Test`, a temp workspace holding a real git repository (main, and a
+//! feature branch on request) with a cluster spec built from real kops samples, in which the
+//! real `xtask` binary runs with the kops stand-in (`kops-standin.sh`) first on PATH; `Run`, what
+//! one run printed, which kops calls it made and what it left behind; and small helpers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../kopsflow/tests/kops-samples"
+);
+const STANDIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/kops-standin.sh");
+pub const CLUSTER: &str = "test.k8s.local";
+pub const SECRET: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
+
+fn sample(name: &str) -> String {
+    let text = std::fs::read_to_string(Path::new(SAMPLES).join(name)).unwrap();
+    text.split_once('\n').unwrap().1.to_owned()
+}
+
+/// The git spec: production's spec as `kops get` prints it (real samples), without the
+/// server-set `creationTimestamp` and without `configBase` (kopsflow injects it), joined with `---`.
+fn git_spec() -> String {
+    let strip = |text: String| -> String {
+        text.lines()
+            .filter(|l| !l.contains("creationTimestamp") && !l.contains("configBase"))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let cluster = strip(sample("get-cluster-o-yaml.REAL.kops-1.29.2.yaml"));
+    let igs = strip(sample("get-instancegroups-o-yaml.REAL.kops-1.29.2.yaml"));
+    // kops joins documents with "\n---\n\n"; keep that, and end with a trailing `---` that a
+    // hand-edited file may have (kopsflow must drop it before kops sees it).
+    format!("{cluster}---\n{igs}---\n")
+}
+
+/// The nodes instance group's document in the git spec.
+pub fn nodes_ig_doc(spec: &str) -> (usize, usize) {
+    let start = spec.find("name: nodes-us-east-1a").unwrap();
+    let doc_start = spec[..start].rfind("apiVersion:").unwrap();
+    let doc_end = spec[start..].find("---").map_or(spec.len(), |i| start + i);
+    (doc_start, doc_end)
+}
+
+/// A temp workspace: `repo/` (a git repository holding the cluster spec), `bin/kops` (the
+/// stand-in), `standin/` (its log), `tmp/` (the runs' TMPDIR), `home/`; and the environment
+/// every run gets (nothing else is inherited).
+pub struct Test {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Test {
+    /// A repository on `main` with the cluster spec committed.
+    pub fn new() -> Test {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["repo/cluster-spec", "home", "bin", "standin", "tmp"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        std::fs::copy(STANDIN, dir.path().join("bin/kops")).unwrap();
+        let path = format!(
+            "{}:{}",
+            dir.path().join("bin").display(),
+            std::env::var("PATH").unwrap()
+        );
+        let d = |sub: &str| dir.path().join(sub).display().to_string();
+        let env = vec![
+            ("HOME".into(), d("home")),
+            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+            ("GIT_AUTHOR_NAME".into(), "Ada".into()),
+            ("GIT_AUTHOR_EMAIL".into(), "ada@example.com".into()),
+            ("GIT_COMMITTER_NAME".into(), "Ada".into()),
+            ("GIT_COMMITTER_EMAIL".into(), "ada@example.com".into()),
+            ("PATH".into(), path),
+            ("TMPDIR".into(), d("tmp")),
+            ("KOPS_STATE_STORE".into(), "file:///srv/kstate".into()),
+            ("KOPS_STANDIN_DIR".into(), d("standin")),
+            ("KOPS_STANDIN_SAMPLES".into(), SAMPLES.into()),
+            ("NO_COLOR".into(), "1".into()),
+            ("AWS_ACCESS_KEY_ID".into(), "AKIAIOSFODNN7EXAMPLE".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), SECRET.into()),
+        ];
+        let test = Test { dir, env };
+        test.write_spec(&git_spec());
+        test.git(&["init", "-q", "-b", "main"]);
+        test.git(&["add", "-A"]);
+        test.git(&["commit", "-q", "-m", "cluster spec"]);
+        test
+    }
+
+    /// `sub` in the workspace, e.g. `bin/kops` or `tmp`.
+    pub fn path(&self, sub: &str) -> PathBuf {
+        self.dir.path().join(sub)
+    }
+
+    pub fn repo(&self) -> PathBuf {
+        self.path("repo")
+    }
+
+    fn spec_path(&self) -> PathBuf {
+        self.repo().join(format!("cluster-spec/{CLUSTER}.yml"))
+    }
+
+    pub fn write_spec(&self, text: &str) {
+        std::fs::write(self.spec_path(), text).unwrap();
+    }
+
+    pub fn read_spec(&self) -> String {
+        std::fs::read_to_string(self.spec_path()).unwrap()
+    }
+
+    pub fn git(&self, args: &[&str]) {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.repo())
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Switches to `feature/x` with a committed change: nodes maxSize 1 → 3.
+    pub fn feature_branch(self) -> Test {
+        self.git(&["checkout", "-q", "-b", "feature/x"]);
+        let spec = self.read_spec();
+        let (start, end) = nodes_ig_doc(&spec);
+        let doc = spec[start..end].replace("maxSize: 1", "maxSize: 3");
+        self.write_spec(&format!("{}{doc}{}", &spec[..start], &spec[end..]));
+        self.git(&["commit", "-q", "-am", "nodes: maxSize 3"]);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs `xtask ARGS…` in the repository; the stand-in's log starts afresh.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(&[], args)
+    }
+
+    /// The `xtask` binary with `args`, in the repository, with the test's environment only.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        command
+            .args(args)
+            .current_dir(self.repo())
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        command
+    }
+
+    /// `run` with extra environment for this invocation only.
+    pub fn run_with(&self, extra_env: &[(&str, &str)], args: &[&str]) -> Run {
+        let standin = self.path("standin");
+        for file in ["calls.log", "count"] {
+            let _ = std::fs::remove_file(standin.join(file));
+        }
+        let output = self
+            .command(args)
+            .envs(extra_env.iter().copied())
+            .output()
+            .unwrap();
+        let calls =
+            std::fs::read_to_string(self.dir.path().join("standin/calls.log")).unwrap_or_default();
+        let tmp_left: Vec<String> = std::fs::read_dir(self.dir.path().join("tmp"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        Run {
+            output,
+            calls,
+            tmp_left,
+            tmp: self.dir.path().join("tmp").display().to_string(),
+        }
+    }
+}
+
+/// What one run of `xtask` did.
+pub struct Run {
+    output: Output,
+    /// The stand-in's log.
+    calls: String,
+    /// What is left in TMPDIR after the run (the work dir must be gone).
+    pub tmp_left: Vec<String>,
+    tmp: String,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap()
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// The argv of every kops call, in order, with the run's temp dir replaced by `$TMP` and
+    /// the random work dir name by `kopsflow-RUN`.
+    pub fn argv(&self) -> Vec<String> {
+        self.calls
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("call ")
+                    .and_then(|l| l.split_once(": "))
+                    .map(|(_, a)| a)
+            })
+            .map(|a| self.normalize(a))
+            .collect()
+    }
+
+    pub fn normalize(&self, text: &str) -> String {
+        let text = text.replace(&self.tmp, "$TMP");
+        let mut out = String::new();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("kopsflow-") {
+            out.push_str(&rest[..i]);
+            out.push_str("kopsflow-RUN");
+            let tail = &rest[i + "kopsflow-".len()..];
+            let end = tail
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(tail.len());
+            rest = &tail[end..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Log lines of call `n` (1-based) other than its argv.
+    pub fn call_details(&self, n: usize) -> Vec<String> {
+        let header = format!("call {n}: ");
+        let mut lines = self.calls.lines().skip_while(|l| !l.starts_with(&header));
+        lines.next();
+        lines
+            .take_while(|l| l.starts_with("  "))
+            .map(|l| self.normalize(l.trim()))
+            .collect()
+    }
+
+    pub fn assert_no_secret(&self) {
+        for (what, text) in [("stdout", self.stdout()), ("stderr", self.stderr())] {
+            assert!(!text.contains(SECRET), "{what} leaks the secret:\n{text}");
+            assert!(
+                !text.contains("AKIAIOSFODNN7EXAMPLE"),
+                "{what} leaks the access key id"
+            );
+        }
+    }
+}
+
+/// Whether a kops call (its argv) changes production.
+pub fn mutating(argv: &str) -> bool {
+    argv.split(' ').any(|a| a == "--yes")
+        || (argv.starts_with("replace ") && argv.contains("--state file:///srv/kstate"))
+        || argv.starts_with("delete ")
+}
