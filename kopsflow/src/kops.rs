@@ -56,13 +56,13 @@ impl KopsVersion {
         *self >= KopsVersion::new(1, 19, 0)
     }
 
-    /// `file://` state stores are supported from kops 1.17 (KOPS.md §5.1).
+    /// `file://` state stores are supported from kops 1.17 (docs/KOPS.md §5.1).
     pub fn supports_file_store(&self) -> bool {
         *self >= KopsVersion::new(1, 17, 0)
     }
 
     /// kops ≤1.30 reads the Kubernetes API through the kubeconfig context named after the
-    /// cluster, so `export kubecfg` must run before `rolling-update`/`validate` (KOPS.md §2.2).
+    /// cluster, so `export kubecfg` must run before `rolling-update`/`validate` (docs/KOPS.md §2.2).
     pub fn rolling_update_needs_kubeconfig(&self) -> bool {
         *self < KopsVersion::new(1, 31, 0)
     }
@@ -445,10 +445,8 @@ mod tests {
     use super::*;
     use crate::store::DryRunStore;
 
-    fn samples(name: &str) -> String {
-        let path = format!("{}/tests/kops-samples/{name}", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        // Line 1 is the sample's `# origin:` comment.
+    /// A real recording without its line 1 (the sample's `# origin:` comment).
+    fn sample(text: &str) -> String {
         text.split_once('\n')
             .map(|(_, rest)| rest.to_owned())
             .unwrap_or_default()
@@ -456,18 +454,24 @@ mod tests {
 
     #[test]
     fn parses_real_version_outputs() -> anyhow::Result<()> {
-        let v = KopsVersion::parse_version_output(&samples("version.REAL.kops-1.29.2.txt"))?;
+        let v = KopsVersion::parse_version_output(&sample(include_str!(
+            "../tests/kops-samples/version.REAL.kops-1.29.2.txt"
+        )))?;
         assert_eq!(v, KopsVersion::new(1, 29, 2));
-        let v = KopsVersion::parse_version_output(&samples("version-short.REAL.kops-1.29.2.txt"))?;
+        let v = KopsVersion::parse_version_output(&sample(include_str!(
+            "../tests/kops-samples/version-short.REAL.kops-1.29.2.txt"
+        )))?;
         assert_eq!(v, KopsVersion::new(1, 29, 2));
-        let v = KopsVersion::parse_version_output(&samples("version.REAL.kops-1.36.2.txt"))?;
+        let v = KopsVersion::parse_version_output(&sample(include_str!(
+            "../tests/kops-samples/version.REAL.kops-1.36.2.txt"
+        )))?;
         assert_eq!(v, KopsVersion::new(1, 36, 2));
         Ok(())
     }
 
     #[test]
     fn parses_documented_version_formats() -> anyhow::Result<()> {
-        // Formats from KOPS.md §4.4 (kops ≤1.23, with a full SHA, without GitVersion).
+        // Formats from docs/KOPS.md §4.4 (kops ≤1.23, with a full SHA, without GitVersion).
         let v = KopsVersion::parse_version_output("Version 1.9.0 (git-cccd49c)\n")?;
         assert_eq!(v, KopsVersion::new(1, 9, 0));
         let v = KopsVersion::parse_version_output(

@@ -1,5 +1,6 @@
 //! State stores: the kops `--state` URL (`s3://`, `gs://`, `file://` …), the production and
-//! dry-run roles a stage binds to, and the dry-run store's on-disk layout and seed (DESIGN §3).
+//! dry-run roles a stage binds to, and the dry-run store's on-disk layout and seed
+//! (`docs/ARCHITECTURE.md`, "The dry-run store").
 
 use std::fmt;
 
@@ -18,7 +19,7 @@ pub struct StateStore {
     prefix: String,
 }
 
-/// URL schemes some kops version accepts as a state store (KOPS.md §5.1).
+/// URL schemes some kops version accepts as a state store (docs/KOPS.md §5.1).
 const KNOWN_SCHEMES: &[&str] = &[
     "s3",
     "gs",
@@ -102,7 +103,7 @@ impl StateStore {
         self.scheme == "file"
     }
 
-    /// The store with `segment` appended to its path (a per-run prefix in a test bucket).
+    /// The store with `segment` appended to its path (a cluster's directory in the store).
     pub fn join(&self, segment: &str) -> StateStore {
         let mut joined = self.clone();
         joined.prefix = match (self.prefix.as_str(), self.is_file()) {
@@ -116,7 +117,7 @@ impl StateStore {
     /// Where a cluster's `spec.configBase` is in this store.
     pub fn config_base_for(&self, cluster: &str) -> String {
         let url = self.join(cluster).to_string();
-        // kops stores configBase of file stores without the scheme (KOPS.md §5.1).
+        // kops stores configBase of file stores without the scheme (docs/KOPS.md §5.1).
         match url.strip_prefix("file://") {
             Some(path) => path.to_owned(),
             None => url,
@@ -150,7 +151,8 @@ pub enum StoreRole {
     /// The store the running cluster is managed from. Only this role accepts `--yes`.
     Production,
     /// A fresh, per-run, per-cluster store holding a copy of production's `config` and
-    /// `instancegroup/*` with the git spec replaced into it (DESIGN §3). Never `--yes`.
+    /// `instancegroup/*` with the git spec replaced into it (`docs/ARCHITECTURE.md`, "The
+    /// dry-run store"). Never `--yes`.
     DryRun,
 }
 
@@ -251,8 +253,8 @@ pub struct DryRunSeed {
     pub left_out: Vec<String>,
 }
 
-/// DESIGN §3: the dry-run store gets only production's `config` and the `instancegroup/*` of
-/// the instance groups git still has; `configBase` is left as it is (it keeps pointing at
+/// What seeds a dry-run store (`docs/ARCHITECTURE.md`, "The dry-run store"): only
+/// production's `config` and the `instancegroup/*` of the instance groups git still has; `configBase` is left as it is (it keeps pointing at
 /// production, where kops reads pki and secrets). Pure: the caller writes the files.
 pub fn dry_run_seed(
     store: &DryRunStore,

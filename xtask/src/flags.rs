@@ -32,6 +32,12 @@ pub enum Command {
     RollingUpdate(RollingUpdate),
     /// Parse and validate every cluster spec offline (no kops, no network).
     Validate(Validate),
+    /// Measure kopsflow itself: a fresh clone's cold build and `plan --print --all` over
+    /// generated specs (wall time, peak RSS), against their targets.
+    Bench(Bench),
+    /// Fuzz kopsflow's parsers, normalisation and redaction; findings are saved under
+    /// fuzz/regressions/ and replayed by `cargo test`.
+    Fuzz(Fuzz),
 }
 
 /// Which clusters and which branch.
@@ -121,4 +127,35 @@ pub struct Validate {
     /// Only these clusters (repeatable); default: all.
     #[arg(long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Bench {
+    /// How many cluster specs `plan --print --all` reads.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub clusters: usize,
+    /// How many times it runs (the median is reported).
+    #[arg(long, value_name = "N", default_value_t = 11)]
+    pub runs: usize,
+    /// Skip the cold build of a fresh clone (it takes a while).
+    #[arg(long)]
+    pub skip_cold_build: bool,
+    /// Internal: measure the plan runs in this prepared workspace and print "wall_ns rss_kib".
+    /// A fresh process is needed because peak RSS is read over all the children a process ever
+    /// waited for (and `cargo run` execs xtask in the process that ran rustc).
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub measure_in: Option<camino::Utf8PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct Fuzz {
+    /// How long the campaign runs, shared by the targets.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub minutes: u64,
+    /// Only these targets (repeatable): spec, kops-get, update, rolling, normalize, redact.
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+    /// Repeat a campaign: the seed it printed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 use kopsflow::kops::{KopsVersion, Mode};
 use kopsflow::pipeline::{Context, Stage};
 use kopsflow::report::RunSummary;
@@ -167,12 +167,8 @@ impl Job {
             .context("cannot install the Ctrl-C handler")?;
         let kops = kopsflow::exec::find_kops(run.kops.as_deref(), env_var)?;
         let log: kopsflow::exec::process::Log = Arc::new(|line: &str| eprintln!("{line}"));
-        let work = tempfile::Builder::new()
-            .prefix("kopsflow-")
-            .tempdir()
-            .context("cannot create a temporary directory")?;
-        ctx.work_dir = Utf8PathBuf::try_from(work.path().to_path_buf())
-            .context("the temp directory is not UTF-8")?;
+        let work = kopsflow::exec::ScratchDir::new("kopsflow-")?;
+        ctx.work_dir = work.path().to_owned();
         let exec = kopsflow::exec::Executor {
             kops,
             runner: kopsflow::exec::ProcessRunner {

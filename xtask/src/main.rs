@@ -3,11 +3,15 @@
 //! Exit codes: 0 success, 1 error, 2 (only with `--detailed-exitcode`) changes pending or a
 //! rolling update needed.
 
+mod bench;
 mod config;
 mod flags;
+mod fuzz;
 mod job;
 mod pipeline;
 mod specs;
+#[cfg(test)]
+mod tidy;
 
 use std::process::ExitCode;
 
@@ -52,6 +56,8 @@ fn run() -> anyhow::Result<ExitCode> {
             cmd.run(&root)?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Bench(cmd) => return cmd.run(&root),
+        Command::Fuzz(cmd) => return cmd.run(&sh),
         Command::Plan(cmd) => cmd.into(),
         Command::Deploy(cmd) => cmd.into(),
         Command::RollingUpdate(cmd) => cmd.try_into()?,

@@ -1,6 +1,7 @@
 //! This repository's pipeline: the classic Jenkinsfile flow, typed and made safe. `Test` on every
-//! branch (isolated dry-run store, DESIGN §3), `Deploy` on main branches, and the deliberate
-//! `Rolling update` (a preview anywhere, `--yes` only on main branches). Each job runs one stage.
+//! branch (the isolated dry-run store of `docs/ARCHITECTURE.md`), `Deploy` on main branches, and
+//! the deliberate `Rolling update` (a preview anywhere, `--yes` only on main branches). Each job
+//! runs one stage.
 
 use kopsflow::kops::Mode::{self, Apply, Preview};
 use kopsflow::pipeline::BranchCondition::{self, Always};

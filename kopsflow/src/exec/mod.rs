@@ -3,6 +3,7 @@
 //! that starts processes or writes files.
 
 pub mod process;
+mod scratch;
 
 use std::sync::atomic::Ordering;
 
@@ -21,6 +22,7 @@ use crate::store::{dry_run_seed, DryRunStore};
 
 pub use crate::report::redact::Redactor;
 pub use process::{Ended, ProcessOutput, ProcessRunner};
+pub use scratch::ScratchDir;
 
 /// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
 pub fn find_kops(
@@ -337,7 +339,8 @@ impl ClusterRun<'_> {
         Ok(())
     }
 
-    /// Writes the dry-run store: what [`dry_run_seed`] chose from production (DESIGN §3).
+    /// Writes the dry-run store: what [`dry_run_seed`] chose from production
+    /// (`docs/ARCHITECTURE.md`, "The dry-run store").
     fn seed(&mut self, store: &DryRunStore) -> anyhow::Result<()> {
         let dir = store.dir();
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;

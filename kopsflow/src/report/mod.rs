@@ -6,7 +6,7 @@
 //! in reports and in streamed kops output), `render` (text, markdown, JSON), `error` (parse
 //! errors).
 //!
-//! Parsers work on real kops output only (see `KOPS.md` §1, §2 and `kops-samples/`); nothing here
+//! Parsers work on real kops output only (see `docs/KOPS.md` §1, §2 and `kops-samples/`); nothing here
 //! runs a process. The JSON schema emitted by [`render_json`] is documented in `JSON.md` beside
 //! this file.
 

@@ -1,4 +1,4 @@
-//! Parser for the `kops rolling-update cluster` table (no `--yes`, `KOPS.md` §2) into a
+//! Parser for the `kops rolling-update cluster` table (no `--yes`, `docs/KOPS.md` §2) into a
 //! [`RollingUpdateReport`]. (What kops writes to stderr when it fails is read by `super::stderr`.)
 //!
 //! Table layouts: `NAME STATUS NEEDUPDATE READY MIN MAX NODES` (kops <= 1.17) and

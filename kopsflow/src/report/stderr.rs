@@ -9,7 +9,7 @@ pub const API_UNREACHABLE: &str = "Unable to reach the kubernetes API.";
 
 /// Whether kops's stderr shows the rolling-update failure "Unable to reach the kubernetes API."
 /// (printed before `Error: error listing nodes in cluster: …` when run without `--cloudonly`
-/// and the API cannot be reached, `KOPS.md` §2.2).
+/// and the API cannot be reached, `docs/KOPS.md` §2.2).
 pub fn is_api_unreachable(stderr: &str) -> bool {
     stderr.lines().any(|l| l.trim() == API_UNREACHABLE)
 }

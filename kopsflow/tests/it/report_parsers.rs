@@ -46,7 +46,7 @@ fn deletion_line(ipv4: &str, ipv6: &str) -> String {
 
 #[test]
 fn deletions_kops_1_28_and_older() {
-    // DERIVED: real modify-ig report + a `Will delete items:` block per KOPS.md §1.4 (no blank
+    // DERIVED: real modify-ig report + a `Will delete items:` block per docs/KOPS.md §1.4 (no blank
     // line after it) + the real closing line.
     let input = format!(
         "{}Will delete items:\n{}Must specify --yes to apply changes\n",
@@ -69,7 +69,7 @@ fn deletions_kops_1_28_and_older() {
 
 #[test]
 fn deletions_kops_1_29_and_newer() {
-    // DERIVED: real modify-ig report + the two 1.29+ deletion headers per KOPS.md §1.4, each
+    // DERIVED: real modify-ig report + the two 1.29+ deletion headers per docs/KOPS.md §1.4, each
     // followed by a blank line, + the real closing line.
     let input = format!(
         "{}Items will be deleted only when the --prune flag is specified:\n{}\n\
@@ -442,7 +442,7 @@ fn kops_error_messages() {
         .as_deref(),
         Some("cluster test.k8s.local does not exist (try adding --force flag)")
     );
-    // kops <= 1.21 printed "\n<message>\n" without `Error:` (KOPS.md §0). DERIVED: the real
+    // kops <= 1.21 printed "\n<message>\n" without `Error:` (docs/KOPS.md §0). DERIVED: the real
     // klog line of a 1.29 stderr + the message of a real `Error:` line without its prefix.
     let old = "W1125 19:17:57.018132   21081 factory.go:134] The local filesystem state store is not functional for running clusters\n\ncluster test.k8s.local does not exist (try adding --force flag)\n";
     assert_eq!(

@@ -96,7 +96,7 @@ fn summary_with_diffs() -> RunSummary {
     // with UserData) to keep the snapshot short.
     update.modifies.truncate(2);
     // DERIVED deletions, as in tests/report_parsers.rs: the two kops 1.29+ deletion headers
-    // (KOPS.md §1.4), lines printed with kops's `"  %-20s %s\n"`, TaskName/Item of awstasks
+    // (docs/KOPS.md §1.4), lines printed with kops's `"  %-20s %s\n"`, TaskName/Item of awstasks
     // deleteSecurityGroupRule for the real port-22 rule of the create-all sample (the group's
     // name stands in for its id, which no sample shows).
     let item = |ip: &str, ip6: &str| {

@@ -1,6 +1,6 @@
 //! The `kops update cluster` dry-run report as data: [`UpdateReport`] and its parts (tasks to
 //! create or modify, their fields, items to delete), and normalisation of the randomly ordered
-//! Go map values kops prints (`KOPS.md` §1.2). kops's text is read into it by
+//! Go map values kops prints (`docs/KOPS.md` §1.2). kops's text is read into it by
 //! [`parse_update_dry_run`] (`parse.rs`).
 
 mod parse;
@@ -155,7 +155,7 @@ impl UpdateReport {
     }
 
     /// A copy that compares equal across runs: map values sorted (kops prints Go maps in random
-    /// order, `KOPS.md` §1.2), tasks sorted by `Kind/name`, deletions sorted.
+    /// order, `docs/KOPS.md` §1.2), tasks sorted by `Kind/name`, deletions sorted.
     pub fn normalized(&self) -> UpdateReport {
         let norm_tasks = |tasks: &[TaskChange]| {
             let mut out: Vec<TaskChange> = tasks

@@ -1,5 +1,5 @@
 //! Parser for the `kops update cluster` dry-run report (no `--yes`), as written to stdout by
-//! `DryRunTarget.PrintReport` plus the closing line (`KOPS.md` §1), into an [`UpdateReport`].
+//! `DryRunTarget.PrintReport` plus the closing line (`docs/KOPS.md` §1), into an [`UpdateReport`].
 //!
 //! Layout (identical from kops 1.9 to master):
 //!

@@ -1,6 +1,6 @@
 //! Spec validation: turns a parsed YAML stream into a `ClusterSpec` while collecting every
 //! problem as a diagnostic (file, line, column, field path, hint). Rules follow kops
-//! v1alpha2 (KOPS.md §3, §7) plus kopsflow's own (one cluster per file, file named after it).
+//! v1alpha2 (docs/KOPS.md §3, §7) plus kopsflow's own (one cluster per file, file named after it).
 //!
 //! This file is the checker: `load` walks the stream document by document and collects the
 //! diagnostics, which the rules report through it. The rules live by object kind in

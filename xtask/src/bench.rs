@@ -1,0 +1,187 @@
+//! `cargo xtask bench`: the speed and memory figures the README records — a fresh clone's cold
+//! `cargo xtask --help`, and `plan --print --all` over generated cluster specs (wall time and peak
+//! RSS). Targets are printed next to the figures; benchmarks measure, tests never time.
+
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use camino::Utf8Path;
+use kopsflow::duration::format_elapsed;
+
+use crate::specs::SPEC_DIR;
+
+/// Targets from the architecture issue; a figure above its target is flagged, not failed.
+const COLD_BUILD_TARGET: Duration = Duration::from_secs(12);
+const PRINT_WALL_TARGET: Duration = Duration::from_millis(50);
+const PRINT_RSS_TARGET_KIB: u64 = 30 * 1024;
+
+/// The cluster every generated spec is derived from.
+const TEMPLATE_SPEC: &str = "cluster-spec/test.k8s.example.com.yml";
+const TEMPLATE_NAME: &str = "test.k8s.example.com";
+
+impl crate::flags::Bench {
+    pub fn run(self, root: &Utf8Path) -> anyhow::Result<ExitCode> {
+        if let Some(workspace) = &self.measure_in {
+            let (wall, rss_kib) = plan_print(workspace, self.runs)?;
+            println!("{} {rss_kib}", wall.as_nanos());
+            return Ok(ExitCode::SUCCESS);
+        }
+        let scratch = kopsflow::exec::ScratchDir::new("kopsflow-bench-")?;
+        println!("kopsflow bench ({})", machine());
+        // Peak RSS is read over all children so far: measure the plan before cargo runs.
+        let workspace = scratch.path().join("specs");
+        generate_specs(root, &workspace, self.clusters)?;
+        let (wall, rss_kib) = measure(&workspace, self.runs)?;
+        println!(
+            "plan --print --all over {} specs: median {} of {} runs (target < {}){}, peak RSS {:.1} MiB (target < {} MiB){}",
+            self.clusters,
+            format_ms(wall),
+            self.runs,
+            format_ms(PRINT_WALL_TARGET),
+            flag(wall >= PRINT_WALL_TARGET),
+            rss_kib as f64 / 1024.0,
+            PRINT_RSS_TARGET_KIB / 1024,
+            flag(rss_kib >= PRINT_RSS_TARGET_KIB)
+        );
+        if self.skip_cold_build {
+            println!("cold build: skipped (--skip-cold-build)");
+        } else {
+            let took = cold_build(root, &scratch.path().join("clone"))?;
+            println!(
+                "cold build: fresh clone, `cargo xtask --help`: {} (target ≤ {}){}",
+                format_elapsed(took),
+                format_elapsed(COLD_BUILD_TARGET),
+                flag(took > COLD_BUILD_TARGET)
+            );
+        }
+        println!("--jobs ratio: n/a (clusters do not run in parallel yet)");
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn flag(over: bool) -> &'static str {
+    if over {
+        "  << over target"
+    } else {
+        ""
+    }
+}
+
+fn format_ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    format!("{cores} cores, {model}")
+}
+
+fn run(command: &mut Command, what: &str) -> anyhow::Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run {what}"))?;
+    if !status.success() {
+        bail!("{what} failed: {status}");
+    }
+    Ok(())
+}
+
+/// A fresh clone of HEAD with its own target directory, timed from `cargo xtask --help` to exit
+/// (the registry is already downloaded: this is compile time, not download time).
+fn cold_build(root: &Utf8Path, clone: &Utf8Path) -> anyhow::Result<Duration> {
+    run(
+        Command::new("git").args([
+            "clone",
+            "--quiet",
+            "--no-hardlinks",
+            root.as_str(),
+            clone.as_str(),
+        ]),
+        "git clone",
+    )?;
+    let start = Instant::now();
+    run(
+        Command::new("cargo")
+            .args(["xtask", "--help"])
+            .current_dir(clone)
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("RUSTC_WRAPPER")
+            .stdout(Stdio::null()),
+        "cargo xtask --help in the fresh clone",
+    )?;
+    Ok(start.elapsed())
+}
+
+/// `count` clusters derived from the example spec, each under its own name.
+fn generate_specs(root: &Utf8Path, workspace: &Utf8Path, count: usize) -> anyhow::Result<()> {
+    let template = std::fs::read_to_string(root.join(TEMPLATE_SPEC))
+        .with_context(|| format!("cannot read {TEMPLATE_SPEC}"))?;
+    let dir = workspace.join(SPEC_DIR);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {dir}"))?;
+    for i in 0..count {
+        let name = format!("bench-{i:04}.k8s.example.com");
+        let path = dir.join(format!("{name}.yml"));
+        std::fs::write(&path, template.replace(TEMPLATE_NAME, &name))
+            .with_context(|| format!("cannot write {path}"))?;
+    }
+    Ok(())
+}
+
+/// [`plan_print`] in a fresh child process (see `--measure-in`).
+fn measure(workspace: &Utf8Path, runs: usize) -> anyhow::Result<(Duration, u64)> {
+    let exe = std::env::current_exe().context("cannot find the xtask binary")?;
+    let out = Command::new(exe)
+        .args([
+            "bench",
+            "--runs",
+            &runs.to_string(),
+            "--measure-in",
+            workspace.as_str(),
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run the measuring child")?;
+    if !out.status.success() {
+        bail!("the measuring child failed: {}", out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut numbers = text.split_whitespace().map(str::parse::<u64>);
+    match (numbers.next(), numbers.next()) {
+        (Some(Ok(nanos)), Some(Ok(rss))) => Ok((Duration::from_nanos(nanos), rss)),
+        _ => bail!("the measuring child printed {text:?}"),
+    }
+}
+
+/// Median wall time of `plan --print --all` and the peak RSS of any run, in KiB.
+fn plan_print(workspace: &Utf8Path, runs: usize) -> anyhow::Result<(Duration, u64)> {
+    let exe = std::env::current_exe().context("cannot find the xtask binary")?;
+    let mut walls = Vec::new();
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        run(
+            Command::new(&exe)
+                .args(["plan", "--print", "--all", "--branch", "feature/bench"])
+                .current_dir(workspace)
+                .env_remove("KOPS_STATE_STORE")
+                .stdout(Stdio::null()),
+            "plan --print --all",
+        )?;
+        walls.push(start.elapsed());
+    }
+    walls.sort();
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .context("getrusage")?;
+    // Linux reports ru_maxrss in KiB: the largest child waited for so far.
+    let rss_kib = u64::try_from(usage.max_rss()).unwrap_or(0);
+    Ok((walls[walls.len() / 2], rss_kib))
+}
