@@ -204,6 +204,12 @@ fn check_redact(text: &str) -> Result<(), String> {
             return Err(format!("the secret survived redaction: {shown:?}"));
         }
     }
+    let shown = redactor.redact_text(&line);
+    if shown.contains(SECRET) {
+        return Err(format!(
+            "the secret survived redaction of the text: {shown:?}"
+        ));
+    }
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use xshell::Shell;
 
 use crate::config::Config;
 use crate::flags::{self, Format, Selection};
+use crate::output::Output;
 use crate::pipeline::{repo_pipeline, RepoPipeline, RunFlags};
 use crate::{env_var, specs};
 
@@ -127,7 +128,13 @@ impl TryFrom<flags::RollingUpdate> for Job {
 impl Job {
     /// Loads and validates the specs, selects clusters, tells the branch, resolves the job's
     /// stage, then prints the plan (`--print`) or runs it and reports.
-    pub fn run(self, sh: &Shell, root: &Utf8Path, config: &Config) -> anyhow::Result<Outcome> {
+    pub fn run(
+        self,
+        sh: &Shell,
+        output: &Output,
+        root: &Utf8Path,
+        config: &Config,
+    ) -> anyhow::Result<Outcome> {
         let Job {
             kind,
             selection,
@@ -136,7 +143,7 @@ impl Job {
         } = self;
         let loaded = specs::load_all(root)?;
         for warning in &loaded.warnings {
-            eprintln!("{warning}");
+            output.err(&warning.to_string());
         }
         let selected = loaded.select(&selection.clusters)?;
         let branch = kopsflow::git::current_branch(sh, selection.branch.as_deref(), env_var)?;
@@ -155,8 +162,11 @@ impl Job {
                 ctx.kops_version = parse_kops_version(v)?;
             }
             let plan = pipeline.resolve(&ctx)?;
-            println!("{plan}");
-            println!("(branch from {}; --print ran nothing)", branch.source);
+            output.out(&plan.to_string());
+            output.out(&format!(
+                "(branch from {}; --print ran nothing)",
+                branch.source
+            ));
             return Ok(Outcome::Clean);
         }
 
@@ -166,7 +176,7 @@ impl Job {
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
             .context("cannot install the Ctrl-C handler")?;
         let kops = kopsflow::exec::find_kops(run.kops.as_deref(), env_var)?;
-        let log: kopsflow::exec::process::Log = Arc::new(|line: &str| eprintln!("{line}"));
+        let log = output.log();
         let work = kopsflow::exec::ScratchDir::new("kopsflow-")?;
         ctx.work_dir = work.path().to_owned();
         let exec = kopsflow::exec::Executor {
@@ -175,7 +185,7 @@ impl Job {
                 timeout: run.timeout,
                 heartbeat: Duration::from_secs(60),
                 cancel,
-                redactor: kopsflow::exec::Redactor::from_env(std::env::vars()),
+                redactor: output.redactor().clone(),
                 log,
             },
             root: root.to_owned(),
@@ -185,8 +195,8 @@ impl Job {
             None => exec.kops_version()?,
         };
         let plan = pipeline.resolve(&ctx)?;
-        eprintln!("{plan}");
-        eprintln!("(branch from {})", branch.source);
+        output.err(&plan.to_string());
+        output.err(&format!("(branch from {})", branch.source));
         if plan.steps().any(|(_, _, step)| step.mutates_production())
             && !kopsflow::git::is_clean(sh)?
         {
@@ -197,7 +207,7 @@ impl Job {
         }
         let summary = exec.run(&plan, kind.name());
         drop(work);
-        report(run.format, &summary)?;
+        report(output, run.format, &summary)?;
         let errors: Vec<&str> = summary
             .clusters
             .iter()
@@ -225,12 +235,11 @@ fn parse_kops_version(flag: &str) -> anyhow::Result<KopsVersion> {
 }
 
 /// The summary on stdout in `format`, and as markdown in `$GITHUB_STEP_SUMMARY` when it is set.
-fn report(format: Format, summary: &RunSummary) -> anyhow::Result<()> {
-    use std::io::IsTerminal as _;
+fn report(output: &Output, format: Format, summary: &RunSummary) -> anyhow::Result<()> {
     let text = match format {
         Format::Text => {
             let color = kopsflow::report::use_color(
-                std::io::stdout().is_terminal(),
+                output.stdout_is_terminal(),
                 env_var("NO_COLOR").as_deref(),
             );
             kopsflow::report::render_text(summary, color)
@@ -238,16 +247,14 @@ fn report(format: Format, summary: &RunSummary) -> anyhow::Result<()> {
         Format::Markdown => kopsflow::report::render_markdown(summary),
         Format::Json => kopsflow::report::render_json(summary),
     };
-    println!("{}", text.trim_end());
+    output.out(text.trim_end());
     if let Some(path) = env_var("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        use std::io::Write as _;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .with_context(|| format!("cannot open $GITHUB_STEP_SUMMARY ({path})"))?;
-        writeln!(file, "{}", kopsflow::report::render_markdown(summary))
-            .with_context(|| format!("cannot write $GITHUB_STEP_SUMMARY ({path})"))?;
+        output
+            .append(
+                Utf8Path::new(&path),
+                &kopsflow::report::render_markdown(summary),
+            )
+            .context("$GITHUB_STEP_SUMMARY")?;
     }
     Ok(())
 }

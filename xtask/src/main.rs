@@ -8,6 +8,7 @@ mod config;
 mod flags;
 mod fuzz;
 mod job;
+mod output;
 mod pipeline;
 mod specs;
 #[cfg(test)]
@@ -22,26 +23,30 @@ use xshell::Shell;
 use crate::config::Config;
 use crate::flags::Command;
 use crate::job::{Job, Outcome};
+use crate::output::Output;
 
 fn main() -> ExitCode {
-    match run() {
+    let output = Output::from_env();
+    match run(&output) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            output.err(&format!("error: {err:#}"));
             ExitCode::FAILURE
         }
     }
 }
 
-fn run() -> anyhow::Result<ExitCode> {
+fn run(output: &Output) -> anyhow::Result<ExitCode> {
     // Usage errors exit 1 like every other error: 2 means "changes pending" to CI scripts.
     let args = match <flags::Xtask as clap::Parser>::try_parse() {
         Ok(args) => args,
         Err(err) => {
-            let _ = err.print();
+            let text = err.render().to_string();
             return Ok(if err.use_stderr() {
+                output.err(text.trim_end());
                 ExitCode::FAILURE
             } else {
+                output.out(text.trim_end());
                 ExitCode::SUCCESS
             });
         }
@@ -53,7 +58,7 @@ fn run() -> anyhow::Result<ExitCode> {
     sh.change_dir(&root);
     let job: Job = match args.command {
         Command::Validate(cmd) => {
-            cmd.run(&root)?;
+            cmd.run(output, &root)?;
             return Ok(ExitCode::SUCCESS);
         }
         Command::Bench(cmd) => return cmd.run(&root),
@@ -64,7 +69,7 @@ fn run() -> anyhow::Result<ExitCode> {
     };
     let detailed_exitcode = job.run.detailed_exitcode;
     let config = Config::from_env(env_var)?;
-    Ok(match job.run(&sh, &root, &config)? {
+    Ok(match job.run(&sh, output, &root, &config)? {
         Outcome::Pending if detailed_exitcode => ExitCode::from(2),
         Outcome::Pending | Outcome::Clean => ExitCode::SUCCESS,
     })
@@ -75,14 +80,14 @@ fn env_var(key: &str) -> Option<String> {
 }
 
 impl flags::Validate {
-    fn run(self, root: &Utf8Path) -> anyhow::Result<()> {
+    fn run(self, output: &Output, root: &Utf8Path) -> anyhow::Result<()> {
         let loaded = specs::load_all(root)?;
         for warning in &loaded.warnings {
-            eprintln!("{warning}");
+            output.err(&warning.to_string());
         }
         let selected = loaded.select(&self.clusters)?;
         for spec in &selected {
-            println!("ok: {} ({})", spec.file, spec.name());
+            output.out(&format!("ok: {} ({})", spec.file, spec.name()));
         }
         Ok(())
     }

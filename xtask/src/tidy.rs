@@ -26,6 +26,28 @@ const MAX_LINES: usize = 600;
 /// present beside the checkout (a clone elsewhere skips that comparison).
 const FOREIGN_ALLOWED: &[&str] = &["xtask/src/tidy.rs", "kopsflow/tests/it/report_samples.rs"];
 
+/// Ways to show or write text that bypass the redacting sink (`xtask/src/output.rs`).
+const DIRECT_OUTPUT: &[&str] = &[
+    "println!",
+    "eprintln!",
+    "print!(",
+    "eprint!(",
+    "dbg!(",
+    "io::stdout",
+    "io::stderr",
+    "OpenOptions",
+    "fs::write",
+];
+
+/// Files that may write directly: the sink itself, and developer commands that print only their
+/// own measurements and findings (never kops output or the environment).
+const DIRECT_OUTPUT_ALLOWED: &[&str] = &[
+    "xtask/src/output.rs",
+    "xtask/src/bench.rs",
+    "xtask/src/fuzz.rs",
+    "xtask/src/tidy.rs",
+];
+
 /// Directories whose `.rs` files the size and module-doc rules cover.
 const SOURCE_DIRS: &[&str] = &["kopsflow/src", "xtask/src"];
 
@@ -178,6 +200,41 @@ fn the_core_runs_nothing_and_reads_nothing() {
     );
 }
 
+/// `(line, what)` for each way of writing output that is not the sink.
+fn direct_outputs(text: &str, library: bool) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        for what in DIRECT_OUTPUT {
+            // The library writes files (the dry-run store) but never shows anything itself.
+            let shows = !matches!(*what, "OpenOptions" | "fs::write");
+            if code.contains(what) && (!library || shows) {
+                found.push((n + 1, (*what).to_owned()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn everything_shown_passes_the_redactor() {
+    let mut offences = Vec::new();
+    for file in rust_files(SOURCE_DIRS) {
+        let name = relative(&file);
+        if DIRECT_OUTPUT_ALLOWED.contains(&name.as_str()) {
+            continue;
+        }
+        for (line, what) in direct_outputs(&read(&file), name.starts_with("kopsflow/")) {
+            offences.push(format!("{name}:{line}: {what}"));
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "output must leave through xtask/src/output.rs (the redacting sink); the library logs          through the executor's Log:\n{}",
+        offences.join("\n")
+    );
+}
+
 #[test]
 fn source_files_stay_small_and_say_what_they_own() {
     let mut offences = Vec::new();
@@ -259,6 +316,11 @@ fn the_rules_catch_what_they_are_for() {
         ["docs/KOPS.md", "docs/ARCHITECTURE.md"]
     );
     assert!(docs_references("https://github.com/kubernetes/kops/docs/state.md").is_empty());
+    assert_eq!(direct_outputs("    println!(\"{x}\");", false).len(), 1);
+    assert_eq!(direct_outputs("std::fs::write(p, s)?;", false).len(), 1);
+    assert!(direct_outputs("std::fs::write(p, s)?;", true).is_empty());
+    assert_eq!(direct_outputs("let _ = std::io::stderr();", true).len(), 1);
+    assert!(direct_outputs("// println!(\"old\")", false).is_empty());
     assert_eq!(foreign_references("// DESIGN §3").len(), 1);
     assert_eq!(foreign_references("// KOPS.md §2").len(), 1);
     assert!(foreign_references("// docs/KOPS.md §2").is_empty());

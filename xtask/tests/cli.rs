@@ -9,7 +9,7 @@ mod support;
 
 use std::process::Command;
 
-use support::{mutating, nodes_ig_doc, Test, CLUSTER};
+use support::{mutating, nodes_ig_doc, Test, CLUSTER, SECRET};
 
 #[test]
 fn validate_accepts_the_spec() {
@@ -355,6 +355,42 @@ fn secrets_never_appear_in_output() {
         .call_details(2)
         .iter()
         .any(|l| l.contains("AWS_SECRET_ACCESS_KEY")));
+}
+
+/// The secret where kops could print it — in a field value, in a line the parser does not
+/// understand, in an error — never reaches stdout, stderr or the step summary, in any format.
+#[test]
+fn secrets_in_kops_output_are_redacted_in_every_format_and_file() {
+    for leak in ["value", "unparsed", "error"] {
+        for format in ["text", "markdown", "json"] {
+            let test = Test::new().feature_branch().env("KOPS_STANDIN_LEAK", leak);
+            let summary = test.path("step-summary.md");
+            let test = test.env("GITHUB_STEP_SUMMARY", &summary.display().to_string());
+            let run = test.run(&["plan", "--format", format]);
+            if leak == "value" {
+                assert_eq!(run.code(), 0, "{leak} {format}: {}", run.stderr());
+                assert!(
+                    run.stdout().contains("AWS_SECRET_ACCESS_KEY=***"),
+                    "{leak} {format}: the value is shown, redacted:\n{}",
+                    run.stdout()
+                );
+            }
+            if leak == "error" {
+                assert_eq!(run.code(), 1, "{leak} {format}");
+                assert!(
+                    run.stderr().contains("with key ***"),
+                    "{leak} {format}: the error is shown, redacted:\n{}",
+                    run.stderr()
+                );
+            }
+            run.assert_no_secret();
+            let written = std::fs::read_to_string(&summary).unwrap_or_default();
+            assert!(
+                !written.contains(SECRET),
+                "{leak} {format}: $GITHUB_STEP_SUMMARY leaks the secret:\n{written}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -5,7 +5,10 @@
 # $KOPS_STANDIN_SAMPLES (kopsflow/tests/kops-samples; line 1 of each sample is its origin).
 # Knobs: KOPS_STANDIN_FAIL_AT=N, KOPS_STANDIN_HANG_AT=N, KOPS_STANDIN_NEW_CLUSTER=1,
 # KOPS_STANDIN_UPDATE=<sample>, KOPS_STANDIN_ROLLING=<sample>, KOPS_STANDIN_API_UNREACHABLE=1,
-# KOPS_STANDIN_LEAK=1 (echo $AWS_SECRET_ACCESS_KEY on stderr, to prove kopsflow redacts it).
+# KOPS_STANDIN_LEAK=1 (echo $AWS_SECRET_ACCESS_KEY on stderr, to prove kopsflow redacts it);
+# KOPS_STANDIN_LEAK=value|unparsed|error put it where kops could print it: inside a field value
+# of the dry-run report (user data exporting it), in a report line kopsflow cannot parse, or in
+# kops's error message. These injections are marked as such; the rest is replayed verbatim.
 set -u
 dir="$KOPS_STANDIN_DIR"
 samples="$KOPS_STANDIN_SAMPLES"
@@ -38,7 +41,13 @@ done
   fi
 } >> "$log"
 
-[ -n "${KOPS_STANDIN_LEAK:-}" ] && echo "debug: signing with ${AWS_SECRET_ACCESS_KEY:-}" >&2
+leak="${KOPS_STANDIN_LEAK:-}"
+secret="${AWS_SECRET_ACCESS_KEY:-}"
+[ -n "$leak" ] && echo "debug: signing with $secret" >&2
+if [ "$leak" = error ] && [ "$1 ${2:-}" = "update cluster" ]; then
+  echo "Error: error reading s3://k8s-kops with key $secret: AccessDenied" >&2   # injected
+  exit 1
+fi
 if [ "${KOPS_STANDIN_FAIL_AT:-0}" = "$n" ]; then
   replay replace.error.cluster-missing.REAL.kops-1.29.2.stderr.txt >&2
   exit 1
@@ -65,7 +74,16 @@ case "$1 ${2:-}" in
     if [[ " $* " == *" --yes "* ]]; then
       replay update-cluster-yes.subsequent-run.REAL.kops-1.29.2.stdout.txt
     else
-      replay "${KOPS_STANDIN_UPDATE:-update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt}"
+      case "$leak" in
+        # DERIVED from the real 1.36.2 report: a line of the ManagedFile diff (a field value)
+        # becomes user data exporting the secret.
+        value) replay update-cluster-dryrun.modify-ig.REAL.kops-1.36.2.stdout.txt |
+                 sed "s|  kind: Cluster|+ export AWS_SECRET_ACCESS_KEY=$secret|" ;;
+        # DERIVED: the real report with one line that is not kops's format, quoting the secret.
+        unparsed) replay update-cluster-dryrun.modify-ig.REAL.kops-1.36.2.stdout.txt |
+                    sed "s|^  AutoscalingGroup/|?? key=$secret\n  AutoscalingGroup/|" ;;
+        *) replay "${KOPS_STANDIN_UPDATE:-update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt}" ;;
+      esac
     fi ;;
   "rolling-update cluster")
     if [ -n "${KOPS_STANDIN_API_UNREACHABLE:-}" ]; then

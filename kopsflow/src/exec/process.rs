@@ -177,6 +177,7 @@ impl ProcessRunner {
         let redactor = self.redactor.clone();
         let is_stderr = tail.is_some();
         thread::spawn(move || {
+            let mut redacting = redactor.stream();
             let mut reader = BufReader::new(pipe);
             let mut buf = Vec::new();
             loop {
@@ -187,7 +188,7 @@ impl ProcessRunner {
                 }
                 let raw = String::from_utf8_lossy(&buf);
                 let line = raw.trim_end_matches(['\n', '\r']);
-                let shown = redactor.redact(line);
+                let shown = redacting.line(line);
                 log(&format!("  {} {shown}", if is_stderr { "!" } else { "|" }));
                 if let Ok(mut s) = sink.lock() {
                     // stdout is kept verbatim for parsing; stderr only as shown.

@@ -1,0 +1,70 @@
+//! Everything xtask shows or writes leaves through [`Output`]: stdout, stderr, the kops log and
+//! the files it appends to (`$GITHUB_STEP_SUMMARY`), each through the one redactor
+//! (`kopsflow::report::redact::Redactor`). A tidy rule keeps `println!` and friends out of the
+//! other modules, so unredacted output cannot be written by accident.
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use camino::Utf8Path;
+use kopsflow::exec::process::Log;
+use kopsflow::exec::Redactor;
+
+/// The redacting output sink of one run.
+#[derive(Debug, Clone)]
+pub struct Output {
+    redactor: Arc<Redactor>,
+}
+
+impl Output {
+    /// Secrets are learnt from the environment kops will run with.
+    pub fn from_env() -> Output {
+        Output::new(Redactor::from_env(std::env::vars()))
+    }
+
+    pub fn new(redactor: Redactor) -> Output {
+        Output {
+            redactor: Arc::new(redactor),
+        }
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// A text on stdout (a newline is added).
+    pub fn out(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{}", self.redactor.redact_text(text));
+    }
+
+    /// A text on stderr (a newline is added).
+    pub fn err(&self, text: &str) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "{}", self.redactor.redact_text(text));
+    }
+
+    /// Whether stdout is a terminal (colours are only used there).
+    pub fn stdout_is_terminal(&self) -> bool {
+        use std::io::IsTerminal as _;
+        std::io::stdout().is_terminal()
+    }
+
+    /// The executor's log: progress and kops's streamed lines, on stderr.
+    pub fn log(&self) -> Log {
+        let output = self.clone();
+        Arc::new(move |line: &str| output.err(line))
+    }
+
+    /// Appends a text (and a newline) to a file, creating it.
+    pub fn append(&self, path: &Utf8Path, text: &str) -> anyhow::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open {path}"))?;
+        writeln!(file, "{}", self.redactor.redact_text(text))
+            .with_context(|| format!("cannot write {path}"))
+    }
+}
