@@ -2,10 +2,17 @@
 //! and the field paths (`spec.subnets[0]`) that name nodes in diagnostics and diffs.
 //!
 //! Trees come from saphyr-parser events (k8s / YAML 1.1 scalar resolution, duplicate-key
-//! detection) in `parse.rs` and are serialised canonically via serde_norway in `emit.rs`.
+//! detection) in `parse.rs`; `emit.rs` writes block YAML with the quoting rules of `style.rs`.
 
 mod emit;
+mod emit_serde;
 mod parse;
+mod style;
+
+#[cfg(test)]
+mod differential;
+#[cfg(test)]
+mod tests;
 
 pub use parse::{parse_stream, resolve_plain, Document, DuplicateKey, ParsedStream, SyntaxError};
 
