@@ -5,12 +5,9 @@
 //! detection) in `parse.rs`; `emit.rs` writes block YAML with the quoting rules of `style.rs`.
 
 mod emit;
-mod emit_serde;
 mod parse;
 mod style;
 
-#[cfg(test)]
-mod differential;
 #[cfg(test)]
 mod tests;
 
