@@ -406,3 +406,102 @@ fn corpus_and_samples_round_trip() {
     }
     assert!(documents > 100, "only {documents} documents");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+
+use super::{ParseErrorKind, MAX_ALIAS_COPIES, MAX_DEPTH};
+
+/// `depth` levels of block sequences: `- - - … x`.
+fn nested(depth: usize) -> String {
+    format!("{}x\n", "- ".repeat(depth))
+}
+
+#[test]
+fn nesting_up_to_the_limit_is_read_and_written_and_one_more_is_refused() {
+    let stream = parse_stream(&nested(MAX_DEPTH)).unwrap();
+    let root = &stream.documents[0].root;
+    // Every recursive walk works at the limit (tests run on 2 MB stacks).
+    round_trip(root);
+    assert_eq!(root.clone(), *root);
+    assert!(root.to_flow().starts_with("[[[["));
+    assert!(format!("{root:?}").len() > MAX_DEPTH);
+    let error = parse_stream(&nested(MAX_DEPTH + 1)).unwrap_err();
+    assert_eq!(error.kind, ParseErrorKind::TooDeep);
+    assert_eq!((error.line, error.column), (1, 2 * MAX_DEPTH + 1));
+    let flow = parse_stream(&format!("a: {}", "[".repeat(100_000))).unwrap_err();
+    assert_eq!(flow.kind, ParseErrorKind::TooDeep);
+    let mappings: String = (0..=MAX_DEPTH)
+        .map(|depth| format!("{}k:\n", " ".repeat(depth)))
+        .collect();
+    let error = parse_stream(&mappings).unwrap_err();
+    assert_eq!(
+        (error.kind, error.line),
+        (ParseErrorKind::TooDeep, MAX_DEPTH + 1)
+    );
+}
+
+#[test]
+fn aliases_cannot_nest_past_the_limit() {
+    // The root mapping is level 1; `a` adds `half` levels, and so does the alias inside `b`.
+    let half = MAX_DEPTH / 2;
+    let flow = |inner: &str| format!("{}{inner}{}", "[".repeat(half), "]".repeat(half));
+    let fits = format!("a: &a {}\nb: {}\n", flow("x"), flow("*a"));
+    let error = parse_stream(&fits).unwrap_err();
+    assert_eq!(error.kind, ParseErrorKind::TooDeep);
+    assert_eq!((error.line, error.column), (2, 4 + half));
+    let shallower = format!("a: &a {}\nb: [*a]\n", flow("x"));
+    let root = parse_stream(&shallower).unwrap().documents.remove(0).root;
+    assert_eq!(
+        root.get("b").unwrap().as_sequence().unwrap()[0],
+        *root.get("a").unwrap()
+    );
+}
+
+#[test]
+fn alias_bombs_are_refused_at_the_alias_that_crosses_the_limit() {
+    let mut bomb = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for level in 1..10 {
+        let items = vec![format!("*a{}", level - 1); 9].join(", ");
+        bomb.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+    }
+    assert!(bomb.len() < 600);
+    let error = parse_stream(&bomb).unwrap_err();
+    assert_eq!(error.kind, ParseErrorKind::TooManyAliasCopies);
+    assert_eq!(error.line, 6);
+    assert!(error.message.contains(&MAX_ALIAS_COPIES.to_string()));
+}
+
+#[test]
+fn anchors_without_aliases_copy_nothing() {
+    let big = "x".repeat(MAX_ALIAS_COPIES + 1);
+    let text = format!("a: &big {big}\nb: &small v\nc: *small\n");
+    let root = parse_stream(&text).unwrap().documents.remove(0).root;
+    assert_eq!(root.get("a").unwrap().as_str().unwrap().len(), big.len());
+    assert_eq!(root.get("c").unwrap().as_str(), Some("v"));
+    let copied = format!("a: &big {big}\nb: *big\n");
+    let error = parse_stream(&copied).unwrap_err();
+    assert_eq!(error.kind, ParseErrorKind::TooManyAliasCopies);
+}
+
+#[test]
+fn duplicate_key_paths_are_cut() {
+    let key = "k".repeat(100);
+    let mut text = String::new();
+    for depth in 0..10 {
+        text.push_str(&format!("{}{key}{depth}:\n", " ".repeat(depth)));
+    }
+    text.push_str(&format!("{0}x: 1\n{0}x: 2\n{0}x: 3\n", " ".repeat(10)));
+    let stream = parse_stream(&text).unwrap();
+    let [first, second] = &stream.duplicate_keys[..] else {
+        panic!("{:?}", stream.duplicate_keys);
+    };
+    // The last keys that fit in 200 characters, each cut to 64, behind `…`.
+    let cut = format!("[\"{}…\"]", &key[..64]);
+    assert_eq!(first.parent_path, format!("…{cut}{cut}"));
+    assert_eq!(first.parent_path, second.parent_path);
+    assert_eq!(
+        (first.first, first.second, second.second),
+        ((11, 11), (12, 11), (13, 11))
+    );
+}
