@@ -51,7 +51,9 @@ pub(crate) fn load(file: &Utf8Path, text: &str, mode: Mode) -> Outcome {
     let mut checker = Checker {
         file,
         source: text,
+        line_starts: None,
         mode,
+        suggestions_left: MAX_SUGGESTION_WORK,
         diagnostics: Vec::new(),
     };
     let stream = match yaml::parse_stream(text) {
@@ -119,9 +121,21 @@ struct Checker<'a> {
     file: &'a Utf8Path,
     /// The source text, to quote plain scalars as written (`1.30`, not the number `1.3`).
     source: &'a str,
+    /// Byte offset of each line of `source`, built on first use.
+    line_starts: Option<Vec<usize>>,
     mode: Mode,
+    /// Word comparisons left for "did you mean" searches (see [`MAX_SUGGESTION_WORK`]).
+    suggestions_left: usize,
     diagnostics: Vec<Diagnostic>,
 }
+
+/// "Did you mean" searches compare a word with every known one (an edit distance each); one
+/// file gets at most this many comparisons, later diagnostics get the general hint. Enough for
+/// dozens of typos; thousands stay cheap.
+const MAX_SUGGESTION_WORK: usize = 20_000;
+
+/// Values longer than this are cut (with `…`) where a message quotes them.
+const MAX_QUOTED: usize = 200;
 
 /// Where a node starts, if it came from the source.
 fn position_of(node: &Node) -> Option<(usize, usize)> {
@@ -142,25 +156,52 @@ fn instance_group_label(document: &Node) -> String {
         .get_path(&["metadata", "name"])
         .and_then(Node::as_str)
     {
-        Some(name) => format!("InstanceGroup {name}"),
+        Some(name) => format!("InstanceGroup {}", cut(name)),
         None => "InstanceGroup (unnamed)".to_owned(),
     }
 }
 
+/// A value as quoted in messages: strings in double quotes, the rest as flow YAML; cut after
+/// [`MAX_QUOTED`] bytes.
 fn describe(node: &Node) -> String {
     match &node.value {
-        Value::Scalar(Scalar::String(s)) => format!("\"{s}\""),
-        _ => node.to_flow(),
+        Value::Scalar(Scalar::String(s)) => format!("\"{}\"", cut(s)),
+        _ => node.to_flow_cut(MAX_QUOTED),
     }
+}
+
+/// `s` cut after [`MAX_QUOTED`] bytes (then ending in `…`).
+fn cut(s: &str) -> String {
+    if s.len() <= MAX_QUOTED {
+        return s.to_owned();
+    }
+    let mut end = MAX_QUOTED;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
 }
 
 impl Checker<'_> {
     /// The plain scalar at a node's position as written in the source.
-    fn as_written(&self, node: &Node) -> Option<String> {
-        let line = self.source.lines().nth(node.line.checked_sub(1)?)?;
+    fn as_written(&mut self, node: &Node) -> Option<String> {
+        let source = self.source;
+        let starts = self.line_starts.get_or_insert_with(|| {
+            std::iter::once(0)
+                .chain(source.match_indices('\n').map(|(at, _)| at + 1))
+                .collect()
+        });
+        let start = *starts.get(node.line.checked_sub(1)?)?;
+        let line = source[start..].lines().next()?;
         let rest: String = line.chars().skip(node.column.checked_sub(1)?).collect();
         let token = rest.split(" #").next()?.trim();
-        (!token.is_empty()).then(|| token.to_owned())
+        (!token.is_empty()).then(|| cut(token))
+    }
+
+    /// The closest known word to `word` (see [`suggest::suggest`]), while the budget lasts.
+    fn suggest<'k>(&mut self, word: &str, known: &[&'k str]) -> Option<&'k str> {
+        self.suggestions_left = self.suggestions_left.checked_sub(known.len())?;
+        suggest::suggest(word, known)
     }
 
     fn report(
