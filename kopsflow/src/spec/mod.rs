@@ -283,4 +283,6 @@ impl ClusterSpec {
 }
 
 #[cfg(test)]
+mod large_input_tests;
+#[cfg(test)]
 mod tests;

@@ -1,12 +1,14 @@
 //! Rules for the `Cluster` object: `spec.kubernetesVersion`, `spec.subnets` and the known spec
 //! fields.
 
+use std::collections::HashMap;
+
 use crate::spec::yaml::{Node, Scalar, Value};
 use crate::spec::Cluster;
 
 use super::known::KNOWN_CLUSTER_SPEC_FIELDS;
 use super::values::is_kubernetes_version;
-use super::{describe, Checker, Mode};
+use super::{cut, describe, Checker, Mode};
 
 impl Checker<'_> {
     pub(super) fn check_cluster(&mut self, root: Node) -> Cluster {
@@ -64,7 +66,7 @@ impl Checker<'_> {
             );
             return;
         };
-        let mut seen: Vec<(&str, usize)> = Vec::new();
+        let mut seen: HashMap<&str, usize> = HashMap::new();
         for (index, subnet) in items.iter().enumerate() {
             let path = format!("spec.subnets[{index}].name");
             match subnet.get("name").and_then(Node::as_str) {
@@ -78,9 +80,11 @@ impl Checker<'_> {
                     ),
                 ),
                 Some(name) => {
-                    if let Some((_, line)) = seen.iter().find(|(seen_name, _)| *seen_name == name) {
-                        let message =
-                            format!("duplicate subnet name \"{name}\" (first at line {line})");
+                    if let Some(line) = seen.get(name) {
+                        let message = format!(
+                            "duplicate subnet name \"{}\" (first at line {line})",
+                            cut(name)
+                        );
                         self.error(
                             subnet,
                             path,
@@ -88,7 +92,7 @@ impl Checker<'_> {
                             Some("subnet names must be unique".into()),
                         );
                     } else {
-                        seen.push((name, subnet.line));
+                        seen.insert(name, subnet.line);
                     }
                 }
             }

@@ -1,14 +1,17 @@
 //! Rules for the stream and every object in it: duplicate keys, `kind` and `apiVersion`,
 //! `metadata.name`, the `spec` mapping, unknown fields, one Cluster per file and the file name.
 
+use std::collections::HashMap;
+
 use crate::spec::diagnostic::Severity;
 use crate::spec::yaml::{join_key, DuplicateKey, Node};
 use crate::spec::Cluster;
 
 use super::known::{ACCEPTED_API_VERSIONS, KNOWN_TOP_LEVEL_FIELDS};
-use super::suggest::suggest;
 use super::values::is_dns1123_subdomain;
-use super::{describe, instance_group_label, object_path, position_of, Checker, Kind, Mode};
+use super::{
+    cut, describe, instance_group_label, object_path, position_of, Checker, Kind, Mode, MAX_QUOTED,
+};
 
 impl Checker<'_> {
     /// `object_labels`: document index → `InstanceGroup NAME` for instance group documents.
@@ -23,6 +26,10 @@ impl Checker<'_> {
             .filter(|d| d.parent_path.is_empty() && (d.key == "apiVersion" || d.key == "kind"))
             .min_by_key(|d| d.second)
             .map(|d| (d.key.clone(), d.second.0));
+        let object_labels: HashMap<usize, &str> = object_labels
+            .iter()
+            .map(|(index, label)| (*index, label.as_str()))
+            .collect();
         for duplicate in duplicates {
             let concatenated = duplicate.parent_path.is_empty()
                 && (duplicate.key == "apiVersion" || duplicate.key == "kind");
@@ -36,9 +43,9 @@ impl Checker<'_> {
                 _ => Some("remove one of the two entries (only one of them can take effect)".into()),
             };
             let object = object_labels
-                .iter()
-                .find(|(index, _)| *index == duplicate.document)
-                .map_or("", |(_, label)| label.as_str());
+                .get(&duplicate.document)
+                .copied()
+                .unwrap_or("");
             self.report(
                 Severity::Error,
                 Some(duplicate.second),
@@ -99,7 +106,7 @@ impl Checker<'_> {
                     return None;
                 }
                 _ => {
-                    let hint = match node.as_str().and_then(|k| suggest(k, &["Cluster", "InstanceGroup"])) {
+                    let hint = match node.as_str().and_then(|k| self.suggest(k, &["Cluster", "InstanceGroup"])) {
                         Some(known) => format!("did you mean `{known}`?"),
                         None => "a cluster spec holds `kind: Cluster` and `kind: InstanceGroup` documents".into(),
                     };
@@ -194,14 +201,12 @@ impl Checker<'_> {
             return;
         };
         for (key, _) in entries {
-            let name = key
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| key.to_flow());
-            if known.contains(&name.as_str()) {
-                continue;
-            }
-            let hint = match suggest(&name, known) {
+            let name = match key.as_str() {
+                Some(name) if known.contains(&name) => continue,
+                Some(name) => cut(name),
+                None => key.to_flow_cut(MAX_QUOTED),
+            };
+            let hint = match self.suggest(&name, known) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => "kops may reject or ignore it; check the field name against the kops API (v1alpha2)".into(),
             };
@@ -228,17 +233,18 @@ impl Checker<'_> {
             );
             return None;
         };
+        let first_name = cut(&first.name);
         for extra in clusters {
+            let extra_name = cut(&extra.name);
             self.error(
                 &extra.document,
-                format!("Cluster {}", extra.name),
+                format!("Cluster {extra_name}"),
                 format!(
-                    "a second Cluster document (this file already holds Cluster \"{}\" from line {})",
-                    first.name, first.document.line
+                    "a second Cluster document (this file already holds Cluster \"{first_name}\" from line {})",
+                    first.document.line
                 ),
                 Some(format!(
-                    "keep one cluster per file: move \"{}\" to its own file named {}.yml",
-                    extra.name, extra.name
+                    "keep one cluster per file: move \"{extra_name}\" to its own file named {extra_name}.yml"
                 )),
             );
         }
@@ -257,7 +263,9 @@ impl Checker<'_> {
         if stem == Some(cluster.name.as_str()) {
             return;
         }
-        let expected = self.file.with_file_name(format!("{}.yml", cluster.name));
+        let expected = self
+            .file
+            .with_file_name(format!("{}.yml", cut(&cluster.name)));
         let at = cluster
             .document
             .get_path(&["metadata", "name"])
@@ -268,7 +276,7 @@ impl Checker<'_> {
             "metadata.name".into(),
             format!(
                 "the file name `{file_name}` does not match the cluster name \"{}\"",
-                cluster.name
+                cut(&cluster.name)
             ),
             Some(format!(
                 "rename the file to `{expected}` (spec files are named after their cluster, NAME.yml or NAME.yaml)"

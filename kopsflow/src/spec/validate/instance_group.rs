@@ -1,12 +1,15 @@
 //! Rules for `InstanceGroup` objects: role, sizes, the subnet list and the known spec fields,
 //! then the checks against the file's Cluster (cluster label, unique names, subnet references).
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+
 use crate::spec::yaml::Node;
 use crate::spec::{Cluster, InstanceGroup, CLUSTER_LABEL};
 
 use super::known::{KNOWN_INSTANCE_GROUP_SPEC_FIELDS, KNOWN_ROLES};
-use super::suggest::{suggest, suggest_role};
-use super::{describe, instance_group_label, object_path, Checker, Mode};
+use super::suggest::suggest_role;
+use super::{cut, describe, instance_group_label, object_path, Checker, Mode};
 
 impl Checker<'_> {
     pub(super) fn check_instance_group(&mut self, root: Node) -> InstanceGroup {
@@ -129,30 +132,36 @@ impl Checker<'_> {
         cluster: &Cluster,
         groups: &[InstanceGroup],
     ) {
-        let subnet_names: Vec<&str> = cluster.subnets.iter().map(|s| s.name.as_str()).collect();
-        for (index, group) in groups.iter().enumerate() {
+        let subnets = SubnetNames::new(cluster);
+        let mut first_by_name: HashMap<&str, &InstanceGroup> = HashMap::new();
+        for group in groups {
             let object = instance_group_label(&group.document);
             self.check_cluster_label(cluster, group, &object);
-            if let Some(first) = groups[..index]
-                .iter()
-                .find(|g| !g.name.is_empty() && g.name == group.name)
-            {
-                let at = group
-                    .document
-                    .get_path(&["metadata", "name"])
-                    .unwrap_or(&group.document);
-                self.error(
-                    at,
-                    object_path(&object, "metadata.name"),
-                    format!(
-                        "duplicate InstanceGroup name \"{}\" (first at line {})",
-                        group.name, first.document.line
-                    ),
-                    Some("instance group names must be unique within a cluster; rename or remove one".into()),
-                );
+            if !group.name.is_empty() {
+                match first_by_name.entry(&group.name) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(group);
+                    }
+                    Entry::Occupied(first) => {
+                        let at = group
+                            .document
+                            .get_path(&["metadata", "name"])
+                            .unwrap_or(&group.document);
+                        self.error(
+                            at,
+                            object_path(&object, "metadata.name"),
+                            format!(
+                                "duplicate InstanceGroup name \"{}\" (first at line {})",
+                                cut(&group.name),
+                                first.get().document.line
+                            ),
+                            Some("instance group names must be unique within a cluster; rename or remove one".into()),
+                        );
+                    }
+                }
             }
             if self.mode == Mode::GitFile {
-                self.check_subnet_references(group, &object, &subnet_names);
+                self.check_subnet_references(group, &object, &subnets);
             }
         }
     }
@@ -175,7 +184,7 @@ impl Checker<'_> {
                     format!("missing label `{CLUSTER_LABEL}`"),
                     Some(format!(
                         "add `{CLUSTER_LABEL}: {}` under metadata.labels (kops replace refuses instance groups without it)",
-                        cluster.name
+                        cut(&cluster.name)
                     )),
                 );
             }
@@ -186,17 +195,22 @@ impl Checker<'_> {
                 format!(
                     "label names cluster {} but this file's Cluster is \"{}\"",
                     describe(node),
-                    cluster.name
+                    cut(&cluster.name)
                 ),
                 Some(format!(
                     "set it to `{}` (one file holds one cluster and its instance groups)",
-                    cluster.name
+                    cut(&cluster.name)
                 )),
             ),
         }
     }
 
-    fn check_subnet_references(&mut self, group: &InstanceGroup, object: &str, known: &[&str]) {
+    fn check_subnet_references(
+        &mut self,
+        group: &InstanceGroup,
+        object: &str,
+        subnets: &SubnetNames,
+    ) {
         let Some(items) = group
             .document
             .get_path(&["spec", "subnets"])
@@ -206,25 +220,58 @@ impl Checker<'_> {
         };
         for (index, item) in items.iter().enumerate() {
             let Some(name) = item.as_str() else { continue };
-            if known.contains(&name) {
+            if subnets.set.contains(name) {
                 continue;
             }
-            let hint = match suggest(name, known) {
+            let hint = match self.suggest(name, &subnets.names) {
                 Some(close) => format!("did you mean `{close}`?"),
-                None if known.is_empty() => {
+                None if subnets.names.is_empty() => {
                     "the Cluster has no spec.subnets; add the subnet there first".into()
                 }
                 None => format!(
                     "use a subnet name from the Cluster's spec.subnets: {}",
-                    known.join(", ")
+                    subnets.listing
                 ),
             };
             self.error(
                 item,
                 object_path(object, &format!("spec.subnets[{index}]")),
-                format!("subnet \"{name}\" is not among the Cluster's spec.subnets"),
+                format!(
+                    "subnet \"{}\" is not among the Cluster's spec.subnets",
+                    cut(name)
+                ),
                 Some(hint),
             );
+        }
+    }
+}
+
+/// Listed in a hint, at most; the rest are counted.
+const MAX_LISTED: usize = 10;
+
+/// The Cluster's subnet names: in order, as a set, and listed for hints.
+struct SubnetNames<'c> {
+    names: Vec<&'c str>,
+    set: HashSet<&'c str>,
+    listing: String,
+}
+
+impl<'c> SubnetNames<'c> {
+    fn new(cluster: &'c Cluster) -> SubnetNames<'c> {
+        let names: Vec<&str> = cluster.subnets.iter().map(|s| s.name.as_str()).collect();
+        let mut listing = names
+            .iter()
+            .take(MAX_LISTED)
+            .map(|name| cut(name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if names.len() > MAX_LISTED {
+            listing.push_str(&format!(", … ({} in all)", names.len()));
+        }
+        SubnetNames {
+            set: names.iter().copied().collect(),
+            names,
+            listing,
         }
     }
 }

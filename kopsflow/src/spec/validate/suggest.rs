@@ -18,21 +18,31 @@ fn levenshtein(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
+/// Words longer than this (in bytes) are not matched: the edit distance is quadratic in the
+/// length, and typos of such long words are not what suggestions are for.
+const MAX_WORD: usize = 64;
+
 /// The closest known word, if it is close enough to be a likely typo.
 pub(super) fn suggest<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
+    if word.len() > MAX_WORD {
+        return None;
+    }
     if let Some(same) = known.iter().find(|k| k.eq_ignore_ascii_case(word)) {
         return Some(same);
     }
     let lower = word.to_ascii_lowercase();
-    let (distance, closest) = known
-        .iter()
-        .map(|k| (levenshtein(&lower, &k.to_ascii_lowercase()), *k))
-        .min_by_key(|(distance, _)| *distance)?;
-    let allowed = match word.chars().count() {
+    let length = word.chars().count();
+    let allowed = match length {
         0..=4 => 1,
         5..=9 => 2,
         _ => 3,
     };
+    let (distance, closest) = known
+        .iter()
+        // The distance is at least the difference in length.
+        .filter(|k| k.len() <= MAX_WORD && k.chars().count().abs_diff(length) <= allowed)
+        .map(|k| (levenshtein(&lower, &k.to_ascii_lowercase()), *k))
+        .min_by_key(|(distance, _)| *distance)?;
     (distance <= allowed).then_some(closest)
 }
 
@@ -69,5 +79,7 @@ mod tests {
         assert_eq!(suggest_role("Nodes"), Some("Node"));
         assert_eq!(suggest_role("Bastian"), Some("Bastion"));
         assert_eq!(suggest_role("Database"), None);
+        let long = "kubernetesVersion".repeat(10_000);
+        assert_eq!(suggest(&long, KNOWN_CLUSTER_SPEC_FIELDS), None);
     }
 }

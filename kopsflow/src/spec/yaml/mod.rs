@@ -1,15 +1,28 @@
 //! The position-carrying YAML tree of cluster specs: `Node`, `Value`, `Scalar`, their accessors,
 //! and the field paths (`spec.subnets[0]`) that name nodes in diagnostics and diffs.
 //!
-//! Trees come from saphyr-parser events (k8s / YAML 1.1 scalar resolution, duplicate-key
-//! detection) in `parse.rs` and are serialised canonically via serde_norway in `emit.rs`.
+//! Trees come from saphyr-parser events in `parse.rs` (with the depth and alias limits, and
+//! duplicate-key detection), plain scalars resolve as Kubernetes reads them in `resolve.rs`,
+//! equality and key hashing are in `eq.rs`, and `emit.rs` writes block YAML with the quoting
+//! rules of `style.rs`.
+//!
+//! Walks over a tree recurse: trees from `parse_stream` are at most [`MAX_DEPTH`] deep, and
+//! trees built in code are shallow.
 
 mod emit;
+mod eq;
 mod parse;
+mod resolve;
+mod style;
 
-pub use parse::{parse_stream, resolve_plain, Document, DuplicateKey, ParsedStream, SyntaxError};
+pub use parse::{
+    parse_stream, Document, DuplicateKey, ParseError, ParseErrorKind, ParsedStream,
+    MAX_ALIAS_COPIES, MAX_DEPTH,
+};
+pub use resolve::resolve_plain;
 
 /// A YAML node with the position (1-based line and column) where it starts in the source.
+/// Equality is structural (see `eq.rs`).
 #[derive(Debug, Clone)]
 pub struct Node {
     pub value: Value,
@@ -34,29 +47,6 @@ pub enum Scalar {
     Int(i64),
     Float(f64),
     String(String),
-}
-
-/// Structural equality: positions are ignored and so is the order of mapping keys (`.nan`
-/// equals `.nan`, so a spec always equals itself).
-impl PartialEq for Node {
-    fn eq(&self, other: &Self) -> bool {
-        match (&self.value, &other.value) {
-            (Value::Scalar(Scalar::Float(a)), Value::Scalar(Scalar::Float(b))) => {
-                a == b || (a.is_nan() && b.is_nan())
-            }
-            (Value::Scalar(a), Value::Scalar(b)) => a == b,
-            (Value::Sequence(a), Value::Sequence(b)) => a == b,
-            (Value::Mapping(a), Value::Mapping(b)) => {
-                a.len() == b.len()
-                    && a.iter().all(|(key, value)| {
-                        b.iter()
-                            .find(|(other_key, _)| other_key == key)
-                            .is_some_and(|(_, other_value)| other_value == value)
-                    })
-            }
-            _ => false,
-        }
-    }
 }
 
 impl Node {
@@ -190,3 +180,6 @@ pub fn join_key(path: &str, key: &str) -> String {
     push_key(&mut joined, key);
     joined
 }
+
+#[cfg(test)]
+mod tests;

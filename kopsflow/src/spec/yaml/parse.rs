@@ -1,97 +1,32 @@
 //! Parsing YAML: saphyr-parser events become `Node` trees with 1-based line/column positions,
 //! plain scalars resolve the way Kubernetes reads them (YAML 1.1), anchors and aliases are
-//! expanded, and duplicate keys are recorded.
+//! expanded, duplicate keys are recorded, and the limits that keep hostile input cheap
+//! ([`MAX_DEPTH`], [`MAX_ALIAS_COPIES`]) are enforced while the events arrive.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
+use super::eq::KeyIndex;
+use super::resolve::resolve_plain;
 use super::{push_index, push_key, Node, Scalar, Value};
 
-// ---------------------------------------------------------------------------------------------
-// Scalar resolution
+/// The deepest nesting of collections `parse_stream` accepts (a document's root mapping is
+/// level 1). kops specs stay under 15 levels. Every recursive walk over a tree (emitting,
+/// comparing, validating, cloning, dropping) relies on this bound to stay far from the end of
+/// the stack, so trees are never built deeper, not even through aliases.
+pub const MAX_DEPTH: usize = 128;
 
-/// Resolve a plain (unquoted) scalar like go-yaml v2 does for Kubernetes objects.
-pub fn resolve_plain(text: &str) -> Scalar {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
-            return Scalar::Bool(true)
-        }
-        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
-            return Scalar::Bool(false)
-        }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Scalar::Float(f64::INFINITY)
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
-        _ => {}
-    }
-    // go-yaml only tries numbers when the scalar starts with a digit or a sign/dot.
-    if !text.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c)) {
-        return Scalar::String(text.to_owned());
-    }
-    let plain: String = text.chars().filter(|&c| c != '_').collect();
-    if let Some(int) = parse_go_int(&plain) {
-        return Scalar::Int(int);
-    }
-    if is_yaml_float(&plain) {
-        if let Ok(float) = plain.parse::<f64>() {
-            return Scalar::Float(float);
-        }
-    }
-    Scalar::String(text.to_owned())
-}
+/// The most that anchors (`&a`) and aliases (`*a`) may copy in one stream, counted as nodes plus
+/// the bytes of their scalars: an alias copies its anchored node, and an anchored node that an
+/// alias uses is copied once more when it is defined. Real specs copy a few hundred; the bound
+/// stops alias bombs ("billion laughs": 430 bytes that expand to gigabytes) early. Streams
+/// without aliases copy nothing.
+pub const MAX_ALIAS_COPIES: usize = 1_000_000;
 
-/// `strconv.ParseInt(s, 0, 64)`: optional sign, then 0x / 0o / 0b / leading-0 octal / decimal.
-fn parse_go_int(text: &str) -> Option<i64> {
-    let (negative, body) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let lower = body.to_ascii_lowercase();
-    let (digits, radix) = if let Some(rest) = lower.strip_prefix("0x") {
-        (rest, 16)
-    } else if let Some(rest) = lower.strip_prefix("0o") {
-        (rest, 8)
-    } else if let Some(rest) = lower.strip_prefix("0b") {
-        (rest, 2)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (&lower[1..], 8)
-    } else {
-        (lower.as_str(), 10)
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let magnitude = i128::from_str_radix(digits, radix).ok()?;
-    let value = if negative { -magnitude } else { magnitude };
-    i64::try_from(value).ok()
-}
-
-/// go-yaml's `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
-fn is_yaml_float(text: &str) -> bool {
-    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let (mantissa, exponent) = match body.find(['e', 'E']) {
-        Some(at) => (&body[..at], Some(&body[at + 1..])),
-        None => (body, None),
-    };
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok = match mantissa.split_once('.') {
-        Some(("", fraction)) => all_digits(fraction),
-        Some((whole, fraction)) => {
-            all_digits(whole) && fraction.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => all_digits(mantissa),
-    };
-    let exponent_ok = exponent.is_none_or(|e| all_digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
-    mantissa_ok && exponent_ok
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parsing
+/// Longest key rendering and longest path in a [`DuplicateKey`] (longer ones are cut with `…`).
+const MAX_KEY_CHARS: usize = 64;
+const MAX_PATH_CHARS: usize = 200;
 
 /// One non-empty YAML document of a stream.
 #[derive(Debug, Clone)]
@@ -104,10 +39,12 @@ pub struct Document {
 /// A key that appears twice in one mapping. The first occurrence is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuplicateKey {
+    /// The key as compact YAML (cut after 64 characters).
     pub key: String,
     /// Index of the document in the stream (as in [`Document::index`]).
     pub document: usize,
-    /// Path of the mapping holding the key (empty for a document's top level).
+    /// Path of the mapping holding the key (empty for a document's top level; long paths keep
+    /// their end, behind `…`).
     pub parent_path: String,
     pub first: (usize, usize),
     pub second: (usize, usize),
@@ -119,51 +56,142 @@ pub struct ParsedStream {
     pub duplicate_keys: Vec<DuplicateKey>,
 }
 
+/// Why a stream was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseErrorKind {
+    /// Not valid YAML (the message is saphyr-parser's).
+    Syntax,
+    /// Collections nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// Anchors and aliases copy more than [`MAX_ALIAS_COPIES`].
+    TooManyAliasCopies,
+}
+
+/// The first problem in a stream, with its 1-based position.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyntaxError {
+pub struct ParseError {
+    pub kind: ParseErrorKind,
     pub line: usize,
     pub column: usize,
     pub message: String,
 }
 
 /// Parse a multi-document YAML stream. Empty documents (nothing, or only `null`) are dropped.
-pub fn parse_stream(text: &str) -> Result<ParsedStream, SyntaxError> {
-    let mut builder = TreeBuilder::default();
-    for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|error| SyntaxError {
-            line: error.marker().line(),
-            column: error.marker().col() + 1,
-            message: error.info().to_owned(),
-        })?;
-        builder.on_event(event, span);
+///
+/// Anchored nodes are only copied when the stream uses aliases: the first pass copies none and
+/// stops at the first alias; then the rest of the stream is scanned for the anchors that aliases
+/// use, and a second pass builds the trees copying just those.
+pub fn parse_stream(text: &str) -> Result<ParsedStream, ParseError> {
+    let mut events = Parser::new_from_str(text);
+    let mut builder = TreeBuilder::new(None);
+    while let Some(event) = events.next() {
+        let (event, span) = event.map_err(syntax_error)?;
+        if let Event::Alias(anchor) = event {
+            let mut referenced = HashSet::from([anchor]);
+            let mut depth = builder.stack.len();
+            for event in events {
+                let (event, span) = event.map_err(syntax_error)?;
+                match event {
+                    Event::Alias(anchor) => {
+                        referenced.insert(anchor);
+                    }
+                    Event::SequenceStart(..) | Event::MappingStart(..) => {
+                        depth += 1;
+                        if depth > MAX_DEPTH {
+                            return Err(too_deep(position(span)));
+                        }
+                    }
+                    Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            return build_copying(text, referenced);
+        }
+        builder.on_event(event, span)?;
     }
-    Ok(ParsedStream {
-        documents: builder.documents,
-        duplicate_keys: builder.duplicate_keys,
-    })
+    Ok(builder.finish())
+}
+
+/// The second pass: build the trees, copying the anchored nodes that aliases use.
+fn build_copying(text: &str, referenced: HashSet<usize>) -> Result<ParsedStream, ParseError> {
+    let mut builder = TreeBuilder::new(Some(referenced));
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(syntax_error)?;
+        builder.on_event(event, span)?;
+    }
+    Ok(builder.finish())
+}
+
+fn syntax_error(error: saphyr_parser::ScanError) -> ParseError {
+    // saphyr-parser's own bound on flow nesting (255 levels), hit while it looks ahead.
+    if error.info() == "recursion limit exceeded" {
+        return too_deep((error.marker().line(), error.marker().col() + 1));
+    }
+    ParseError {
+        kind: ParseErrorKind::Syntax,
+        line: error.marker().line(),
+        column: error.marker().col() + 1,
+        message: error.info().to_owned(),
+    }
+}
+
+fn too_deep((line, column): (usize, usize)) -> ParseError {
+    ParseError {
+        kind: ParseErrorKind::TooDeep,
+        line,
+        column,
+        message: format!("collections are nested more than {MAX_DEPTH} levels deep here"),
+    }
+}
+
+/// A finished node with what the limits need: its size (nodes plus scalar bytes) and its height
+/// (levels of collections: 0 for a scalar).
+#[derive(Debug, Clone)]
+struct Sized {
+    node: Node,
+    weight: usize,
+    height: usize,
 }
 
 #[derive(Debug)]
-enum Frame {
-    Sequence {
-        start: (usize, usize),
-        anchor: usize,
-        items: Vec<Node>,
-    },
+struct Frame {
+    start: (usize, usize),
+    anchor: usize,
+    /// Size and height of the children added so far.
+    weight: usize,
+    height: usize,
+    kind: FrameKind,
+}
+
+#[derive(Debug)]
+enum FrameKind {
+    Sequence(Vec<Node>),
     Mapping {
-        start: (usize, usize),
-        anchor: usize,
         entries: Vec<(Node, Node)>,
-        pending_key: Option<Node>,
+        keys: KeyIndex,
+        pending_key: Option<Sized>,
         /// The pending key duplicates an earlier one: drop its value.
         skip_value: bool,
+        /// The mapping's path, once a duplicate key needed it.
+        path: Option<String>,
     },
 }
 
-#[derive(Debug, Default)]
+impl Frame {
+    fn add(&mut self, weight: usize, height: usize) {
+        self.weight = self.weight.saturating_add(weight);
+        self.height = self.height.max(height);
+    }
+}
+
+#[derive(Debug)]
 struct TreeBuilder {
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Anchor ids whose nodes are copied (aliases use them); `None` in the first pass.
+    referenced: Option<HashSet<usize>>,
+    anchors: HashMap<usize, Sized>,
+    /// What anchors and aliases copied so far (see [`MAX_ALIAS_COPIES`]).
+    copied: usize,
     documents: Vec<Document>,
     document_count: usize,
     duplicate_keys: Vec<DuplicateKey>,
@@ -174,129 +202,258 @@ fn position(span: Span) -> (usize, usize) {
 }
 
 impl TreeBuilder {
-    fn on_event(&mut self, event: Event<'_>, span: Span) {
+    fn new(referenced: Option<HashSet<usize>>) -> TreeBuilder {
+        TreeBuilder {
+            stack: Vec::new(),
+            referenced,
+            anchors: HashMap::new(),
+            copied: 0,
+            documents: Vec::new(),
+            document_count: 0,
+            duplicate_keys: Vec::new(),
+        }
+    }
+
+    fn finish(self) -> ParsedStream {
+        ParsedStream {
+            documents: self.documents,
+            duplicate_keys: self.duplicate_keys,
+        }
+    }
+
+    fn on_event(&mut self, event: Event<'_>, span: Span) -> Result<(), ParseError> {
         let (line, column) = position(span);
         match event {
             Event::DocumentStart(_) => self.anchors.clear(),
             Event::Scalar(text, style, anchor, tag) => {
                 let is_str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let weight = 1 + text.len();
                 let scalar = if style == ScalarStyle::Plain && !is_str_tag {
                     resolve_plain(&text)
                 } else {
                     Scalar::String(text.into_owned())
                 };
-                let node = Node {
-                    value: Value::Scalar(scalar),
-                    line,
-                    column,
-                };
-                self.complete(node, anchor);
+                let node = at(Value::Scalar(scalar), (line, column));
+                self.complete(
+                    Sized {
+                        node,
+                        weight,
+                        height: 0,
+                    },
+                    anchor,
+                )?;
             }
             Event::Alias(anchor) => {
-                let value = self
-                    .anchors
-                    .get(&anchor)
-                    .map(|n| n.value.clone())
-                    .unwrap_or(Value::Scalar(Scalar::Null));
-                self.complete(
-                    Node {
-                        value,
-                        line,
-                        column,
+                let copy = match self.anchors.get(&anchor) {
+                    // An alias inside its own anchored node: nothing to copy yet.
+                    None => Sized {
+                        node: at(Value::Scalar(Scalar::Null), (line, column)),
+                        weight: 1,
+                        height: 0,
                     },
-                    0,
-                );
+                    Some(anchored) => {
+                        let (weight, height) = (anchored.weight, anchored.height);
+                        if self.stack.len() + height > MAX_DEPTH {
+                            return Err(too_deep((line, column)));
+                        }
+                        // Counted before copying: the copy is only made within the limit.
+                        self.charge(weight, (line, column))?;
+                        let value = self.anchors[&anchor].node.value.clone();
+                        Sized {
+                            node: at(value, (line, column)),
+                            weight,
+                            height,
+                        }
+                    }
+                };
+                self.complete(copy, 0)?;
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Sequence {
-                start: (line, column),
-                anchor,
-                items: Vec::new(),
-            }),
-            Event::MappingStart(anchor, _) => self.stack.push(Frame::Mapping {
-                start: (line, column),
-                anchor,
-                entries: Vec::new(),
-                pending_key: None,
-                skip_value: false,
-            }),
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    return Err(too_deep((line, column)));
+                }
+                let kind = if matches!(event, Event::SequenceStart(..)) {
+                    FrameKind::Sequence(Vec::new())
+                } else {
+                    FrameKind::Mapping {
+                        entries: Vec::new(),
+                        keys: KeyIndex::default(),
+                        pending_key: None,
+                        skip_value: false,
+                        path: None,
+                    }
+                };
+                self.stack.push(Frame {
+                    start: (line, column),
+                    anchor,
+                    weight: 1,
+                    height: 0,
+                    kind,
+                });
+            }
             Event::SequenceEnd | Event::MappingEnd => {
                 if let Some(frame) = self.stack.pop() {
-                    let (node, anchor) = match frame {
-                        Frame::Sequence {
-                            start,
-                            anchor,
-                            items,
-                        } => (at(Value::Sequence(items), start), anchor),
-                        Frame::Mapping {
-                            start,
-                            anchor,
-                            entries,
-                            ..
-                        } => (at(Value::Mapping(entries), start), anchor),
+                    let value = match frame.kind {
+                        FrameKind::Sequence(items) => Value::Sequence(items),
+                        FrameKind::Mapping { entries, .. } => Value::Mapping(entries),
                     };
-                    self.complete(node, anchor);
+                    self.complete(
+                        Sized {
+                            node: at(value, frame.start),
+                            weight: frame.weight,
+                            height: frame.height + 1,
+                        },
+                        frame.anchor,
+                    )?;
                 }
             }
             Event::DocumentEnd | Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
+        Ok(())
+    }
+
+    /// Count a copy against [`MAX_ALIAS_COPIES`].
+    fn charge(&mut self, weight: usize, (line, column): (usize, usize)) -> Result<(), ParseError> {
+        self.copied = self.copied.saturating_add(weight);
+        if self.copied > MAX_ALIAS_COPIES {
+            return Err(ParseError {
+                kind: ParseErrorKind::TooManyAliasCopies,
+                line,
+                column,
+                message: format!(
+                    "anchors (&) and aliases (*) copy more than {MAX_ALIAS_COPIES} nodes and characters by here"
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// A node is finished: attach it to its parent, or close the document.
-    fn complete(&mut self, node: Node, anchor: usize) {
-        if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+    fn complete(&mut self, sized: Sized, anchor: usize) -> Result<(), ParseError> {
+        if anchor != 0
+            && self
+                .referenced
+                .as_ref()
+                .is_some_and(|r| r.contains(&anchor))
+        {
+            self.charge(sized.weight, (sized.node.line, sized.node.column))?;
+            self.anchors.insert(anchor, sized.clone());
         }
-        let path = self.current_path();
-        match self.stack.last_mut() {
-            None => {
-                let index = self.document_count;
-                self.document_count += 1;
-                if !node.is_null() {
-                    self.documents.push(Document { root: node, index });
-                }
+        let duplicate_of = match self.stack.last() {
+            Some(Frame {
+                kind:
+                    FrameKind::Mapping {
+                        entries,
+                        keys,
+                        pending_key: None,
+                        ..
+                    },
+                ..
+            }) => keys
+                .find(&sized.node, entries)
+                .map(|first| &entries[first].0),
+            _ => None,
+        };
+        let is_duplicate = duplicate_of.is_some();
+        if let Some(first) = duplicate_of {
+            let duplicate = DuplicateKey {
+                key: first.to_flow_cut(MAX_KEY_CHARS),
+                document: self.document_count,
+                parent_path: self.parent_path(),
+                first: (first.line, first.column),
+                second: (sized.node.line, sized.node.column),
+            };
+            if let Some(Frame {
+                kind: FrameKind::Mapping { path, .. },
+                ..
+            }) = self.stack.last_mut()
+            {
+                *path = Some(duplicate.parent_path.clone());
             }
-            Some(Frame::Sequence { items, .. }) => items.push(node),
-            Some(Frame::Mapping {
+            self.duplicate_keys.push(duplicate);
+        }
+        let Some(frame) = self.stack.last_mut() else {
+            let index = self.document_count;
+            self.document_count += 1;
+            if !sized.node.is_null() {
+                self.documents.push(Document {
+                    root: sized.node,
+                    index,
+                });
+            }
+            return Ok(());
+        };
+        match &mut frame.kind {
+            FrameKind::Sequence(items) => {
+                items.push(sized.node);
+                frame.add(sized.weight, sized.height);
+            }
+            FrameKind::Mapping {
                 entries,
+                keys,
                 pending_key,
                 skip_value,
                 ..
-            }) => match pending_key.take() {
+            } => match pending_key.take() {
                 None => {
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| *k == node) {
-                        self.duplicate_keys.push(DuplicateKey {
-                            key: first.to_flow(),
-                            document: self.document_count,
-                            parent_path: path,
-                            first: (first.line, first.column),
-                            second: (node.line, node.column),
-                        });
-                        *skip_value = true;
-                    }
-                    *pending_key = Some(node);
+                    *skip_value = is_duplicate;
+                    *pending_key = Some(sized);
                 }
                 Some(key) => {
                     if std::mem::take(skip_value) {
-                        return;
+                        return Ok(());
                     }
-                    entries.push((key, node));
+                    entries.push((key.node, sized.node));
+                    keys.pushed(entries);
+                    frame.add(key.weight, key.height);
+                    frame.add(sized.weight, sized.height);
                 }
             },
         }
+        Ok(())
     }
 
-    /// Field path of the innermost open collection, e.g. `spec.subnets[0]`.
-    fn current_path(&self) -> String {
-        let mut path = String::new();
-        for frame in &self.stack {
-            match frame {
-                Frame::Sequence { items, .. } => push_index(&mut path, items.len()),
-                Frame::Mapping {
+    /// Field path of the innermost open collection, e.g. `spec.subnets[0]`; only the last
+    /// [`MAX_PATH_CHARS`] or so of a long one, behind `…`.
+    fn parent_path(&self) -> String {
+        if let Some(Frame {
+            kind: FrameKind::Mapping {
+                path: Some(path), ..
+            },
+            ..
+        }) = self.stack.last()
+        {
+            return path.clone();
+        }
+        let mut segments = Vec::new();
+        let mut length = 0;
+        let mut cut = false;
+        for frame in self.stack.iter().rev() {
+            let mut segment = String::new();
+            match &frame.kind {
+                FrameKind::Sequence(items) => push_index(&mut segment, items.len()),
+                FrameKind::Mapping {
                     pending_key: Some(key),
                     ..
-                } => push_key(&mut path, &key.to_flow()),
-                Frame::Mapping { .. } => {}
+                } => push_key(&mut segment, &key.node.to_flow_cut(MAX_KEY_CHARS)),
+                FrameKind::Mapping { .. } => continue,
             }
+            length += segment.len();
+            if length > MAX_PATH_CHARS {
+                cut = true;
+                break;
+            }
+            segments.push(segment);
+        }
+        let mut path = String::new();
+        if cut {
+            path.push('…');
+        }
+        for segment in segments.iter().rev() {
+            if !path.is_empty() && !segment.starts_with('[') {
+                path.push('.');
+            }
+            path.push_str(segment);
         }
         path
     }
@@ -317,28 +474,6 @@ mod tests {
 
     fn parse_one(text: &str) -> Node {
         parse_stream(text).unwrap().documents.remove(0).root
-    }
-
-    #[test]
-    fn plain_scalars_resolve_like_kubernetes() {
-        let cases = [
-            ("yes", Scalar::Bool(true)),
-            ("Off", Scalar::Bool(false)),
-            ("~", Scalar::Null),
-            ("42", Scalar::Int(42)),
-            ("-0x1F", Scalar::Int(-31)),
-            ("0755", Scalar::Int(0o755)),
-            ("1_000", Scalar::Int(1000)),
-            ("1.5", Scalar::Float(1.5)),
-            ("1.29.2", Scalar::String("1.29.2".into())),
-            ("200m", Scalar::String("200m".into())),
-            ("0.0.0.0/0", Scalar::String("0.0.0.0/0".into())),
-            ("::/0", Scalar::String("::/0".into())),
-            ("v1.29.0", Scalar::String("v1.29.0".into())),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(resolve_plain(text), expected, "{text}");
-        }
     }
 
     #[test]
