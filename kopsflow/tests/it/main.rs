@@ -1,5 +1,5 @@
 //! kopsflow's library integration tests, built as one test binary: the report parsers, renderers
-//! and real kops samples, and the spec corpus. `samples` is the one loader of the real kops
+//! and real kops samples, the spec corpus, and the round trip of every real spec. `samples` is the one loader of the real kops
 //! recordings in `tests/kops-samples/` (and the readable dumps of parsed reports); the spec
 //! corpus lives in `tests/spec-corpus/`. Snapshots are in `snapshots/` beside this file, except
 //! the spec corpus's, which stay with the corpus.
@@ -10,3 +10,4 @@ mod report_render;
 mod report_samples;
 mod samples;
 mod spec_corpus;
+mod spec_round_trip;

@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use camino::Utf8PathBuf;
-
 use super::{parse_stream, Node, Scalar, Value};
 
 // ---------------------------------------------------------------------------------------------
@@ -361,50 +359,6 @@ fn strings_are_written_in_the_expected_style() {
         root.insert("k", Node::string(text));
         assert_eq!(root.to_yaml(), format!("k: {expected}\n"), "{text:?}");
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Real specs
-
-fn spec_files() -> Vec<Utf8PathBuf> {
-    let root = Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut files = vec![root.join("../cluster-spec/test.k8s.example.com.yml")];
-    for kind in ["good", "bad"] {
-        for case in root
-            .join("tests/spec-corpus")
-            .join(kind)
-            .read_dir_utf8()
-            .unwrap()
-        {
-            for file in case.unwrap().path().read_dir_utf8().unwrap() {
-                files.push(file.unwrap().path().to_owned());
-            }
-        }
-    }
-    for file in root.join("tests/kops-samples").read_dir_utf8().unwrap() {
-        let path = file.unwrap().path().to_owned();
-        if path.extension() == Some("yaml") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-}
-
-#[test]
-fn corpus_and_samples_round_trip() {
-    let mut documents = 0;
-    for file in spec_files() {
-        let text = std::fs::read_to_string(&file).unwrap();
-        let Ok(stream) = parse_stream(&text) else {
-            continue; // the corpus's syntax-error case
-        };
-        for document in &stream.documents {
-            round_trip(&document.root);
-            documents += 1;
-        }
-    }
-    assert!(documents > 100, "only {documents} documents");
 }
 
 // ---------------------------------------------------------------------------------------------
