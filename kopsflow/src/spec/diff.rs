@@ -1,6 +1,7 @@
 //! Spec diff: what differs, field by field, between the git spec and the live (production) spec,
 //! and the one description of a change ([`SpecChange::describe`]) every report rendering uses.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use super::yaml::{join_key, Node, Value};
@@ -231,9 +232,19 @@ pub fn diff(git: &ClusterSpec, live: &ClusterSpec) -> SpecDiff {
         .collect();
     names.sort_unstable();
     names.dedup();
+    let by_name = |spec: &ClusterSpec| -> HashMap<String, usize> {
+        spec.instance_groups
+            .iter()
+            .enumerate()
+            .map(|(i, ig)| (ig.name.clone(), i))
+            .collect()
+    };
+    let (git_index, live_index) = (by_name(&git), by_name(&live));
     for name in names {
         let object = name.to_owned();
-        match (git.instance_group(name), live.instance_group(name)) {
+        let git_ig = git_index.get(name).map(|&i| &git.instance_groups[i]);
+        let live_ig = live_index.get(name).map(|&i| &live.instance_groups[i]);
+        match (git_ig, live_ig) {
             (Some(_), None) => changes.push(SpecChange::Added {
                 kind: ObjectKind::InstanceGroup,
                 object,
@@ -264,25 +275,14 @@ fn is_scalar(node: &Node) -> bool {
     matches!(node.value, Value::Scalar(_))
 }
 
-fn sorted_keys(nodes: &[Option<&Node>]) -> Vec<String> {
-    let mut keys: Vec<String> = nodes
-        .iter()
+/// A mapping's entries by key text (complex keys in flow form), built once per comparison so
+/// that looking up every key stays linear.
+fn entries(node: Option<&Node>) -> HashMap<String, &Node> {
+    node.and_then(Node::as_mapping)
+        .into_iter()
         .flatten()
-        .filter_map(|n| n.as_mapping())
-        .flatten()
-        .map(|(k, _)| k.as_str().map(str::to_owned).unwrap_or_else(|| k.to_flow()))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys
-}
-
-fn child<'n>(node: Option<&'n Node>, key: &str) -> Option<&'n Node> {
-    node?
-        .as_mapping()?
-        .iter()
-        .find(|(k, _)| k.as_str().map(str::to_owned).unwrap_or_else(|| k.to_flow()) == key)
-        .map(|(_, v)| v)
+        .map(|(k, v)| (k.as_str().map_or_else(|| k.to_flow(), str::to_owned), v))
+        .collect()
 }
 
 impl FieldChanges<'_> {
@@ -311,8 +311,16 @@ impl FieldChanges<'_> {
                 .or(new)
                 .is_some_and(|n| n.to_flow().len() > MAX_INLINE_VALUE);
         if both_mappings || one_side_long_mapping {
-            for key in sorted_keys(&[old, new]) {
-                self.compare(&join_key(path, &key), child(old, &key), child(new, &key));
+            let (old_entries, new_entries) = (entries(old), entries(new));
+            let mut keys: Vec<&String> = old_entries.keys().chain(new_entries.keys()).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            for key in keys {
+                self.compare(
+                    &join_key(path, key),
+                    old_entries.get(key).copied(),
+                    new_entries.get(key).copied(),
+                );
             }
             return;
         }

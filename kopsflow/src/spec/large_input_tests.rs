@@ -268,3 +268,47 @@ fn a_spec_at_the_depth_limit_goes_through_every_walk() {
     let too_deep = the_one_error(&fill(cluster(&deep("{a: 1}")), |_| "#\n".into()));
     assert_eq!(too_deep.line, Some(12));
 }
+
+/// A spec of any size that must load (the diff tests need two of them).
+fn parsed(text: &str) -> LoadedSpec {
+    ClusterSpec::parse(file(), text).unwrap_or_else(|d| panic!("{}", render_diagnostics(&d)))
+}
+
+#[test]
+fn diffs_of_wide_mappings_and_many_instance_groups() {
+    // 20k changed fields in one mapping (keys looked up once each, not scanned per key).
+    let fields = |value: usize| -> String {
+        let mut extra = String::from("  cloudLabels:\n");
+        for i in 0..20_000 {
+            extra.push_str(&format!("    label-{i:05}: v{value}\n"));
+        }
+        extra
+    };
+    let git = parsed(&cluster(&fields(1))).spec;
+    let live = parsed(&cluster(&fields(2))).spec;
+    let d = diff(&git, &live);
+    assert_eq!(d.changes.len(), 20_000);
+    assert!(
+        d.changes[0].to_string().contains("label-00000"),
+        "{}",
+        d.changes[0]
+    );
+
+    // 5k instance groups on each side, half of them only on one side.
+    let groups = |from: usize| -> String {
+        let mut text = cluster("");
+        for i in from..from + 5_000 {
+            text.push_str(&instance_group(&format!("nodes-{i:05}"), "a"));
+        }
+        text
+    };
+    let d = diff(&parsed(&groups(0)).spec, &parsed(&groups(2_500)).spec);
+    assert_eq!(d.removed_instance_groups().count(), 2_500);
+    assert_eq!(
+        d.changes
+            .iter()
+            .filter(|c| matches!(c, SpecChange::Added { .. }))
+            .count(),
+        2_500
+    );
+}
