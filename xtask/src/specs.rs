@@ -80,13 +80,17 @@ impl std::error::Error for InvalidSpecs {}
 
 /// Loads and validates every spec under `root` (paths in diagnostics relative to `root`).
 pub fn load_all(root: &Utf8Path) -> anyhow::Result<Specs> {
-    let mut specs = Vec::new();
-    let mut warnings = Vec::new();
-    let mut problems = Vec::new();
+    let mut texts = Vec::new();
     for file in spec_files(root)? {
         let text = std::fs::read_to_string(root.join(&file))
             .with_context(|| format!("cannot read {file}"))?;
-        match ClusterSpec::parse(&file, &text) {
+        texts.push((file, text));
+    }
+    let mut specs = Vec::new();
+    let mut warnings = Vec::new();
+    let mut problems = Vec::new();
+    for result in parse_in_parallel(&texts) {
+        match result {
             Ok(LoadedSpec { spec, warnings: w }) => {
                 specs.push(spec);
                 warnings.extend(w);
@@ -102,6 +106,34 @@ pub fn load_all(root: &Utf8Path) -> anyhow::Result<Specs> {
         .into());
     }
     Ok(Specs { specs, warnings })
+}
+
+/// Parses and validates every file, on as many threads as there are cores (a repo holds
+/// hundreds of clusters; each file is independent), keeping the files' order.
+fn parse_in_parallel(texts: &[(Utf8PathBuf, String)]) -> Vec<Result<LoadedSpec, Vec<Diagnostic>>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 8);
+    let chunk = texts.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = texts
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(file, text)| ClusterSpec::parse(file, text))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| match worker.join() {
+                Ok(results) => results,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 impl Specs {
