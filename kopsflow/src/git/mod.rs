@@ -79,6 +79,11 @@ pub fn is_clean(sh: &Shell) -> anyhow::Result<bool> {
     Ok(status.trim().is_empty())
 }
 
+/// Whether `path` (a file or directory) has no uncommitted changes, untracked files included.
+pub fn is_clean_at(sh: &Shell, path: &str) -> anyhow::Result<bool> {
+    Ok(git(sh, &["status", "--porcelain", "--", path])?.is_empty())
+}
+
 /// The commit `rev` names, or `None` when it names none (or the clone lacks it).
 pub fn commit_of(sh: &Shell, rev: &str) -> anyhow::Result<Option<String>> {
     if rev.starts_with('-') || rev.trim().is_empty() {
@@ -270,8 +275,10 @@ mod tests {
     fn clean_tree() -> anyhow::Result<()> {
         let (_dir, sh) = hermetic_repo()?;
         assert!(is_clean(&sh)?);
-        sh.write_file("b.txt", "b\n")?;
+        sh.write_file("sub/b.txt", "b\n")?;
         assert!(!is_clean(&sh)?);
+        assert!(!is_clean_at(&sh, "sub")?);
+        assert!(is_clean_at(&sh, "a.txt")?);
         Ok(())
     }
 
