@@ -321,14 +321,21 @@ pub fn show(
     run: &Run,
 ) -> anyhow::Result<bool> {
     let shown = decision.render();
+    let nothing = decision.nothing(verb);
     if !shown.is_empty() {
+        // A blank line parts the selection from the plan that follows.
+        let shown = if nothing.is_none() {
+            format!("{shown}\n")
+        } else {
+            shown
+        };
         if run.print {
             output.out(&shown);
         } else {
             output.err(&shown);
         }
     }
-    let Some(line) = decision.nothing(verb) else {
+    let Some(line) = nothing else {
         return Ok(true);
     };
     if run.print {
