@@ -40,15 +40,23 @@ pub enum Command {
     Fuzz(Fuzz),
 }
 
-/// Which clusters and which branch.
+/// Which clusters and which branch. Without --cluster or --all, `plan` and `deploy` act on the
+/// clusters whose spec file changed (see --base).
 #[derive(Debug, Args)]
 pub struct Selection {
     /// Cluster to act on (repeatable); the name is the spec's file stem in cluster-spec/.
+    /// Default (plan, deploy): the clusters whose spec file changed (see --base).
     #[arg(long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
-    /// Act on every cluster in cluster-spec/ (the default when no --cluster is given).
+    /// Act on every cluster in cluster-spec/.
     #[arg(long, conflicts_with = "clusters")]
     pub all: bool,
+    /// plan, deploy: select the specs changed since the merge-base of REF and HEAD. Default:
+    /// $GITHUB_BASE_REF, $CHANGE_TARGET, $CI_MERGE_REQUEST_TARGET_BRANCH_NAME; on a main branch
+    /// the pushed range ($GITHUB_EVENT_BEFORE, $CI_COMMIT_BEFORE_SHA,
+    /// $GIT_PREVIOUS_SUCCESSFUL_COMMIT), else its last commit; else the first main branch.
+    #[arg(long, value_name = "REF", conflicts_with_all = ["clusters", "all"])]
+    pub base: Option<String>,
     /// Branch being built. Default: $BRANCH_NAME, $GITHUB_HEAD_REF, $GITHUB_REF_NAME,
     /// $CI_COMMIT_REF_NAME, else the checked-out git branch.
     #[arg(long, value_name = "NAME")]

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::flags::{self, Format, Selection};
 use crate::output::Output;
 use crate::pipeline::{repo_pipeline, RepoPipeline, RunFlags};
-use crate::{env_var, specs};
+use crate::{env_var, select, specs};
 
 /// The kops version `--print` resolves for when `--kops-version` is not given (it runs nothing,
 /// not even `kops version`).
@@ -145,8 +145,12 @@ impl Job {
         for warning in &loaded.warnings {
             output.err(&warning.to_string());
         }
-        let selected = loaded.select(&selection.clusters)?;
         let branch = kopsflow::git::current_branch(sh, selection.branch.as_deref(), env_var)?;
+        let decision = select::choose(sh, &selection, &branch, config, &loaded)?;
+        if !select::show(output, &decision, kind.name(), &branch, &run)? {
+            return Ok(Outcome::Clean);
+        }
+        let selected = loaded.select(&decision.names())?;
         let mut ctx = Context {
             branch: branch.name.clone(),
             kops_version: PRINT_KOPS_VERSION,

@@ -10,6 +10,7 @@ mod fuzz;
 mod job;
 mod output;
 mod pipeline;
+mod select;
 mod specs;
 #[cfg(test)]
 mod tidy;

@@ -265,3 +265,94 @@ pub fn mutating(argv: &str) -> bool {
         || (argv.starts_with("replace ") && argv.contains("--state file:///srv/kstate"))
         || argv.starts_with("delete ")
 }
+
+/// Cluster selection: more clusters, commits, branches, CI checkouts.
+impl Test {
+    /// The spec of cluster `name`: the sample spec with the cluster's name replaced.
+    pub fn spec_for(name: &str) -> String {
+        git_spec().replace(CLUSTER, name)
+    }
+
+    pub fn spec_file(name: &str) -> String {
+        format!("cluster-spec/{name}.yml")
+    }
+
+    /// Writes `cluster-spec/NAME.yml` for another cluster (not committed).
+    pub fn add_cluster(&self, name: &str) -> &Test {
+        std::fs::write(
+            self.repo().join(Self::spec_file(name)),
+            Self::spec_for(name),
+        )
+        .unwrap();
+        self
+    }
+
+    /// Edits cluster `name`'s spec (nodes maxSize +1; not committed).
+    pub fn modify(&self, name: &str) -> &Test {
+        let path = self.repo().join(Self::spec_file(name));
+        let spec = std::fs::read_to_string(&path).unwrap();
+        let (start, end) = nodes_ig_doc(&spec);
+        let doc = &spec[start..end];
+        let at = doc.find("maxSize: ").unwrap() + "maxSize: ".len();
+        let len = doc[at..].find('\n').unwrap();
+        let size: u32 = doc[at..at + len].parse().unwrap();
+        let doc = format!("{}{}{}", &doc[..at], size + 1, &doc[at + len..]);
+        std::fs::write(path, format!("{}{doc}{}", &spec[..start], &spec[end..])).unwrap();
+        self
+    }
+
+    /// `git add -A && git commit -m MESSAGE`; the new commit.
+    pub fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", message]);
+        self.rev_parse("HEAD")
+    }
+
+    pub fn rev_parse(&self, rev: &str) -> String {
+        let out = Command::new("git")
+            .args(["rev-parse", rev])
+            .current_dir(self.repo())
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git rev-parse {rev}");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// A CI checkout: `repo/` moves to `origin/` and is cloned back into `repo/` with
+    /// `git clone ARGS file://…/origin` (through a URL, so that `--depth` applies).
+    pub fn reclone(self, args: &[&str]) -> Test {
+        let (repo, origin) = (self.repo(), self.path("origin"));
+        std::fs::rename(&repo, &origin).unwrap();
+        let url = format!("file://{}", origin.display());
+        let out = Command::new("git")
+            .arg("clone")
+            .arg("-q")
+            .args(args)
+            .arg(&url)
+            .arg(&repo)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git clone {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self
+    }
+}
+
+impl Run {
+    /// The clusters kops was asked about (`kops get cluster NAME`), in order.
+    pub fn clusters(&self) -> Vec<String> {
+        self.argv()
+            .iter()
+            .filter_map(|a| a.strip_prefix("get cluster "))
+            .map(|a| a.split(' ').next().unwrap_or_default().to_owned())
+            .collect()
+    }
+}
