@@ -160,7 +160,7 @@ impl Test {
     /// `run` with extra environment for this invocation only.
     pub fn run_with(&self, extra_env: &[(&str, &str)], args: &[&str]) -> Run {
         let standin = self.path("standin");
-        for file in ["calls.log", "count"] {
+        for file in ["calls.log", "count", "barrier"] {
             let _ = std::fs::remove_file(standin.join(file));
         }
         let output = self
