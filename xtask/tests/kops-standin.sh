@@ -16,8 +16,8 @@
 # `*` (every call): KOPS_STANDIN_SLEEP="update 2" sleeps 2 s in matching calls;
 # KOPS_STANDIN_GATE="update /path" blocks matching calls until /path exists;
 # KOPS_STANDIN_BARRIER="get cluster 2" blocks matching calls until 2 of them have started.
-# KOPS_STANDIN_FAIL_CLUSTER=NAME fails every call naming cluster NAME (like FAIL_AT).
-# Outputs of `kops get` name the cluster that was asked for (see `named`).
+# KOPS_STANDIN_FAIL_CLUSTER=NAME fails every call naming cluster NAME (like FAIL_AT, the error
+# naming NAME). Outputs of `kops get` name the cluster that was asked for (see `named`).
 set -u
 dir="$KOPS_STANDIN_DIR"
 samples="$KOPS_STANDIN_SAMPLES"
@@ -119,9 +119,13 @@ if [ "$leak" = error ] && [ "$1 ${2:-}" = "update cluster" ]; then
   echo "Error: error reading s3://k8s-kops with key $secret: AccessDenied" >&2   # injected
   exit 1
 fi
-fail_cluster="${KOPS_STANDIN_FAIL_CLUSTER:-}"
-if [ "${KOPS_STANDIN_FAIL_AT:-0}" = "$n" ] || { [ -n "$fail_cluster" ] && [[ " $* " == *" $fail_cluster "* ]]; }; then
+if [ "${KOPS_STANDIN_FAIL_AT:-0}" = "$n" ]; then
   replay replace.error.cluster-missing.REAL.kops-1.29.2.stderr.txt >&2
+  exit 1
+fi
+fail_cluster="${KOPS_STANDIN_FAIL_CLUSTER:-}"
+if [ -n "$fail_cluster" ] && [[ " $* " == *" $fail_cluster "* ]]; then
+  named "$fail_cluster" replace.error.cluster-missing.REAL.kops-1.29.2.stderr.txt >&2
   exit 1
 fi
 if [ "${KOPS_STANDIN_HANG_AT:-0}" = "$n" ]; then
