@@ -32,8 +32,8 @@ pub enum Command {
     RollingUpdate(RollingUpdate),
     /// Parse and validate every cluster spec offline (no kops, no network).
     Validate(Validate),
-    /// Measure kopsflow itself: a fresh clone's cold build and `plan --print --all` over
-    /// generated specs (wall time, peak RSS), against their targets.
+    /// Measure kopsflow itself: a fresh clone's cold build, `plan --print --all` over generated
+    /// specs (wall time, peak RSS) and the --jobs speed-up, against their targets.
     Bench(Bench),
     /// Fuzz kopsflow's parsers, normalisation and redaction; findings are saved under
     /// fuzz/regressions/ and replayed by `cargo test`.
@@ -182,6 +182,10 @@ pub struct Bench {
     /// Skip the cold build of a fresh clone (it takes a while).
     #[arg(long)]
     pub skip_cold_build: bool,
+    /// Skip the --jobs ratio: `plan --all` over 20 clusters at --jobs 1 and --jobs 4, the kops
+    /// stand-in sleeping 1 s per call (it takes about 100 s).
+    #[arg(long)]
+    pub skip_jobs: bool,
     /// Internal: measure the plan runs in this prepared workspace and print "wall_ns rss_kib".
     /// A fresh process is needed because peak RSS is read over all the children a process ever
     /// waited for (and `cargo run` execs xtask in the process that ran rustc).
