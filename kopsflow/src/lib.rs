@@ -3,13 +3,14 @@
 //! The chain spec → pipeline → plan → report is pure: [`spec`] parses and validates cluster specs,
 //! [`kops`] renders kops command lines, [`store`] names state stores, [`pipeline`] composes stages
 //! and resolves them into a [`plan::Plan`], and [`report`] turns kops output into summaries;
-//! [`duration`] reads and prints durations.
+//! [`duration`] reads and prints durations; [`lock`] says who holds a cluster's lock.
 //! Effects live at the edge: [`git`] runs git, [`exec`] runs kops and writes the dry-run store.
 
 pub mod duration;
 pub mod exec;
 pub mod git;
 pub mod kops;
+pub mod lock;
 pub mod pipeline;
 pub mod plan;
 pub mod report;

@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the speed and memory figures the README records — a fresh clone's cold
-//! `cargo xtask --help`, and `plan --print --all` over generated cluster specs (wall time and peak
-//! RSS). Targets are printed next to the figures; benchmarks measure, tests never time.
+//! `cargo xtask --help`, `plan --print --all` over generated cluster specs (wall time and peak
+//! RSS), and what `--jobs` gains over generated clusters with a slow kops stand-in. Targets are
+//! printed next to the figures; benchmarks measure, tests never time.
 
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -15,6 +16,17 @@ use crate::specs::SPEC_DIR;
 const COLD_BUILD_TARGET: Duration = Duration::from_secs(12);
 const PRINT_WALL_TARGET: Duration = Duration::from_millis(50);
 const PRINT_RSS_TARGET_KIB: u64 = 30 * 1024;
+
+/// The `--jobs` ratio: `plan --all --jobs JOBS` over JOBS_CLUSTERS clusters, the kops stand-in
+/// sleeping JOBS_SLEEP in every call, against the ideal `ceil(clusters / jobs) × per-cluster`.
+const JOBS_CLUSTERS: usize = 20;
+const JOBS: usize = 4;
+const JOBS_SLEEP: &str = "1";
+const JOBS_RATIO_TARGET: f64 = 1.05;
+
+/// The kops stand-in of the CLI tests and the real kops output it replays.
+const STANDIN: &str = "xtask/tests/kops-standin.sh";
+const SAMPLES: &str = "kopsflow/tests/kops-samples";
 
 /// The cluster every generated spec is derived from.
 const TEMPLATE_SPEC: &str = "cluster-spec/test.k8s.example.com.yml";
@@ -55,7 +67,11 @@ impl crate::flags::Bench {
                 flag(took > COLD_BUILD_TARGET)
             );
         }
-        println!("--jobs ratio: n/a (clusters do not run in parallel yet)");
+        if self.skip_jobs {
+            println!("--jobs ratio: skipped (--skip-jobs)");
+        } else {
+            jobs_ratio(root, &scratch.path().join("jobs"))?;
+        }
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -184,4 +200,61 @@ fn plan_print(workspace: &Utf8Path, runs: usize) -> anyhow::Result<(Duration, u6
     // Linux reports ru_maxrss in KiB: the largest child waited for so far.
     let rss_kib = u64::try_from(usage.max_rss()).unwrap_or(0);
     Ok((walls[walls.len() / 2], rss_kib))
+}
+
+/// `plan --all` over [`JOBS_CLUSTERS`] generated clusters with the kops stand-in sleeping in every
+/// call, at `--jobs 1` and `--jobs JOBS`. The ideal at `--jobs JOBS` is
+/// `ceil(JOBS_CLUSTERS / JOBS)` clusters one after the other, each taking what one cluster took
+/// at `--jobs 1` (`--kops-version` spares the one `kops version` call, which would not divide).
+fn jobs_ratio(root: &Utf8Path, dir: &Utf8Path) -> anyhow::Result<()> {
+    let workspace = dir.join("specs");
+    generate_specs(root, &workspace, JOBS_CLUSTERS)?;
+    let standin_dir = dir.join("standin");
+    std::fs::create_dir_all(&standin_dir)
+        .with_context(|| format!("cannot create {standin_dir}"))?;
+    let plan = |jobs: usize| -> anyhow::Result<Duration> {
+        let exe = std::env::current_exe().context("cannot find the xtask binary")?;
+        let start = Instant::now();
+        run(
+            Command::new(exe)
+                .args([
+                    "plan",
+                    "--all",
+                    "--branch",
+                    "feature/bench",
+                    "--kops-version",
+                    "1.29.2",
+                ])
+                .args([
+                    "--jobs",
+                    &jobs.to_string(),
+                    "--kops",
+                    root.join(STANDIN).as_str(),
+                ])
+                .current_dir(&workspace)
+                .env("KOPS_STANDIN_DIR", &standin_dir)
+                .env("KOPS_STANDIN_SAMPLES", root.join(SAMPLES))
+                .env("KOPS_STANDIN_SLEEP", format!("* {JOBS_SLEEP}"))
+                .env_remove("KOPS_STATE_STORE")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            &format!("plan --all --jobs {jobs} with the kops stand-in"),
+        )?;
+        Ok(start.elapsed())
+    };
+    let one = plan(1)?;
+    let many = plan(JOBS)?;
+    let per_cluster = one.as_secs_f64() / JOBS_CLUSTERS as f64;
+    let rounds = JOBS_CLUSTERS.div_ceil(JOBS);
+    let ideal = per_cluster * rounds as f64;
+    let ratio = many.as_secs_f64() / ideal;
+    println!(
+        "--jobs ratio: plan --all over {JOBS_CLUSTERS} clusters, kops stand-in sleeping {JOBS_SLEEP} s per call: \
+         --jobs 1 {:.1} s ({per_cluster:.2} s per cluster), --jobs {JOBS} {:.1} s; \
+         ideal {rounds} × {per_cluster:.2} s = {ideal:.1} s; ratio {ratio:.3} (target ≤ {JOBS_RATIO_TARGET}){}",
+        one.as_secs_f64(),
+        many.as_secs_f64(),
+        flag(ratio > JOBS_RATIO_TARGET)
+    );
+    Ok(())
 }

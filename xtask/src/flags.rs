@@ -32,8 +32,8 @@ pub enum Command {
     RollingUpdate(RollingUpdate),
     /// Parse and validate every cluster spec offline (no kops, no network).
     Validate(Validate),
-    /// Measure kopsflow itself: a fresh clone's cold build and `plan --print --all` over
-    /// generated specs (wall time, peak RSS), against their targets.
+    /// Measure kopsflow itself: a fresh clone's cold build, `plan --print --all` over generated
+    /// specs (wall time, peak RSS) and the --jobs speed-up, against their targets.
     Bench(Bench),
     /// Fuzz kopsflow's parsers, normalisation and redaction; findings are saved under
     /// fuzz/regressions/ and replayed by `cargo test`.
@@ -87,6 +87,36 @@ pub struct Run {
     pub timeout: Duration,
 }
 
+/// How many clusters run at once (`plan`, `deploy`).
+#[derive(Debug, Args)]
+pub struct Jobs {
+    /// Run up to N clusters at once. Above 1, each cluster's output is shown whole when the
+    /// cluster finishes (the lines of two clusters never interleave); at 1 it is streamed live.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_jobs)]
+    pub jobs: usize,
+}
+
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("--jobs must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a number of clusters")),
+    }
+}
+
+/// The per-cluster lock held by runs that change production (`deploy`, `rolling-update --yes`).
+#[derive(Debug, Args)]
+pub struct Lock {
+    /// How long to wait for a cluster's lock held by another run on this machine before failing,
+    /// e.g. 5m, 90s, 0s.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+    /// Directory of the per-cluster lock files (<cluster>.lock). Default: target/kopsflow/locks
+    /// under the repository root; give every checkout on a machine the same one.
+    #[arg(long, value_name = "DIR")]
+    pub lock_dir: Option<Utf8PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
@@ -100,6 +130,8 @@ pub struct Plan {
     pub selection: Selection,
     #[command(flatten)]
     pub run: Run,
+    #[command(flatten)]
+    pub jobs: Jobs,
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +143,14 @@ pub struct Deploy {
     /// Rolling-update check without the Kubernetes API (for agents that cannot reach it).
     #[arg(long)]
     pub cloudonly: bool,
+    #[command(flatten)]
+    pub jobs: Jobs,
+    /// After a cluster fails, still start the clusters not started yet (default: they are
+    /// reported as not run).
+    #[arg(long)]
+    pub keep_going: bool,
+    #[command(flatten)]
+    pub lock: Lock,
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +168,8 @@ pub struct RollingUpdate {
     /// Only these instance groups (repeatable).
     #[arg(long = "instance-group", value_name = "IG")]
     pub instance_groups: Vec<String>,
+    #[command(flatten)]
+    pub lock: Lock,
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +190,10 @@ pub struct Bench {
     /// Skip the cold build of a fresh clone (it takes a while).
     #[arg(long)]
     pub skip_cold_build: bool,
+    /// Skip the --jobs ratio: `plan --all` over 20 clusters at --jobs 1 and --jobs 4, the kops
+    /// stand-in sleeping 1 s per call (it takes about 100 s).
+    #[arg(long)]
+    pub skip_jobs: bool,
     /// Internal: measure the plan runs in this prepared workspace and print "wall_ns rss_kib".
     /// A fresh process is needed because peak RSS is read over all the children a process ever
     /// waited for (and `cargo run` execs xtask in the process that ran rustc).

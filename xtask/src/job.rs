@@ -78,6 +78,20 @@ pub struct Job {
     pub run: flags::Run,
     /// The flags that shape the pipeline's steps.
     pub flags: RunFlags,
+    /// How the clusters run: how many at once, after a failure, under which lock.
+    pub schedule: Schedule,
+}
+
+/// How a job's clusters run (`--jobs`, `--keep-going`, `--lock-timeout`, `--lock-dir`).
+#[derive(Debug)]
+pub struct Schedule {
+    pub jobs: usize,
+    /// Start the remaining clusters after one failed (`plan` always; `deploy` with
+    /// `--keep-going`).
+    pub keep_going: bool,
+    /// The per-cluster lock, for jobs that can change production; the executor takes it for
+    /// clusters whose steps do.
+    pub lock: Option<flags::Lock>,
 }
 
 impl From<flags::Plan> for Job {
@@ -87,6 +101,11 @@ impl From<flags::Plan> for Job {
             selection: cmd.selection,
             run: cmd.run,
             flags: RunFlags::default(),
+            schedule: Schedule {
+                jobs: cmd.jobs.jobs,
+                keep_going: true,
+                lock: None,
+            },
         }
     }
 }
@@ -100,6 +119,11 @@ impl From<flags::Deploy> for Job {
             flags: RunFlags {
                 cloud_only: cmd.cloudonly,
                 ..RunFlags::default()
+            },
+            schedule: Schedule {
+                jobs: cmd.jobs.jobs,
+                keep_going: cmd.keep_going,
+                lock: Some(cmd.lock),
             },
         }
     }
@@ -121,6 +145,11 @@ impl TryFrom<flags::RollingUpdate> for Job {
                 roll: if cmd.yes { Mode::Apply } else { Mode::Preview },
                 instance_groups: cmd.instance_groups,
             },
+            schedule: Schedule {
+                jobs: 1,
+                keep_going: true,
+                lock: Some(cmd.lock),
+            },
         })
     }
 }
@@ -140,6 +169,7 @@ impl Job {
             selection,
             run,
             flags,
+            schedule,
         } = self;
         let loaded = specs::load_all(root)?;
         for warning in &loaded.warnings {
@@ -193,6 +223,12 @@ impl Job {
                 log,
             },
             root: root.to_owned(),
+            jobs: schedule.jobs,
+            keep_going: schedule.keep_going,
+            locks: schedule
+                .lock
+                .map(|lock| locks(sh, root, kind, lock))
+                .transpose()?,
         };
         ctx.kops_version = match &run.kops_version {
             Some(v) => parse_kops_version(v)?,
@@ -212,25 +248,75 @@ impl Job {
         let summary = exec.run(&plan, kind.name());
         drop(work);
         report(output, run.format, &summary)?;
-        let errors: Vec<&str> = summary
-            .clusters
-            .iter()
-            .filter_map(|c| c.error.as_deref())
-            .collect();
-        if !errors.is_empty() {
-            bail!(
-                "{} of {} cluster(s) failed:\n{}",
-                errors.len(),
-                summary.clusters.len(),
-                errors.join("\n")
-            );
-        }
+        failures(&summary)?;
         Ok(if kind.pending(&summary) {
             Outcome::Pending
         } else {
             Outcome::Clean
         })
     }
+}
+
+/// The per-cluster locks of a job that can change production: `--lock-dir` (relative to the
+/// current directory), else `target/kopsflow/locks` under the repository root.
+fn locks(
+    sh: &Shell,
+    root: &Utf8Path,
+    kind: Kind,
+    lock: flags::Lock,
+) -> anyhow::Result<kopsflow::exec::Locks> {
+    let dir = match lock.lock_dir {
+        Some(dir) if dir.is_relative() => {
+            let cwd = std::env::current_dir().context("cannot read the current directory")?;
+            camino::Utf8PathBuf::try_from(cwd)
+                .context("the current directory is not UTF-8")?
+                .join(dir)
+        }
+        Some(dir) => dir,
+        None => root.join("target/kopsflow/locks"),
+    };
+    let commit = xshell::cmd!(sh, "git rev-parse --short=12 HEAD")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .unwrap_or_else(|_| "unknown".to_owned());
+    Ok(kopsflow::exec::Locks {
+        dir,
+        timeout: lock.lock_timeout,
+        commit,
+        command: kind.name().to_owned(),
+    })
+}
+
+/// Exit 1 when a cluster failed or was not run, naming them.
+fn failures(summary: &RunSummary) -> anyhow::Result<()> {
+    use kopsflow::exec::{NOT_RUN_AFTER_FAILURE, NOT_RUN_INTERRUPTED};
+    let mut failed = Vec::new();
+    let mut not_run = Vec::new();
+    for cluster in &summary.clusters {
+        match cluster.error.as_deref() {
+            None => {}
+            Some(NOT_RUN_AFTER_FAILURE | NOT_RUN_INTERRUPTED) => {
+                not_run.push(cluster.cluster.as_str())
+            }
+            Some(error) => failed.push(error),
+        }
+    }
+    if failed.is_empty() && not_run.is_empty() {
+        return Ok(());
+    }
+    let not_run = if not_run.is_empty() {
+        String::new()
+    } else {
+        format!("; {} not run: {}", not_run.len(), not_run.join(", "))
+    };
+    bail!(
+        "{} of {} cluster(s) failed{not_run}{}{}",
+        failed.len(),
+        summary.clusters.len(),
+        if failed.is_empty() { "" } else { ":\n" },
+        failed.join("\n")
+    )
 }
 
 fn parse_kops_version(flag: &str) -> anyhow::Result<KopsVersion> {

@@ -525,6 +525,402 @@ fn sigterm_stops_kops_and_cleans_up() {
     assert!(left.is_empty(), "work dir left after SIGTERM");
 }
 
+// --- Locks and clusters in parallel -------------------------------------------------------------
+
+use support::{blocks_in_order, overlap, wait_for, Call};
+
+/// The calls of `caller` that need the cluster's lock: all but `kops version`.
+fn locked_calls(calls: &[Call], caller: u32) -> Vec<Call> {
+    calls
+        .iter()
+        .filter(|c| c.caller == caller && c.argv != "version")
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn concurrent_deploys_of_one_cluster_never_overlap() {
+    let test = Test::new();
+    let gate = test.path("standin/open");
+    let gate_knob = format!("update {}", gate.display());
+    // A takes the lock and stops inside `kops update cluster --yes` until the gate opens.
+    let a = test.spawn("a", &[("KOPS_STANDIN_GATE", &gate_knob)], &["deploy"]);
+    wait_for("deploy A inside kops update", || {
+        test.calls()
+            .iter()
+            .any(|c| c.caller == a.pid() && c.argv.starts_with("update cluster"))
+    });
+    let record = std::fs::read_to_string(test.lock_file(CLUSTER)).unwrap();
+    assert!(record.contains(&format!("\npid={}\n", a.pid())), "{record}");
+
+    // B gives up after its --lock-timeout, naming the holder, having run nothing but `version`.
+    let b = test.spawn("b", &[], &["deploy", "--lock-timeout", "1s"]);
+    let b_pid = b.pid();
+    let b = b.finish();
+    assert_eq!(b.code, Some(1), "{}", b.stderr);
+    for expected in [
+        format!(
+            "cluster {CLUSTER} is locked by another run: pid {} on host ",
+            a.pid()
+        ),
+        format!("(deploy of commit {}), since ", test.head()),
+        " UTC (".to_owned(),
+        "--lock-timeout".to_owned(),
+    ] {
+        assert!(
+            b.stderr.contains(&expected),
+            "{expected:?} not in:\n{}",
+            b.stderr
+        );
+    }
+    assert!(locked_calls(&test.calls(), b_pid).is_empty());
+
+    // C waits (default --lock-timeout 5m), and runs once A is done.
+    let c = test.spawn("c", &[], &["deploy"]);
+    let waiting = format!(
+        "waiting up to 5m00s for the lock on {CLUSTER}, held by pid {}",
+        a.pid()
+    );
+    wait_for("deploy C waiting for the lock", || {
+        c.stderr_so_far().contains(&waiting)
+    });
+    std::fs::write(&gate, "").unwrap();
+    let (a_pid, c_pid) = (a.pid(), c.pid());
+    let (a, c) = (a.finish(), c.finish());
+    assert_eq!(a.code, Some(0), "{}", a.stderr);
+    assert_eq!(c.code, Some(0), "{}", c.stderr);
+
+    // The stand-in's clock: every call of A against the cluster ended before C's first began,
+    // and no two mutating calls of the two runs overlap.
+    let calls = test.calls();
+    let (a_calls, c_calls) = (locked_calls(&calls, a_pid), locked_calls(&calls, c_pid));
+    assert_eq!((a_calls.len(), c_calls.len()), (6, 6), "{calls:#?}");
+    let a_end = a_calls.iter().map(|c| c.span().1).fold(0.0, f64::max);
+    let c_start = c_calls
+        .iter()
+        .map(|c| c.start)
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        a_end <= c_start,
+        "C started at {c_start}, A ended at {a_end}: {calls:#?}"
+    );
+    for x in a_calls.iter().filter(|c| mutating(&c.argv)) {
+        for y in c_calls.iter().filter(|c| mutating(&c.argv)) {
+            assert!(!overlap(x.span(), y.span()), "{x:?} overlaps {y:?}");
+        }
+    }
+    assert!(c_calls.iter().filter(|c| mutating(&c.argv)).count() >= 2);
+    assert!(
+        !test.lock_file(CLUSTER).exists(),
+        "the lock was not released"
+    );
+}
+
+#[test]
+fn the_lock_is_released_after_a_failure_and_after_sigterm() {
+    let test = Test::new();
+    let lock = test.lock_file(CLUSTER);
+    let run = test.run_with(&[("KOPS_STANDIN_FAIL_AT", "4")], &["deploy"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(run.stderr().contains("lock taken"), "{}", run.stderr());
+    assert!(!lock.exists(), "the lock outlived a failed deploy");
+    // The next run gets it at once, with nothing stale to take over.
+    let run = test.run(&["deploy", "--lock-timeout", "0s"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(!run.stderr().contains("stale"), "{}", run.stderr());
+
+    let gate = format!("update {}", test.path("standin/never").display());
+    test.reset_standin();
+    let a = test.spawn("a", &[("KOPS_STANDIN_GATE", &gate)], &["deploy"]);
+    wait_for("deploy inside kops update", || {
+        test.calls()
+            .iter()
+            .any(|c| c.argv.starts_with("update cluster"))
+    });
+    assert!(lock.exists());
+    a.signal("TERM");
+    let a = a.finish();
+    assert_eq!(a.code, Some(1), "{}", a.stderr);
+    assert!(a.stderr.contains("interrupted"), "{}", a.stderr);
+    assert!(!lock.exists(), "the lock outlived SIGTERM");
+    let left: Vec<_> = std::fs::read_dir(test.path("tmp")).unwrap().collect();
+    assert!(left.is_empty(), "work dir left after SIGTERM");
+    let run = test.run(&["deploy", "--lock-timeout", "0s"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(!run.stderr().contains("stale"), "{}", run.stderr());
+
+    // --lock-dir moves the lock; previews take none.
+    let dir = test.path("locks");
+    let dir = dir.display().to_string();
+    let run = test.run(&["deploy", "--lock-dir", &dir]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains(&format!("lock taken ({dir}/{CLUSTER}.lock)")),
+        "{}",
+        run.stderr()
+    );
+    for args in [&["plan"][..], &["rolling-update", "--cluster", CLUSTER]] {
+        let run = test.run(args);
+        assert!(!run.stderr().contains("lock"), "{args:?}: {}", run.stderr());
+    }
+}
+
+#[test]
+fn a_stale_lock_is_reported_and_taken_over() {
+    let test = Test::new();
+    let gate = format!("update {}", test.path("standin/never").display());
+    let a = test.spawn("a", &[("KOPS_STANDIN_GATE", &gate)], &["deploy"]);
+    wait_for("deploy inside kops update", || {
+        test.calls()
+            .iter()
+            .any(|c| c.argv.starts_with("update cluster"))
+    });
+    // SIGKILL: no cleanup at all, the lock stays behind with a pid that no longer runs.
+    a.signal("KILL");
+    let a_pid = a.pid();
+    assert_eq!(a.finish().code, None);
+    assert!(test.lock_file(CLUSTER).exists());
+    let run = test.run(&["deploy", "--lock-timeout", "0s"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let expected = format!("stale lock on {CLUSTER}: pid {a_pid} on host ");
+    assert!(run.stderr().contains(&expected), "{}", run.stderr());
+    assert!(
+        run.stderr().contains(&format!(
+            "no longer runs (no process has pid {a_pid}); taken over"
+        )),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.argv().iter().any(|a| a.contains("--yes")));
+    assert!(!test.lock_file(CLUSTER).exists());
+}
+
+const FOUR: [&str; 4] = ["a.k8s.local", "b.k8s.local", "c.k8s.local", CLUSTER];
+
+fn json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).expect("stdout is JSON")
+}
+
+/// `(cluster, status, error)` of every cluster of a JSON summary, in its order.
+fn statuses(summary: &serde_json::Value) -> Vec<(String, String, String)> {
+    summary["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["cluster"].as_str().unwrap().to_owned(),
+                c["status"].as_str().unwrap().to_owned(),
+                c["error"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The most clusters whose kops calls overlap at one moment.
+fn most_at_once(calls: &[Call], clusters: &[&str]) -> usize {
+    let spans: Vec<(f64, f64)> = clusters
+        .iter()
+        .filter_map(|cluster| {
+            let mine: Vec<&Call> = calls.iter().filter(|c| c.is_for(cluster)).collect();
+            let start = mine.iter().map(|c| c.start).reduce(f64::min)?;
+            let end = mine.iter().map(|c| c.span().1).reduce(f64::max)?;
+            Some((start, end))
+        })
+        .collect();
+    // The count is highest at some span's start.
+    spans
+        .iter()
+        .map(|s| spans.iter().filter(|t| t.0 <= s.0 && s.0 < t.1).count())
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn plan_jobs_2_runs_two_at_a_time_with_whole_blocks_and_a_full_summary() {
+    let test = Test::new();
+    test.add_clusters(&FOUR[..3]);
+    // The first two clusters meet inside `kops get cluster`: both run at once. b fails there.
+    let run = test.run_with(
+        &[
+            ("KOPS_STANDIN_BARRIER", "get cluster 2"),
+            ("KOPS_STANDIN_FAIL_CLUSTER", "b.k8s.local"),
+        ],
+        &["plan", "--all", "--jobs", "2", "--format", "json"],
+    );
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    let summary = statuses(&json(&run.stdout()));
+    let names: Vec<&str> = summary.iter().map(|(c, _, _)| c.as_str()).collect();
+    assert_eq!(
+        names, FOUR,
+        "the summary lists every cluster in selection order"
+    );
+    for (cluster, status, error) in &summary {
+        if cluster == "b.k8s.local" {
+            assert_eq!(status, "error");
+            assert!(error.contains("stage Test, step 1/"), "{error}");
+        } else {
+            // The replayed dry-run report has changes.
+            assert_eq!(status, "changes_pending", "{cluster}: {error}");
+        }
+    }
+    let stderr = run.stderr();
+    let mut blocks = blocks_in_order(&stderr, "==> 4 clusters, up to 2 at a time", &FOUR);
+    blocks.sort_unstable();
+    assert_eq!(blocks, FOUR, "every cluster has one block:\n{stderr}");
+    assert!(stderr.contains("==> b.k8s.local: failed after"), "{stderr}");
+    assert!(stderr.contains("==> a.k8s.local: ok after"), "{stderr}");
+    assert!(stderr.contains("1 of 4 cluster(s) failed:"), "{stderr}");
+    let calls = run.argv();
+    for cluster in FOUR {
+        let update = format!("update cluster {cluster} --state file://");
+        assert_eq!(
+            cluster != "b.k8s.local",
+            calls.iter().any(|c| c.starts_with(&update))
+        );
+    }
+    assert_eq!(
+        most_at_once(&test.calls(), &FOUR),
+        2,
+        "--jobs 2: two at a time, never more"
+    );
+    assert!(run.tmp_left.is_empty(), "{:?}", run.tmp_left);
+    assert!(!test.repo().join("target").exists(), "plan takes no lock");
+    assert_eq!(test.run(&["plan", "--jobs", "0"]).code(), 1);
+}
+
+#[test]
+fn deploy_jobs_2_starts_no_cluster_after_a_failure_unless_keep_going() {
+    let test = Test::new();
+    test.add_clusters(&FOUR[..3]);
+    // a and b start together; a fails at once, so its worker's next clusters are not started.
+    let env = [
+        ("KOPS_STANDIN_BARRIER", "get cluster 2"),
+        ("KOPS_STANDIN_FAIL_CLUSTER", "a.k8s.local"),
+    ];
+    let args = ["deploy", "--all", "--jobs", "2", "--format", "json"];
+    let run = test.run_with(&env, &args);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    let summary = statuses(&json(&run.stdout()));
+    let not_run = "not run: an earlier cluster failed";
+    let expected = [
+        ("a.k8s.local", "error"),
+        ("b.k8s.local", "no_changes"),
+        ("c.k8s.local", "error"),
+        (CLUSTER, "error"),
+    ];
+    for ((cluster, status, error), (want_cluster, want_status)) in summary.iter().zip(expected) {
+        assert_eq!(
+            (cluster.as_str(), status.as_str()),
+            (want_cluster, want_status),
+            "{error}"
+        );
+    }
+    assert_eq!(summary.len(), 4);
+    assert_eq!(
+        (summary[2].2.as_str(), summary[3].2.as_str()),
+        (not_run, not_run)
+    );
+    let calls = test.calls();
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.is_for("c.k8s.local") || c.is_for(CLUSTER)),
+        "{calls:#?}"
+    );
+    assert!(calls
+        .iter()
+        .any(|c| c.is_for("b.k8s.local") && c.argv.contains("--yes")));
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "1 of 4 cluster(s) failed; 2 not run: c.k8s.local, {CLUSTER}:"
+        )),
+        "{stderr}"
+    );
+    let mut blocks = blocks_in_order(&stderr, "==> 4 clusters, up to 2 at a time", &FOUR);
+    blocks.sort_unstable();
+    assert_eq!(blocks, ["a.k8s.local", "b.k8s.local"], "{stderr}");
+    // Each cluster's kops wrote its own kubeconfig, in its own work dir.
+    let kubeconfigs: Vec<String> = calls
+        .iter()
+        .filter(|c| c.argv.starts_with("export kubecfg"))
+        .map(|c| run.normalize(c.kubeconfig.as_deref().unwrap_or("none")))
+        .collect();
+    assert_eq!(kubeconfigs, ["$TMP/kopsflow-RUN/b.k8s.local/kubeconfig"]);
+
+    let run = test.run_with(&env, &[&args[..], &["--keep-going"]].concat());
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    let summary = statuses(&json(&run.stdout()));
+    let failed: Vec<&str> = summary
+        .iter()
+        .filter(|(_, status, _)| status == "error")
+        .map(|(c, _, _)| c.as_str())
+        .collect();
+    assert_eq!(failed, ["a.k8s.local"], "{summary:?}");
+    let mut kubeconfigs: Vec<String> = test
+        .calls()
+        .iter()
+        .filter(|c| c.argv.starts_with("export kubecfg"))
+        .map(|c| run.normalize(c.kubeconfig.as_deref().unwrap_or("none")))
+        .collect();
+    kubeconfigs.sort();
+    assert_eq!(
+        kubeconfigs,
+        FOUR[1..]
+            .iter()
+            .map(|c| format!("$TMP/kopsflow-RUN/{c}/kubeconfig"))
+            .collect::<Vec<_>>()
+    );
+    assert!(run.tmp_left.is_empty());
+}
+
+#[test]
+fn sigterm_stops_every_parallel_cluster_and_cleans_up() {
+    let test = Test::new();
+    test.add_clusters(&FOUR[..3]);
+    let gate = format!("update {}", test.path("standin/never").display());
+    let run = test.spawn(
+        "plan",
+        &[("KOPS_STANDIN_GATE", &gate)],
+        &["plan", "--all", "--jobs", "2", "--format", "json"],
+    );
+    wait_for("two clusters inside kops update", || {
+        test.calls()
+            .iter()
+            .filter(|c| c.argv.starts_with("update"))
+            .count()
+            == 2
+    });
+    run.signal("TERM");
+    let run = run.finish();
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let summary = statuses(&json(&run.stdout));
+    assert_eq!(summary.len(), 4);
+    assert!(
+        summary.iter().all(|(_, status, _)| status == "error"),
+        "{summary:?}"
+    );
+    let not_run = summary
+        .iter()
+        .filter(|(_, _, e)| e == "not run: interrupted")
+        .count();
+    assert_eq!(not_run, 2, "{summary:?}");
+    let left: Vec<_> = std::fs::read_dir(test.path("tmp")).unwrap().collect();
+    assert!(left.is_empty(), "work dirs left after SIGTERM");
+    // Both kops processes were stopped.
+    for call in test.calls().iter().filter(|c| c.argv.starts_with("update")) {
+        let alive = Command::new("kill")
+            .args(["-0", &call.pid.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(!alive, "kops (pid {}) still runs", call.pid);
+    }
+}
+
 // Cluster selection: by default, the clusters whose spec file changed.
 
 const OTHER: &str = "other.k8s.local";

@@ -1,7 +1,13 @@
 //! Execution: runs a resolved `Plan` against kops, step by step per cluster, writes the isolated
 //! dry-run store, and collects what kops said into a `RunSummary`. The only module (with `git`)
 //! that starts processes or writes files.
+//!
+//! Clusters run one after the other with their output streamed live, or `jobs` at a time with
+//! each cluster's output shown whole when it finishes (`parallel.rs`). Runs that change
+//! production hold a per-cluster lock meanwhile (`lock.rs`).
 
+pub mod lock;
+mod parallel;
 pub mod process;
 mod scratch;
 
@@ -21,8 +27,15 @@ use crate::spec::{self, ClusterSpec};
 use crate::store::{dry_run_seed, DryRunStore};
 
 pub use crate::report::redact::Redactor;
+pub use lock::{LockGuard, Locks};
 pub use process::{Ended, ProcessOutput, ProcessRunner};
 pub use scratch::ScratchDir;
+
+/// The error of a cluster that was not started because the run was interrupted.
+pub const NOT_RUN_INTERRUPTED: &str = "not run: interrupted";
+/// The error of a cluster that was not started because an earlier one failed (`deploy` without
+/// `--keep-going`).
+pub const NOT_RUN_AFTER_FAILURE: &str = "not run: an earlier cluster failed";
 
 /// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
 pub fn find_kops(
@@ -60,6 +73,14 @@ pub struct Executor {
     pub runner: ProcessRunner,
     /// The repository root: spec files in the plan are relative to it.
     pub root: Utf8PathBuf,
+    /// How many clusters run at once. At 1 they run in order and their output is streamed
+    /// live; above 1 each cluster's output is buffered and shown whole when it finishes.
+    pub jobs: usize,
+    /// Whether clusters still start after one has failed (`plan`: yes; `deploy`: only with
+    /// `--keep-going`). Clusters not started are reported as [`NOT_RUN_AFTER_FAILURE`].
+    pub keep_going: bool,
+    /// Per-cluster locks, held by each cluster whose steps change production. `None`: no lock.
+    pub locks: Option<Locks>,
 }
 
 impl Executor {
@@ -81,37 +102,15 @@ impl Executor {
         KopsVersion::parse_version_output(&out.stdout)
     }
 
-    /// Runs every cluster of the plan (fail-fast within a cluster; the other clusters still
-    /// run unless interrupted). Scratch directories are removed on every path.
+    /// Runs every cluster of the plan, in order or `jobs` at a time (fail-fast within a
+    /// cluster; see [`Executor::keep_going`] for the others). The summary lists every cluster
+    /// in the plan's order. Scratch directories are removed and locks released on every path.
     pub fn run(&self, plan: &Plan, command: &str) -> RunSummary {
-        let mut clusters = Vec::new();
-        for cluster in &plan.clusters {
-            if self.runner.cancel.load(Ordering::SeqCst) {
-                clusters.push(ClusterSummary {
-                    cluster: cluster.cluster.clone(),
-                    error: Some("not run: interrupted".to_owned()),
-                    ..ClusterSummary::default()
-                });
-                continue;
-            }
-            let mut run = ClusterRun {
-                exec: self,
-                plan: cluster,
-                git: None,
-                live_cluster: None,
-                live: None,
-                summary: ClusterSummary {
-                    cluster: cluster.cluster.clone(),
-                    ..ClusterSummary::default()
-                },
-            };
-            let result = run.run();
-            let removed = remove_dir(&cluster.work_dir);
-            if let Err(err) = result.and(removed) {
-                run.summary.error = Some(format!("{err:#}"));
-            }
-            clusters.push(run.summary);
-        }
+        let clusters = if self.jobs > 1 && plan.clusters.len() > 1 {
+            self.run_parallel(plan)
+        } else {
+            self.run_in_order(plan)
+        };
         RunSummary {
             command: command.to_owned(),
             branch: plan.branch.clone(),
@@ -119,8 +118,92 @@ impl Executor {
         }
     }
 
+    fn run_in_order(&self, plan: &Plan) -> Vec<ClusterSummary> {
+        let mut failed = false;
+        let mut clusters = Vec::new();
+        for cluster in &plan.clusters {
+            if let Some(reason) = self.not_run(failed) {
+                clusters.push(not_run(cluster, reason));
+                continue;
+            }
+            let summary = self.run_cluster(cluster, false);
+            failed |= summary.error.is_some();
+            clusters.push(summary);
+        }
+        clusters
+    }
+
+    /// Why the next cluster must not start, if it must not.
+    fn not_run(&self, an_earlier_one_failed: bool) -> Option<&'static str> {
+        if self.runner.cancel.load(Ordering::SeqCst) {
+            Some(NOT_RUN_INTERRUPTED)
+        } else if an_earlier_one_failed && !self.keep_going {
+            Some(NOT_RUN_AFTER_FAILURE)
+        } else {
+            None
+        }
+    }
+
+    /// One cluster, start to end: its lock (when it changes production), its stages, the
+    /// removal of its work dir. `own_kubeconfig`: give kops a KUBECONFIG in the work dir, so
+    /// that clusters running side by side never write one kubeconfig file together.
+    fn run_cluster(&self, cluster: &ClusterPlan, own_kubeconfig: bool) -> ClusterSummary {
+        let mut run = ClusterRun {
+            exec: self,
+            plan: cluster,
+            git: None,
+            live_cluster: None,
+            live: None,
+            kubeconfig: own_kubeconfig.then(|| cluster.work_dir.join("kubeconfig")),
+            summary: ClusterSummary {
+                cluster: cluster.cluster.clone(),
+                ..ClusterSummary::default()
+            },
+        };
+        let (result, guard) = match self.lock(cluster) {
+            Ok(guard) => (run.run(), guard),
+            Err(err) => (Err(err), None),
+        };
+        let removed = remove_dir(&cluster.work_dir);
+        drop(guard);
+        if let Err(err) = result.and(removed) {
+            run.summary.error = Some(format!("{err:#}"));
+        }
+        run.summary
+    }
+
+    /// The cluster's lock, when locks are on and a step of the cluster changes production.
+    fn lock(&self, cluster: &ClusterPlan) -> anyhow::Result<Option<LockGuard>> {
+        let Some(locks) = &self.locks else {
+            return Ok(None);
+        };
+        let changes_production = cluster.stages.iter().any(|stage| match &stage.outcome {
+            StageOutcome::Run(steps) => steps.iter().any(PlannedStep::mutates_production),
+            StageOutcome::Skipped { .. } => false,
+        });
+        if !changes_production {
+            return Ok(None);
+        }
+        let guard = locks.acquire(&cluster.cluster, &self.runner.cancel, &|l| self.log(l))?;
+        self.log(&format!(
+            "==> {}: lock taken ({})",
+            cluster.cluster,
+            guard.path()
+        ));
+        Ok(Some(guard))
+    }
+
     fn log(&self, line: &str) {
         (self.runner.log)(line);
+    }
+}
+
+/// The summary of a cluster that did not start.
+fn not_run(cluster: &ClusterPlan, reason: &str) -> ClusterSummary {
+    ClusterSummary {
+        cluster: cluster.cluster.clone(),
+        error: Some(reason.to_owned()),
+        ..ClusterSummary::default()
     }
 }
 
@@ -151,6 +234,8 @@ struct ClusterRun<'a> {
     git: Option<ClusterSpec>,
     live_cluster: Option<String>,
     live: Option<ClusterSpec>,
+    /// `KUBECONFIG` for this cluster's kops calls, when it gets its own.
+    kubeconfig: Option<Utf8PathBuf>,
     summary: ClusterSummary,
 }
 
@@ -268,10 +353,14 @@ impl ClusterRun<'_> {
                 .log("    skipped: the cluster does not exist in production yet");
             return Ok(());
         }
+        let mut env = command.env().to_vec();
+        if let Some(kubeconfig) = &self.kubeconfig {
+            env.push(("KUBECONFIG".to_owned(), kubeconfig.to_string()));
+        }
         let out = self
             .exec
             .runner
-            .run(&self.exec.kops, &command.args(), command.env())?;
+            .run(&self.exec.kops, &command.args(), &env)?;
         if !out.success() {
             if output == OutputUse::LiveCluster && is_cluster_not_found(&out.stderr) {
                 self.exec.log(&format!(

@@ -160,7 +160,7 @@ impl Test {
     /// `run` with extra environment for this invocation only.
     pub fn run_with(&self, extra_env: &[(&str, &str)], args: &[&str]) -> Run {
         let standin = self.path("standin");
-        for file in ["calls.log", "count"] {
+        for file in ["calls.log", "count", "barrier"] {
             let _ = std::fs::remove_file(standin.join(file));
         }
         let output = self
@@ -264,6 +264,233 @@ pub fn mutating(argv: &str) -> bool {
     argv.split(' ').any(|a| a == "--yes")
         || (argv.starts_with("replace ") && argv.contains("--state file:///srv/kstate"))
         || argv.starts_with("delete ")
+}
+
+/// One kops call, as the stand-in logged it.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub n: usize,
+    pub argv: String,
+    /// The stand-in's pid and its caller's (the `xtask` process that ran it).
+    pub pid: u32,
+    pub caller: u32,
+    /// Seconds since the epoch, when the call started and (unless it was killed) ended.
+    pub start: f64,
+    pub end: Option<f64>,
+    pub kubeconfig: Option<String>,
+}
+
+impl Call {
+    /// Whether the call is about `cluster`: names it, or a file in its work dir.
+    pub fn is_for(&self, cluster: &str) -> bool {
+        self.argv
+            .split(' ')
+            .any(|w| w == cluster || w.contains(&format!("/{cluster}/")))
+    }
+
+    /// The call's time span; an unfinished call lasts forever.
+    pub fn span(&self) -> (f64, f64) {
+        (self.start, self.end.unwrap_or(f64::INFINITY))
+    }
+}
+
+/// Whether two time spans overlap.
+pub fn overlap(a: (f64, f64), b: (f64, f64)) -> bool {
+    a.0 < b.1 && b.0 < a.1
+}
+
+/// Polls `done` until it holds; fails naming `what` after a minute (a hung run, not a slow one).
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// An `xtask` run in the background, its stdout and stderr going to files.
+pub struct Background {
+    child: std::process::Child,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+/// How a background run ended.
+pub struct Finished {
+    /// `None` when a signal killed it.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Background {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn stderr_so_far(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// Sends `signal` (e.g. `TERM`, `KILL`).
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal}");
+    }
+
+    pub fn finish(mut self) -> Finished {
+        let status = self.child.wait().unwrap();
+        Finished {
+            code: status.code(),
+            stdout: std::fs::read_to_string(&self.stdout).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&self.stderr).unwrap_or_default(),
+        }
+    }
+}
+
+impl Test {
+    /// Adds clusters named `names`, each the test spec under another name, committed.
+    pub fn add_clusters(&self, names: &[&str]) {
+        for name in names {
+            let path = self.repo().join(format!("cluster-spec/{name}.yml"));
+            std::fs::write(path, git_spec().replace(CLUSTER, name)).unwrap();
+        }
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", "more clusters"]);
+    }
+
+    /// Starts `xtask ARGS…` in the background with `extra_env`; the stand-in's log is kept (call
+    /// `reset_standin` first for a fresh one).
+    pub fn spawn(&self, tag: &str, extra_env: &[(&str, &str)], args: &[&str]) -> Background {
+        let stdout = self.path(&format!("{tag}.stdout"));
+        let stderr = self.path(&format!("{tag}.stderr"));
+        let child = self
+            .command(args)
+            .envs(extra_env.iter().copied())
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        Background {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    pub fn reset_standin(&self) {
+        for file in ["calls.log", "count", "barrier"] {
+            let _ = std::fs::remove_file(self.path("standin").join(file));
+        }
+    }
+
+    /// Every kops call in the stand-in's log so far.
+    pub fn calls(&self) -> Vec<Call> {
+        let text = std::fs::read_to_string(self.path("standin/calls.log")).unwrap_or_default();
+        let mut calls: Vec<Call> = Vec::new();
+        let mut ends = Vec::new();
+        for line in text.lines() {
+            if let Some((n, argv)) = line.strip_prefix("call ").and_then(|l| l.split_once(':')) {
+                calls.push(Call {
+                    n: n.parse().unwrap(),
+                    argv: argv.trim_start().to_owned(),
+                    pid: 0,
+                    caller: 0,
+                    start: 0.0,
+                    end: None,
+                    kubeconfig: None,
+                });
+            } else if let Some((n, time)) =
+                line.strip_prefix("end ").and_then(|l| l.split_once(": "))
+            {
+                ends.push((n.parse::<usize>().unwrap(), time.parse::<f64>().unwrap()));
+            } else if let (Some(call), Some((key, value))) =
+                (calls.last_mut(), line.trim().split_once(": "))
+            {
+                match key {
+                    "pid" => call.pid = value.parse().unwrap(),
+                    "caller" => call.caller = value.parse().unwrap(),
+                    "start" => call.start = value.parse().unwrap(),
+                    "kubeconfig" => call.kubeconfig = Some(value.to_owned()),
+                    _ => {}
+                }
+            }
+        }
+        for (n, time) in ends {
+            if let Some(call) = calls.iter_mut().find(|c| c.n == n) {
+                call.end = Some(time);
+            }
+        }
+        calls
+    }
+
+    /// The default lock file of `cluster`.
+    pub fn lock_file(&self, cluster: &str) -> PathBuf {
+        self.repo()
+            .join(format!("target/kopsflow/locks/{cluster}.lock"))
+    }
+
+    /// The short commit of HEAD, as lock records name it.
+    pub fn head(&self) -> String {
+        let out = Command::new("git")
+            .args(["rev-parse", "--short=12", "HEAD"])
+            .current_dir(self.repo())
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+}
+
+/// The clusters whose names `line` mentions, of `clusters`.
+pub fn clusters_in<'a>(line: &str, clusters: &[&'a str]) -> Vec<&'a str> {
+    clusters
+        .iter()
+        .copied()
+        .filter(|c| {
+            line.match_indices(c).any(|(i, _)| {
+                // `a.k8s.local` must not match inside `data.k8s.local`.
+                let before = line[..i].chars().next_back();
+                !before.is_some_and(|b| b.is_alphanumeric() || b == '-' || b == '.')
+            })
+        })
+        .collect()
+}
+
+/// Checks that in `stderr`, from the line starting with `from`, the lines naming each of
+/// `clusters` form one unbroken block per cluster (no line of another cluster in between), and
+/// returns the clusters in the order their blocks appear.
+pub fn blocks_in_order<'a>(stderr: &str, from: &str, clusters: &[&'a str]) -> Vec<&'a str> {
+    let mut order: Vec<&str> = Vec::new();
+    let lines = stderr
+        .lines()
+        .skip_while(|l| !l.starts_with(from))
+        .skip(1)
+        .take_while(|l| !l.starts_with("error:"));
+    for line in lines {
+        let named = clusters_in(line, clusters);
+        assert!(
+            named.len() <= 1,
+            "a line names two clusters: {line}\n{stderr}"
+        );
+        if let Some(cluster) = named.first() {
+            if order.last() != Some(cluster) {
+                assert!(
+                    !order.contains(cluster),
+                    "the lines of {cluster} are interleaved with another cluster's:\n{stderr}"
+                );
+                order.push(cluster);
+            }
+        }
+    }
+    order
 }
 
 /// Cluster selection: more clusters, commits, branches, CI checkouts.
