@@ -5,6 +5,7 @@
 //! the spec corpus's, which stay with the corpus.
 #![allow(clippy::unwrap_used)]
 
+mod report_bounds;
 mod report_parsers;
 mod report_render;
 mod report_samples;

@@ -1,10 +1,12 @@
 //! The `kops update cluster` dry-run report as data: [`UpdateReport`] and its parts (tasks to
 //! create or modify, their fields, items to delete), and normalisation of the randomly ordered
-//! Go map values kops prints (`KOPS.md` §1.2). kops's text is read into it by
+//! Go map values kops prints (`KOPS.md` §1.2, `normalize.rs`). kops's text is read into it by
 //! [`parse_update_dry_run`] (`parse.rs`).
 
+mod normalize;
 mod parse;
 
+pub use normalize::{normalize_value, MAX_NORMALIZE_DEPTH};
 pub use parse::{parse_update_dry_run, CLOSING_CLEAN, CLOSING_PENDING};
 
 /// Everything a dry-run said it would do.
@@ -181,82 +183,4 @@ impl UpdateReport {
             notices: self.notices.clone(),
         }
     }
-}
-
-/// Sort the entries of Go-formatted maps (`{k: v, k2: v2}`) inside a kops value, recursively
-/// (also inside slices `[…]`, whose element order is kept). Values that are not a balanced
-/// `{…}`/`[…]` are returned unchanged. Entries are split on `", "` outside brackets and quotes;
-/// if a map value itself contains `", "` the fragments are still sorted deterministically, so two
-/// prints of the same map always normalise equal.
-pub fn normalize_value(value: &str) -> String {
-    if let Some(inner) = value.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-        if let Some(parts) = split_top_level(inner) {
-            let mut parts: Vec<String> = parts.into_iter().map(normalize_entry).collect();
-            parts.sort();
-            return format!("{{{}}}", parts.join(", "));
-        }
-    }
-    if let Some(inner) = value.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        if let Some(parts) = split_top_level(inner) {
-            let parts: Vec<String> = parts.into_iter().map(normalize_value).collect();
-            return format!("[{}]", parts.join(", "));
-        }
-    }
-    value.to_string()
-}
-
-fn normalize_entry(entry: &str) -> String {
-    match entry.split_once(": ") {
-        Some((k, v)) => format!("{k}: {}", normalize_value(v)),
-        None => normalize_value(entry),
-    }
-}
-
-/// Split on `", "` at bracket depth 0 (outside `"…"`); `None` if brackets are unbalanced.
-fn split_top_level(inner: &str) -> Option<Vec<&str>> {
-    if inner.is_empty() {
-        return Some(Vec::new());
-    }
-    let bytes = inner.as_bytes();
-    let mut parts = Vec::new();
-    let mut depth: i32 = 0;
-    let mut in_str = false;
-    let mut escaped = false;
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if in_str {
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                in_str = false;
-            }
-        } else {
-            match c {
-                b'"' => in_str = true,
-                b'{' | b'[' | b'(' => depth += 1,
-                b'}' | b']' | b')' => {
-                    depth -= 1;
-                    if depth < 0 {
-                        return None;
-                    }
-                }
-                b',' if depth == 0 && bytes.get(i + 1) == Some(&b' ') => {
-                    parts.push(&inner[start..i]);
-                    start = i + 2;
-                    i += 1;
-                }
-                _ => {}
-            }
-        }
-        i += 1;
-    }
-    if depth != 0 || in_str {
-        return None;
-    }
-    parts.push(&inner[start..]);
-    Some(parts)
 }
