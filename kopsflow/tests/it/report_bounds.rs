@@ -14,6 +14,7 @@ use kopsflow::report::{
     ClusterSummary, RunSummary, UpdateReport,
 };
 
+const MODIFY_IG: &str = "update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt";
 const CREATE_ALL: &str = "update-cluster-dryrun.create-all.REAL.kops-1.29.2.stdout.txt";
 const PENDING: &str = "Must specify --yes to apply changes";
 const N: usize = 100_000;
@@ -74,4 +75,23 @@ fn nested_braces_normalise_without_recursion() {
     // And 100k `[` (slices recurse like maps).
     let deep = format!("{}{}", "[".repeat(N), "]".repeat(N));
     assert_eq!(normalize_value(&deep), deep);
+}
+
+#[test]
+fn old_new_split_is_linear() {
+    // GENERATED: the real `MaxSize  1 -> 3` field line of modify-ig, its value replaced by
+    // 1 MB of `{ -> ` (every ` -> ` has an unbalanced left side: the worst case of the split).
+    let line = line_of(MODIFY_IG, 2);
+    let hostile = "{ -> ".repeat(200_000);
+    let field = line.replacen("1 -> 3", &hostile, 1);
+    let input = format!(
+        "Will modify resources:\n{}\n{field}\n\n{PENDING}\n",
+        line_of(MODIFY_IG, 1)
+    );
+    let r = parse_update_dry_run(&input).unwrap();
+    let f = &r.modifies[0].fields[0];
+    // No balanced candidate: the first ` -> ` splits.
+    assert_eq!(f.old.as_deref(), Some("{"));
+    assert_eq!(f.new.len(), hostile.len() - 5);
+    render_all(Some(r), None);
 }

@@ -78,25 +78,28 @@ fn parse_task_header(line: &str) -> Option<(&str, &str)> {
     (ident && !name.trim().is_empty()).then_some((kind, name.trim_end()))
 }
 
-/// ` <old> -> <new>` → (old, new). Picks the first ` -> ` whose left side has balanced brackets.
+/// ` <old> -> <new>` → (old, new): split at the first ` -> ` whose left side has as many closing
+/// as opening brackets (`{`/`[`), else at the first ` -> `. One pass over the value (a search per
+/// candidate made hostile values quadratic).
 fn split_old_new(value: &str) -> Option<(&str, &str)> {
     let v = value.strip_prefix(' ')?;
-    let mut candidate = None;
-    let mut search = 0;
-    while let Some(pos) = v[search..].find(" -> ") {
-        let at = search + pos;
-        let left = &v[..at];
-        if candidate.is_none() {
-            candidate = Some(at);
+    let bytes = v.as_bytes();
+    let mut open: i64 = 0;
+    let mut first = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b' ' && bytes[i..].starts_with(b" -> ") {
+            if open == 0 {
+                return Some((&v[..i], &v[i + 4..]));
+            }
+            first.get_or_insert(i);
         }
-        let balanced = left.matches(['{', '[']).count() == left.matches(['}', ']']).count();
-        if balanced {
-            candidate = Some(at);
-            break;
+        match b {
+            b'{' | b'[' => open += 1,
+            b'}' | b']' => open -= 1,
+            _ => {}
         }
-        search = at + 1;
     }
-    if let Some(at) = candidate {
+    if let Some(at) = first {
         return Some((&v[..at], &v[at + 4..]));
     }
     // An empty <expected> leaves "old ->" once trailing spaces are stripped.
