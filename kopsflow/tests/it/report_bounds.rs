@@ -10,12 +10,13 @@
 
 use crate::samples::sample;
 use kopsflow::report::{
-    normalize_value, parse_update_dry_run, render_json, render_markdown, render_text,
-    ClusterSummary, RunSummary, UpdateReport,
+    normalize_value, parse_rolling_update, parse_update_dry_run, render_json, render_markdown,
+    render_text, ClusterSummary, RunSummary, UpdateReport,
 };
 
 const MODIFY_IG: &str = "update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt";
 const CREATE_ALL: &str = "update-cluster-dryrun.create-all.REAL.kops-1.29.2.stdout.txt";
+const RU_NEEDS: &str = "rolling-update-table.needsupdate.cloudonly.REAL.kops-1.29.2.stdout.txt";
 const PENDING: &str = "Must specify --yes to apply changes";
 const N: usize = 100_000;
 
@@ -94,4 +95,29 @@ fn old_new_split_is_linear() {
     assert_eq!(f.old.as_deref(), Some("{"));
     assert_eq!(f.new.len(), hostile.len() - 5);
     render_all(Some(r), None);
+}
+
+#[test]
+fn counts_near_u32_max_render() {
+    // DERIVED: the real NeedsUpdate table with NEEDUPDATE and READY of its NeedsUpdate row set
+    // to u32::MAX.
+    let input = sample(RU_NEEDS).replacen(
+        "NeedsUpdate\t3\t\t0",
+        "NeedsUpdate\t4294967295\t\t4294967295",
+        1,
+    );
+    let r = parse_rolling_update(&input).unwrap();
+    assert_eq!(r.groups[1].need_update, u32::MAX);
+    let s = RunSummary {
+        command: "rolling-update".into(),
+        branch: "main".into(),
+        clusters: vec![ClusterSummary {
+            cluster: "demo1.k8s.local".into(),
+            rolling_update: Some(r),
+            ..Default::default()
+        }],
+    };
+    assert!(render_text(&s, false).contains("4294967295 of 8589934590 instances"));
+    assert!(render_markdown(&s).contains("4294967295"));
+    assert!(render_json(&s).contains("4294967295"));
 }

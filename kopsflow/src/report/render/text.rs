@@ -213,7 +213,8 @@ fn rolling_groups(r: &RollingUpdateReport) -> Vec<String> {
                 "{} ({} of {} instances)",
                 g.name,
                 g.need_update,
-                g.need_update + g.ready
+                // u64: two u32 counts never overflow it.
+                u64::from(g.need_update) + u64::from(g.ready)
             )
         })
         .collect()
