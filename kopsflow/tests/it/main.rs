@@ -9,5 +9,6 @@ mod report_bounds;
 mod report_parsers;
 mod report_render;
 mod report_samples;
+mod report_tolerance;
 mod samples;
 mod spec_corpus;

@@ -1,13 +1,17 @@
 //! The `kops update cluster` dry-run report as data: [`UpdateReport`] and its parts (tasks to
-//! create or modify, their fields, items to delete), and normalisation of the randomly ordered
-//! Go map values kops prints (`KOPS.md` §1.2, `normalize.rs`). kops's text is read into it by
-//! [`parse_update_dry_run`] (`parse.rs`).
+//! create or modify, their fields, items to delete, text not understood), and normalisation of
+//! the randomly ordered Go map values kops prints (`KOPS.md` §1.2, `normalize.rs`). kops's text
+//! is read into it by [`parse_update_dry_run`] (`parse.rs`, with the line shapes in
+//! `layout.rs`).
 
+mod layout;
 mod normalize;
 mod parse;
 
 pub use normalize::{normalize_value, MAX_NORMALIZE_DEPTH};
 pub use parse::{parse_update_dry_run, CLOSING_CLEAN, CLOSING_PENDING};
+
+use super::unparsed::UnparsedBlock;
 
 /// Everything a dry-run said it would do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,7 +24,8 @@ pub struct UpdateReport {
     /// Items kops would delete, from any of the deletion sections.
     pub deletions: Vec<Deletion>,
     /// kops would change something. Taken from the closing line when present (it is the
-    /// authority); otherwise "any create, modify or delete".
+    /// authority); otherwise "any create, modify or delete, or any line not understood inside a
+    /// report section".
     pub changes_pending: bool,
     /// Whether one of the two closing lines was seen. `false` means the output was cut short or
     /// (old docs) pasted without it; `changes_pending` was then inferred from the sections.
@@ -28,6 +33,15 @@ pub struct UpdateReport {
     /// Text of the `****…`-framed banners (new kops/kubernetes version, anonymousAuth, …) and any
     /// other unrecognised text outside the report sections, one entry per banner/line.
     pub notices: Vec<String>,
+    /// Lines kopsflow did not understand, kept verbatim in blocks (see [`UnparsedBlock`]).
+    /// They count neither as creates, modifies nor deletions; `changes_pending` still comes from
+    /// the closing line.
+    pub unparsed: Vec<UnparsedBlock>,
+    /// What a reader should know about this parse: first one line per [`UnparsedBlock`], in
+    /// the same order ([`UnparsedBlock::warning`]), then any other (a note when the closing line
+    /// says "no changes" although the report lists some). Never contains text of the report's
+    /// values.
+    pub warnings: Vec<String>,
 }
 
 /// One task in the create or modify section.
@@ -145,6 +159,16 @@ impl UpdateReport {
         !(self.creates.is_empty() && self.modifies.is_empty() && self.deletions.is_empty())
     }
 
+    /// Number of lines kept verbatim because they were not understood.
+    pub fn unparsed_line_count(&self) -> usize {
+        self.unparsed.iter().map(|b| b.lines.len()).sum()
+    }
+
+    /// The warnings that are not about an [`UnparsedBlock`] (those follow the blocks' own).
+    pub fn other_warnings(&self) -> &[String] {
+        self.warnings.get(self.unparsed.len()..).unwrap_or_default()
+    }
+
     /// `Kind/name` of every created, then every modified task, e.g.
     /// `AutoscalingGroup/nodes-us-east-1a.demo1.k8s.local`. Deletions are in `deletions`
     /// (they have no task key, only a task name and a free-text item).
@@ -181,6 +205,8 @@ impl UpdateReport {
             changes_pending: self.changes_pending,
             closing_line_seen: self.closing_line_seen,
             notices: self.notices.clone(),
+            unparsed: self.unparsed.clone(),
+            warnings: self.warnings.clone(),
         }
     }
 }
