@@ -15,7 +15,9 @@ use kopsflow::report::{
 };
 
 const MODIFY_IG: &str = "update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt";
+const MODIFY_IG_136: &str = "update-cluster-dryrun.modify-ig.REAL.kops-1.36.2.stdout.txt";
 const CREATE_ALL: &str = "update-cluster-dryrun.create-all.REAL.kops-1.29.2.stdout.txt";
+const YES_STDOUT: &str = "update-cluster-yes.subsequent-run.REAL.kops-1.29.2.stdout.txt";
 const RU_NEEDS: &str = "rolling-update-table.needsupdate.cloudonly.REAL.kops-1.29.2.stdout.txt";
 const PENDING: &str = "Must specify --yes to apply changes";
 const N: usize = 100_000;
@@ -120,4 +122,132 @@ fn counts_near_u32_max_render() {
     assert!(render_text(&s, false).contains("4294967295 of 8589934590 instances"));
     assert!(render_markdown(&s).contains("4294967295"));
     assert!(render_json(&s).contains("4294967295"));
+}
+
+#[test]
+fn one_huge_line() {
+    // GENERATED: create-all's real Tags line, its map repeated to about 1 MB in one line.
+    let tags = tags_line();
+    let value = tags.split('\t').nth(2).unwrap();
+    let inner = value.trim_start_matches('{').trim_end_matches('}');
+    let huge = format!("{{{}}}", vec![inner; 1_000_000 / inner.len()].join(", "));
+    let field = tags.replacen(value, &huge, 1);
+    let input = format!(
+        "Will create resources:\n{}\n{field}\n\n{PENDING}\n",
+        line_of(CREATE_ALL, 1)
+    );
+    let r = parse_update_dry_run(&input).unwrap();
+    assert_eq!(r.creates[0].fields[0].new.len(), huge.len());
+    let _ = r.normalized();
+    render_all(Some(r), None);
+    // The same line alone: unrecognised text outside a section is a notice.
+    let r = parse_update_dry_run(&format!("{huge}\n{PENDING}\n")).unwrap();
+    assert!(r.changes_pending);
+    assert_eq!(r.notices[0].len(), huge.len());
+    // Unindented inside a section: not parsed.
+    let r = parse_update_dry_run(&format!("Will create resources:\n{huge}\n{PENDING}\n")).unwrap();
+    assert_eq!(r.unparsed[0].lines, [huge.as_str()]);
+    render_all(Some(r), None);
+    // And one huge line with no line break at all.
+    assert!(parse_update_dry_run(&huge).is_err());
+    assert!(parse_rolling_update(&huge).is_err());
+}
+
+#[test]
+fn many_short_lines() {
+    // GENERATED: the real first line of `update --yes` stdout repeated 100k times inside the
+    // modify section of the real modify-ig report, before its closing line.
+    let yes_line = line_of(YES_STDOUT, 0);
+    let text = sample(MODIFY_IG);
+    let body = text.trim_end_matches('\n').strip_suffix(PENDING).unwrap();
+    let input = format!("{body}{}{PENDING}\n", format!("{yes_line}\n").repeat(N));
+    let r = parse_update_dry_run(&input).unwrap();
+    assert!(r.changes_pending && r.closing_line_seen);
+    assert_eq!(r.modify_count(), 3);
+    // One block of 100k lines not parsed.
+    assert_eq!(r.unparsed.len(), 1);
+    assert_eq!(r.unparsed[0].lines.len(), N);
+    render_all(Some(r), None);
+    // GENERATED: 100k blank lines before the real closing line.
+    let r = parse_update_dry_run(&format!("{}{PENDING}\n", "\n".repeat(N))).unwrap();
+    assert!(r.changes_pending && !r.has_listed_changes());
+    // GENERATED: the real modify-ig field line `MaxSize 1 -> 3` with ` -> ` removed, alternating
+    // 50k times with the real `MinSize 1 -> 3` line in one task.
+    let bad = line_of(MODIFY_IG, 2).replacen(" 1 -> 3", " 1 3", 1);
+    let good = line_of(MODIFY_IG, 3);
+    let input = format!(
+        "Will modify resources:\n{}\n{}\n{PENDING}\n",
+        line_of(MODIFY_IG, 1),
+        format!("{bad}\n{good}\n").repeat(N / 2)
+    );
+    let r = parse_update_dry_run(&input).unwrap();
+    assert_eq!(r.modifies[0].fields.len(), N / 2);
+    // 50k blocks of one line each, each with its warning.
+    assert_eq!((r.unparsed.len(), r.warnings.len()), (N / 2, N / 2));
+    render_all(Some(r), None);
+}
+
+#[test]
+fn many_tasks() {
+    // GENERATED: the real AutoscalingGroup task of minimal-test-store (header, field, blank
+    // line) repeated 100k times.
+    let text = sample("update-cluster-dryrun.minimal-test-store.REAL.kops-1.29.2.stdout.txt");
+    let task: String = text
+        .lines()
+        .skip(1)
+        .take(3)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let input = format!("Will modify resources:\n{}{PENDING}\n", task.repeat(N));
+    let r = parse_update_dry_run(&input).unwrap();
+    assert_eq!(r.modify_count(), N);
+    assert_eq!(r.normalized().modify_count(), N);
+    render_all(Some(r), None);
+}
+
+#[test]
+fn many_fields_in_one_task() {
+    // GENERATED: the real `MaxSize 1 -> 3` line of modify-ig repeated 100k times in its task.
+    let input = format!(
+        "Will modify resources:\n{}\n{}\n{PENDING}\n",
+        line_of(MODIFY_IG, 1),
+        format!("{}\n", line_of(MODIFY_IG, 2)).repeat(N)
+    );
+    let r = parse_update_dry_run(&input).unwrap();
+    assert_eq!(r.modifies[0].fields.len(), N);
+    render_all(Some(r), None);
+}
+
+#[test]
+fn a_megabyte_diff() {
+    // GENERATED: the real 1.36.2 modify-ig report with the `-   creationTimestamp` line of its
+    // `Contents` diff repeated to about 1 MB.
+    let text = sample(MODIFY_IG_136);
+    let line = text
+        .lines()
+        .find(|l| l.contains("creationTimestamp"))
+        .unwrap();
+    let times = 1_000_000 / line.len();
+    let input = text.replacen(&format!("{line}\n"), &format!("{line}\n").repeat(times), 1);
+    let r = parse_update_dry_run(&input).unwrap();
+    assert_eq!(r.modifies[1].fields[0].diff.len(), 7 + times - 1);
+    render_all(Some(r), None);
+}
+
+#[test]
+fn many_rolling_update_rows() {
+    // GENERATED: the real NeedsUpdate row of the 1.29.2 table repeated 100k times.
+    let text = sample(RU_NEEDS);
+    let row = text.lines().nth(3).unwrap();
+    let input = text.replacen(&format!("{row}\n"), &format!("{row}\n").repeat(N), 1);
+    let r = parse_rolling_update(&input).unwrap();
+    assert_eq!(r.groups.len(), N + 1);
+    assert!(r.update_required);
+    render_all(None, Some(r));
+    // GENERATED: the same under a header renamed as in report_tolerance (unknown layout): every
+    // row is kept verbatim in one block, and the NeedsUpdate cells still count.
+    let r = parse_rolling_update(&input.replacen("TARGET", "DESIRED", 1)).unwrap();
+    assert!(r.groups.is_empty() && r.update_required);
+    assert_eq!(r.unparsed[0].lines.len(), N + 2);
+    render_all(None, Some(r));
 }
