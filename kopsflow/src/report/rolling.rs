@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use super::unparsed::{Collector, Context, UnparsedBlock};
+use super::unparsed::{context_text, Collector, Context, UnparsedBlock};
 use super::{is_klog_line, ReportError};
 
 /// Closing line when no group needs an update.
@@ -295,7 +295,7 @@ pub fn parse_rolling_update(stdout: &str) -> Result<RollingUpdateReport, ReportE
                     line,
                     || reason,
                     || Context {
-                        after_resource: groups.last().map(|g| g.name.clone()),
+                        after_resource: groups.last().map(|g| context_text(&[&g.name])),
                         ..Context::default()
                     },
                 );

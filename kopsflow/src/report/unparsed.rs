@@ -17,10 +17,11 @@ pub struct UnparsedBlock {
     /// in rolling-update tables.
     pub section: Option<String>,
     /// The resource the lines came after: `Kind/name` of the dry-run task they appeared under,
-    /// or the instance group of the last table row understood before them. `None` if none.
+    /// or the instance group of the last table row understood before them. `None` if none. Cut
+    /// to [`MAX_CONTEXT_CHARS`] characters (then ending in `…`).
     pub after_resource: Option<String>,
     /// The last field of that task before the lines (they may belong to its value). `None` if
-    /// none, and always in rolling-update tables.
+    /// none, and always in rolling-update tables. Cut like `after_resource`.
     pub after_field: Option<String>,
     /// Why the first line was not understood.
     pub reason: String,
@@ -91,6 +92,29 @@ impl UnparsedBlock {
 fn looks_secret(line: &str) -> bool {
     let lower = line.to_ascii_lowercase();
     is_secret_field(line) || lower.contains("private key") || lower.contains("-----begin")
+}
+
+/// Longest `after_resource` / `after_field` kept in a block (longer ones end in `…`). Real names
+/// are far shorter; the bound keeps one block's cost independent of how long a name in hostile
+/// input is, so that many blocks under one huge task name still cost linear time.
+pub const MAX_CONTEXT_CHARS: usize = 200;
+
+/// `parts` joined, cut to [`MAX_CONTEXT_CHARS`] characters (then ending in `…`). Reads at most
+/// that many characters of the parts, whatever their length.
+pub(crate) fn context_text(parts: &[&str]) -> String {
+    let mut out = String::new();
+    let mut left = MAX_CONTEXT_CHARS;
+    for part in parts {
+        for c in part.chars() {
+            if left == 0 {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            left -= 1;
+        }
+    }
+    out
 }
 
 /// Where a line not understood was, as the parser knows it when it meets the line.
@@ -197,6 +221,16 @@ mod tests {
         assert_eq!(blocks[0].lines, ["a", "", "b"]);
         assert_eq!(blocks[1].line, 6);
         assert_eq!(warnings[1], "line 6: not parsed (r2); 1 line kept verbatim");
+    }
+
+    #[test]
+    fn context_is_bounded() {
+        assert_eq!(context_text(&["Kind", "/", "name"]), "Kind/name");
+        let long = "n".repeat(MAX_CONTEXT_CHARS);
+        assert_eq!(context_text(&[&long]), long);
+        let cut = context_text(&["Kind", "/", &long]);
+        assert_eq!(cut.chars().count(), MAX_CONTEXT_CHARS + 1);
+        assert!(cut.starts_with("Kind/nnn") && cut.ends_with("n…"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! real field line.
 
 use crate::samples::sample;
+use kopsflow::report::unparsed::MAX_CONTEXT_CHARS;
 use kopsflow::report::{
     normalize_value, parse_rolling_update, parse_update_dry_run, render_json, render_markdown,
     render_text, ClusterSummary, RunSummary, UpdateReport,
@@ -249,5 +250,50 @@ fn many_rolling_update_rows() {
     let r = parse_rolling_update(&input.replacen("TARGET", "DESIRED", 1)).unwrap();
     assert!(r.groups.is_empty() && r.update_required);
     assert_eq!(r.unparsed[0].lines.len(), N + 2);
+    render_all(None, Some(r));
+}
+
+#[test]
+fn many_blocks_under_a_huge_name() {
+    // GENERATED: the real AutoscalingGroup header of modify-ig with its name repeated to about
+    // 1 MB, then 50k times the real `MaxSize` line with ` -> ` removed (not understood) and the
+    // real `MinSize` line: 50k blocks, each naming the task, must not copy the name 50k times.
+    let header = line_of(MODIFY_IG, 1);
+    let name = header.split_once('/').unwrap().1;
+    let huge = header.replacen(name, &name.repeat(1_000_000 / name.len()), 1);
+    let bad = line_of(MODIFY_IG, 2).replacen(" 1 -> 3", " 1 3", 1);
+    let good = line_of(MODIFY_IG, 3);
+    let input = format!(
+        "Will modify resources:\n{huge}\n{}{PENDING}\n",
+        format!("{bad}\n{good}\n").repeat(N / 2)
+    );
+    let r = parse_update_dry_run(&input).unwrap();
+    assert_eq!(r.unparsed.len(), N / 2);
+    let shown = r.unparsed[0].after_resource.as_deref().unwrap();
+    assert_eq!(shown.chars().count(), MAX_CONTEXT_CHARS + 1);
+    assert!(shown.starts_with("AutoscalingGroup/nodes-us-east-1a") && shown.ends_with('…'));
+    render_all(Some(r), None);
+
+    // GENERATED, rolling-update: the real NeedsUpdate row with its name repeated to about 1 MB,
+    // then 50k times the real control-plane row with a cell removed (not understood) and the
+    // real single-control-plane line (understood, so each bad row is a block of its own).
+    let text = sample(RU_NEEDS);
+    let mut lines = text.lines();
+    let single = lines.next().unwrap();
+    let head = lines.next().unwrap();
+    let cp_row = lines.next().unwrap();
+    let needs_row = lines.next().unwrap();
+    let group = needs_row.split('\t').next().unwrap();
+    let huge_row = needs_row.replacen(group, &group.repeat(1_000_000 / group.len()), 1);
+    let bad_row = cp_row.replacen("\t1\t1\t1\t1", "\t1\t1\t1", 1);
+    let input = format!(
+        "{head}\n{huge_row}\n{}",
+        format!("{bad_row}\n{single}\n").repeat(N / 2)
+    );
+    let r = parse_rolling_update(&input).unwrap();
+    assert_eq!(r.unparsed.len(), N / 2);
+    assert!(r.update_required && !r.closing_line_seen);
+    let shown = r.unparsed[0].after_resource.as_deref().unwrap();
+    assert_eq!(shown.chars().count(), MAX_CONTEXT_CHARS + 1);
     render_all(None, Some(r));
 }

@@ -30,7 +30,7 @@ use super::layout::{
     DIFF_OFFSET, FIELD_WIDTH, TAB_STOP,
 };
 use super::{Deletion, DeletionSection, FieldChange, TaskChange, UpdateReport};
-use crate::report::unparsed::{Collector, Context};
+use crate::report::unparsed::{context_text, Collector, Context};
 use crate::report::{is_klog_line, ReportError};
 
 /// Closing line when the dry-run found changes.
@@ -81,13 +81,16 @@ fn is_starline(line: &str) -> bool {
     !line.starts_with([' ', '\t']) && t.len() >= 20 && t.bytes().all(|b| b == b'*')
 }
 
-/// Where a line not understood is, from the parser's state.
+/// Where a line not understood is, from the parser's state. Costs O(1) whatever the length of
+/// the task's name (see [`context_text`]).
 fn context(section: Section, task: Option<&(bool, TaskChange)>) -> Context {
     let task = task.map(|(_, t)| t);
     Context {
         section: section.header(),
-        after_resource: task.map(TaskChange::resource),
-        after_field: task.and_then(|t| t.fields.last()).map(|f| f.field.clone()),
+        after_resource: task.map(|t| context_text(&[&t.kind, "/", &t.name])),
+        after_field: task
+            .and_then(|t| t.fields.last())
+            .map(|f| context_text(&[&f.field])),
     }
 }
 
