@@ -63,6 +63,46 @@ fn expanded_tabs_parse_like_the_original() {
 }
 
 #[test]
+fn trailing_spaces_stripped_after_expanding_still_parse() {
+    // DERIVED: every real dry-run sample with its tabs expanded and then the trailing spaces of
+    // every line removed (what many editors and chat tools do). Blank diff context lines lose
+    // their two spaces, so diffs may differ in such lines; everything else is the same, and no
+    // line is left unparsed.
+    for name in sample_names()
+        .into_iter()
+        .filter(|n| classify(n) == Class::UpdateDryRun)
+    {
+        let text = sample(&name);
+        let stripped: String = expand_tabs(&text)
+            .lines()
+            .map(|l| format!("{}\n", l.trim_end()))
+            .collect();
+        let original = parse_update_dry_run(&text).unwrap();
+        let r = parse_update_dry_run(&stripped).unwrap();
+        assert!(r.unparsed.is_empty(), "{name}: {:?}", r.unparsed);
+        assert_eq!(r.resources(), original.resources(), "{name}");
+        assert_eq!(r.changes_pending, original.changes_pending, "{name}");
+        let fields =
+            |r: &kopsflow::report::UpdateReport| -> Vec<(String, Option<String>, String, usize)> {
+                r.creates
+                    .iter()
+                    .chain(&r.modifies)
+                    .flat_map(|t| &t.fields)
+                    .map(|f| {
+                        (
+                            f.field.clone(),
+                            f.old.clone(),
+                            f.new.trim_end().to_string(),
+                            f.diff.len(),
+                        )
+                    })
+                    .collect()
+            };
+        assert_eq!(fields(&r), fields(&original), "{name}");
+    }
+}
+
+#[test]
 fn a_field_line_not_understood_is_kept_verbatim() {
     // DERIVED: real modify-ig stdout with ` -> ` removed from line 3 (`MaxSize  1 -> 3`).
     let input = sample(MODIFY_IG).replacen(" 1 -> 3", " 1 3", 1);

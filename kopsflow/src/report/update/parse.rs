@@ -123,10 +123,14 @@ impl Parser {
             .add(n, line, || reason.to_string(), || context(section, task));
     }
 
+    /// Ends the open diff, dropping its trailing empty lines (kops ends every diff with one; a
+    /// blank line after it is read into the diff too). A diff of nothing but empty lines becomes
+    /// no diff: the field is then an empty value (what a copy with trailing spaces stripped makes
+    /// of `CPUCredits          \t`).
     fn close_diff(&mut self) {
         if self.diff_open {
             if let Some(field) = self.last_field() {
-                while field.diff.len() > 1 && field.diff.last().is_some_and(|l| l.is_empty()) {
+                while field.diff.last().is_some_and(|l| l.is_empty()) {
                     field.diff.pop();
                 }
             }
