@@ -1,4 +1,6 @@
-//! `ReportError`: why a piece of kops output could not be parsed, with the line it happened on.
+//! `ReportError`: why a piece of kops output could not be read as a report at all (it contradicts
+//! itself, or is no report), with the line it happened on. Lines that are merely not understood
+//! are no error: they are kept as `UnparsedBlock`s.
 
 use std::fmt;
 

@@ -2,9 +2,10 @@
 //! sets, per-cluster summaries, and their text, markdown and JSON renderings.
 //!
 //! One concern per module: `update` and `rolling` (the two kops reports: model and parser),
-//! `stderr` (what kops says when it fails), `summary` (per-cluster outcome), `redact` (secrets,
-//! in reports and in streamed kops output), `render` (text, markdown, JSON), `error` (parse
-//! errors).
+//! `unparsed` (kops text the parsers did not understand, kept verbatim), `stderr` (what kops says
+//! when it fails), `summary` (per-cluster outcome), `redact` (secrets, in reports and in
+//! streamed kops output), `render` (text, markdown, JSON), `error` (output that contradicts
+//! itself).
 //!
 //! Parsers work on real kops output only (see `docs/KOPS.md` §1, §2 and `kops-samples/`); nothing here
 //! runs a process. The JSON schema emitted by [`render_json`] is documented in `JSON.md` beside
@@ -16,6 +17,7 @@ pub mod render;
 pub mod rolling;
 pub mod stderr;
 pub mod summary;
+pub mod unparsed;
 pub mod update;
 
 pub use error::ReportError;
@@ -24,6 +26,7 @@ pub use render::{render_json, render_markdown, render_text, use_color, JSON_SCHE
 pub use rolling::{parse_rolling_update, GroupState, GroupStatus, RollingUpdateReport};
 pub use stderr::{is_api_unreachable, is_cluster_not_found, parse_kops_error};
 pub use summary::{ClusterStatus, ClusterSummary, RunSummary};
+pub use unparsed::UnparsedBlock;
 pub use update::{
     normalize_value, parse_update_dry_run, Deletion, DeletionSection, FieldChange, TaskChange,
     UpdateReport,

@@ -110,6 +110,12 @@ pub fn redact_report(report: &UpdateReport) -> UpdateReport {
         changes_pending: report.changes_pending,
         closing_line_seen: report.closing_line_seen,
         notices: report.notices.clone(),
+        unparsed: report
+            .unparsed
+            .iter()
+            .map(super::UnparsedBlock::redacted)
+            .collect(),
+        warnings: report.warnings.clone(),
     }
 }
 

@@ -5,9 +5,11 @@
 //! the spec corpus's, which stay with the corpus.
 #![allow(clippy::unwrap_used)]
 
+mod report_bounds;
 mod report_parsers;
 mod report_render;
 mod report_samples;
+mod report_tolerance;
 mod samples;
 mod spec_corpus;
 mod spec_round_trip;

@@ -256,32 +256,50 @@ fn internal_consistency_error_block() {
 }
 
 #[test]
-fn malformed_update_output_reports_the_line() {
+fn malformed_update_output_is_kept_with_its_line() {
     // DERIVED: real modify-ig stdout with ` -> ` removed from line 3 (`MaxSize  1 -> 3`).
     let input = sample(MODIFY_IG).replacen(" 1 -> 3", " 1 3", 1);
-    let err = parse_update_dry_run(&input).unwrap_err();
-    assert_eq!(err.line, 3);
-    assert!(
-        err.to_string()
-            .starts_with("line 3: modified field without"),
-        "{err}"
+    let r = parse_update_dry_run(&input).unwrap();
+    assert_eq!(r.unparsed.len(), 1);
+    let b = &r.unparsed[0];
+    assert_eq!(b.line, 3);
+    assert_eq!(b.lines, [input.lines().nth(2).unwrap()]);
+    assert_eq!(b.section.as_deref(), Some("Will modify resources:"));
+    assert_eq!(
+        b.after_resource.as_deref(),
+        Some("AutoscalingGroup/nodes-us-east-1a.demo1.k8s.local")
+    );
+    assert_eq!(b.after_field, None);
+    assert_eq!(
+        r.warnings,
+        [
+            "line 3: not parsed (modified field without ` <old> -> <new>`); 1 line kept verbatim, \
+          in `Will modify resources:`, after `AutoscalingGroup/nodes-us-east-1a.demo1.k8s.local`"
+        ]
     );
 
-    // DERIVED: a field line (real, from modify-ig) before any task header.
+    // DERIVED: a field line (real, from modify-ig) before any task header, no closing line:
+    // a line not understood inside a section counts as pending.
     let input = "Will modify resources:\n  \tMaxSize             \t 1 -> 3\n";
-    let err = parse_update_dry_run(input).unwrap_err();
+    let r = parse_update_dry_run(input).unwrap();
     assert_eq!(
-        (err.line, err.message.as_str()),
+        (r.unparsed[0].line, r.unparsed[0].reason.as_str()),
         (2, "field line outside a task")
     );
+    assert!(r.changes_pending && !r.closing_line_seen && !r.has_listed_changes());
 
     // DERIVED: unknown top-level text inside a section (the real `--yes` closing text).
     let input = format!(
         "{}Cluster changes have been applied to the cloud.\n",
         modify_ig_body()
     );
-    let err = parse_update_dry_run(&input).unwrap_err();
-    assert_eq!(err.line, 12);
+    let r = parse_update_dry_run(&input).unwrap();
+    assert_eq!(r.unparsed[0].line, 12);
+    assert_eq!(
+        r.unparsed[0].after_resource.as_deref(),
+        Some("Subnet/us-east-1a.demo1.k8s.local")
+    );
+    assert_eq!(r.modify_count(), 3);
 
     // Not a dry-run at all: the real `update --yes` stdout.
     let err = parse_update_dry_run(&sample(
@@ -291,12 +309,15 @@ fn malformed_update_output_reports_the_line() {
     assert_eq!(err.line, 0, "{err}");
     assert!(parse_update_dry_run("").is_err());
 
-    // DERIVED: a banner (see k8s_version_banner) cut before its closing star line.
+    // DERIVED: a banner (see k8s_version_banner) cut before its closing star line: no banner
+    // after all, its lines are notices; without a report or closing line it is no dry-run.
     let banner = k8s_version_banner();
     let cut = &banner[..banner.rfind('*').unwrap() - 80];
     let err = parse_update_dry_run(cut).unwrap_err();
-    assert_eq!(err.line, 2, "{err}");
-    assert!(err.message.contains("never closed"), "{err}");
+    assert_eq!(err.line, 0, "{err}");
+    let r = parse_update_dry_run(&format!("{cut}{}", sample(MODIFY_IG))).unwrap();
+    assert_eq!(r.notices.len(), 4, "{:?}", r.notices);
+    assert_eq!(r.notices[0], "*".repeat(81));
 }
 
 /// Remove the column at `idx` from every line of a tabwriter table (split on whitespace,
@@ -407,24 +428,44 @@ fn needs_update_detection() {
 }
 
 #[test]
-fn malformed_rolling_update_reports_the_line() {
+fn malformed_rolling_update_is_kept_with_its_line() {
     // DERIVED: real table with a cell removed from the 4th line.
     let text = sample(RU_NEEDS).replace(
         "nodes-us-east-1a\t\tNeedsUpdate\t3",
         "nodes-us-east-1a\t\tNeedsUpdate",
     );
-    let err = parse_rolling_update(&text).unwrap_err();
-    assert_eq!(err.line, 4, "{err}");
-    assert!(err.message.contains("expected 7 columns"), "{err}");
+    let r = parse_rolling_update(&text).unwrap();
+    assert_eq!(r.groups.len(), 1);
+    let b = &r.unparsed[0];
+    assert_eq!((b.line, b.lines.len()), (4, 1));
+    assert_eq!(b.reason, "fewer cells than the 7 columns of the header");
+    assert_eq!(
+        b.after_resource.as_deref(),
+        Some("control-plane-us-east-1a")
+    );
+    assert!(r.update_required);
+    assert_eq!(
+        r.warnings,
+        [
+            "line 4: not parsed (fewer cells than the 7 columns of the header); 1 line kept \
+          verbatim, after `control-plane-us-east-1a`"
+        ]
+    );
 
     // DERIVED: unknown STATUS.
     let text = sample(RU_NEEDS).replace("NeedsUpdate", "Updating");
-    let err = parse_rolling_update(&text).unwrap_err();
-    assert_eq!(err.line, 4, "{err}");
+    let r = parse_rolling_update(&text).unwrap();
+    assert_eq!(r.unparsed[0].line, 4);
+    assert_eq!(
+        r.unparsed[0].reason,
+        "STATUS is neither Ready nor NeedsUpdate"
+    );
+    // The closing line alone still asks for the update.
+    assert!(r.update_required);
 
     // Not a table: real dry-run output.
     let err = parse_rolling_update(&sample(MODIFY_IG)).unwrap_err();
-    assert_eq!(err.line, 1, "{err}");
+    assert_eq!(err.line, 0, "{err}");
     assert!(parse_rolling_update("").is_err());
 }
 

@@ -239,3 +239,82 @@ fn new_cluster_markdown() {
     let text = render_text(&s, false);
     assert!(text.contains("    + VPC/test.k8s.local\n"));
 }
+
+/// Two clusters whose kops output was not fully understood (every input DERIVED from real
+/// samples):
+/// * `demo1.k8s.local`: the modify-ig dry-run with ` -> ` removed from its `MaxSize` line and the
+///   real first line of `update --yes` stdout put before its closing line; the real NeedsUpdate
+///   rolling-update table with its `TARGET` header renamed `DESIRED` (unknown layout);
+/// * `demo2.k8s.local`: create-all's first Keypair task with its `Subject` line unindented (not
+///   understood under a secret-bearing kind, so redacted), closed by the real
+///   `No changes need to be applied` (the closing line decides, with a warning).
+fn summary_not_parsed() -> RunSummary {
+    let modify = sample("update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt");
+    let yes_line = sample("update-cluster-yes.subsequent-run.REAL.kops-1.29.2.stdout.txt")
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let update = modify.replacen(" 1 -> 3", " 1 3", 1).replacen(
+        "Must specify --yes to apply changes",
+        &format!("{yes_line}\nMust specify --yes to apply changes"),
+        1,
+    );
+    let rolling = sample("rolling-update-table.needsupdate.cloudonly.REAL.kops-1.29.2.stdout.txt")
+        .replacen("TARGET", "DESIRED", 1);
+    let create_all = sample("update-cluster-dryrun.create-all.REAL.kops-1.29.2.stdout.txt");
+    let mut lines = create_all
+        .lines()
+        .skip_while(|l| !l.starts_with("  Keypair/"));
+    let keypair = lines.next().unwrap();
+    let subject = lines.next().unwrap().trim_start();
+    let demo2 =
+        format!("Will create resources:\n{keypair}\n{subject}\n\nNo changes need to be applied\n");
+    RunSummary {
+        command: "plan".into(),
+        branch: "main".into(),
+        clusters: vec![
+            ClusterSummary {
+                cluster: "demo1.k8s.local".into(),
+                update: Some(parse_update_dry_run(&update).unwrap()),
+                rolling_update: Some(parse_rolling_update(&rolling).unwrap()),
+                ..Default::default()
+            },
+            ClusterSummary {
+                cluster: "demo2.k8s.local".into(),
+                update: Some(parse_update_dry_run(&demo2).unwrap()),
+                ..Default::default()
+            },
+        ],
+    }
+}
+
+#[test]
+fn text_not_parsed() {
+    let out = render_text(&summary_not_parsed(), false);
+    assert!(out.contains("; 2 lines not parsed"));
+    assert!(!out.contains("cn=apiserver-aggregator-ca"), "redacted");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn markdown_not_parsed() {
+    let out = render_markdown(&summary_not_parsed());
+    assert!(out.contains("#### ⚠️ Not parsed: kops update cluster"));
+    assert!(out.contains("#### ⚠️ Not parsed: kops rolling-update cluster"));
+    assert!(!out.contains("cn=apiserver-aggregator-ca"), "redacted");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn json_not_parsed() {
+    let out = render_json(&summary_not_parsed());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let update = &v["clusters"][0]["update"];
+    assert_eq!(update["unparsed"][0]["line"], 3);
+    assert_eq!(update["changes_pending"], true);
+    assert_eq!(v["clusters"][0]["rolling_update"]["update_required"], true);
+    assert_eq!(v["clusters"][1]["update"]["changes_pending"], false);
+    assert!(!out.contains("cn=apiserver-aggregator-ca"), "redacted");
+    insta::assert_snapshot!(out);
+}

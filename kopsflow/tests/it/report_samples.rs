@@ -11,7 +11,7 @@ use kopsflow::report::{
 };
 
 #[derive(Debug, PartialEq)]
-enum Class {
+pub(crate) enum Class {
     /// `kops update cluster` dry-run stdout: parse as an UpdateReport.
     UpdateDryRun,
     /// `kops rolling-update cluster` stdout table: parse as a RollingUpdateReport.
@@ -22,7 +22,7 @@ enum Class {
     Other,
 }
 
-fn classify(name: &str) -> Class {
+pub(crate) fn classify(name: &str) -> Class {
     let dryrun = name.starts_with("update-cluster-dryrun.");
     if dryrun && (name.ends_with("stdout.txt") || name.ends_with(".kops-1.7-doc.txt")) {
         Class::UpdateDryRun

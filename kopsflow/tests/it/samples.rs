@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use kopsflow::report::{RollingUpdateReport, UpdateReport};
+use kopsflow::report::{RollingUpdateReport, UnparsedBlock, UpdateReport};
 
 /// The real kops samples, copied verbatim into the repository (see its README.md).
 pub const SAMPLES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/kops-samples");
@@ -34,6 +34,36 @@ pub fn sample_names() -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// `text` with every tab expanded to spaces at 8-column tab stops, as `expand(1)` does (and as
+/// terminals, editors and web pages show kops's output when it is copied from them).
+pub fn expand_tabs(text: &str) -> String {
+    expand_tabs_to(text, 8)
+}
+
+/// `text` with every tab expanded to spaces at tab stops every `stop` columns (`expand -t`).
+pub fn expand_tabs_to(text: &str, stop: usize) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut col = 0;
+    for c in text.chars() {
+        match c {
+            '\t' => {
+                let next = (col / stop + 1) * stop;
+                out.extend(std::iter::repeat_n(' ', next - col));
+                col = next;
+            }
+            '\n' => {
+                out.push(c);
+                col = 0;
+            }
+            _ => {
+                out.push(c);
+                col += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Readable dump of an update report (values `{:?}`-quoted so empty strings and spaces show).
@@ -82,7 +112,26 @@ pub fn dump_update(r: &UpdateReport) -> String {
     for d in &r.deletions {
         writeln!(out, "- [{:?}] {} {:?}", d.section, d.task, d.item).unwrap();
     }
+    dump_unparsed(&mut out, &r.unparsed, &r.warnings);
     out
+}
+
+/// Lines not parsed and warnings, only when there are any (older snapshots have neither).
+fn dump_unparsed(out: &mut String, blocks: &[UnparsedBlock], warnings: &[String]) {
+    for b in blocks {
+        writeln!(
+            out,
+            "? not parsed at line {} ({}) section={:?} after_resource={:?} after_field={:?}",
+            b.line, b.reason, b.section, b.after_resource, b.after_field
+        )
+        .unwrap();
+        for l in &b.lines {
+            writeln!(out, "    |{l}").unwrap();
+        }
+    }
+    for w in warnings {
+        writeln!(out, "warning: {w}").unwrap();
+    }
 }
 
 /// Readable dump of a rolling-update report.
@@ -104,5 +153,6 @@ pub fn dump_rolling(r: &RollingUpdateReport) -> String {
     }
     let needing: Vec<&str> = r.groups_needing_update().map(|g| g.name.as_str()).collect();
     writeln!(out, "groups_needing_update: {needing:?}").unwrap();
+    dump_unparsed(&mut out, &r.unparsed, &r.warnings);
     out
 }

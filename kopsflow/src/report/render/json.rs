@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::report::redact::redact_report;
 use crate::report::rolling::{GroupStatus, RollingUpdateReport};
 use crate::report::summary::{ClusterStatus, ClusterSummary, RunSummary};
+use crate::report::unparsed::UnparsedBlock;
 use crate::report::update::{Deletion, DeletionSection, FieldChange, TaskChange, UpdateReport};
 use crate::spec::SpecChange;
 
@@ -69,6 +70,21 @@ struct JsonUpdate {
     modifies: Vec<JsonTask>,
     deletions: Vec<JsonDeletion>,
     notices: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unparsed: Vec<JsonUnparsed>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+/// JSON.md "unparsed block".
+#[derive(Serialize)]
+struct JsonUnparsed {
+    line: usize,
+    section: Option<String>,
+    after_resource: Option<String>,
+    after_field: Option<String>,
+    reason: String,
+    lines: Vec<String>,
 }
 
 /// JSON.md "task".
@@ -107,6 +123,10 @@ struct JsonRolling<'a> {
     single_control_plane: bool,
     groups_needing_update: Vec<&'a str>,
     groups: Vec<JsonGroup<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unparsed: Vec<JsonUnparsed>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
 }
 
 /// JSON.md "group".
@@ -172,6 +192,17 @@ fn json_task(t: TaskChange) -> JsonTask {
     }
 }
 
+fn json_unparsed(b: UnparsedBlock) -> JsonUnparsed {
+    JsonUnparsed {
+        line: b.line,
+        section: b.section,
+        after_resource: b.after_resource,
+        after_field: b.after_field,
+        reason: b.reason,
+        lines: b.lines,
+    }
+}
+
 fn json_deletion(d: Deletion) -> JsonDeletion {
     JsonDeletion {
         section: section(d.section),
@@ -195,6 +226,8 @@ fn json_update(u: &UpdateReport) -> JsonUpdate {
         modifies: u.modifies.into_iter().map(json_task).collect(),
         deletions: u.deletions.into_iter().map(json_deletion).collect(),
         notices: u.notices,
+        unparsed: u.unparsed.into_iter().map(json_unparsed).collect(),
+        warnings: u.warnings,
     }
 }
 
@@ -218,6 +251,8 @@ fn json_rolling(r: &RollingUpdateReport) -> JsonRolling<'_> {
         single_control_plane: r.single_control_plane,
         groups_needing_update: r.groups_needing_update().map(|g| g.name.as_str()).collect(),
         groups: r.groups.iter().map(json_group).collect(),
+        unparsed: r.unparsed.iter().cloned().map(json_unparsed).collect(),
+        warnings: &r.warnings,
     }
 }
 

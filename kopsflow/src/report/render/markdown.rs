@@ -7,6 +7,7 @@ use super::{clip, counts_line, deletion_when, overview};
 use crate::report::redact::redact_report;
 use crate::report::rolling::{GroupStatus, RollingUpdateReport};
 use crate::report::summary::{ClusterSummary, RunSummary};
+use crate::report::unparsed::UnparsedBlock;
 use crate::report::update::{FieldChange, UpdateReport};
 use crate::spec::diff::{ChangeType, ABSENT};
 use crate::spec::SpecChange;
@@ -106,9 +107,15 @@ fn md_update(out: &mut String, u: &UpdateReport) {
     for notice in &u.notices {
         let _ = writeln!(out, "> ℹ️ {}\n", md_text(notice).replace('\n', "<br>"));
     }
-    if !u.has_listed_changes() {
-        return;
+    md_warnings(out, u.other_warnings());
+    if u.has_listed_changes() {
+        md_changes(out, u);
     }
+    md_unparsed(out, "kops update cluster", &u.unparsed);
+}
+
+/// The table of creates, modifies and deletions, then the diffs and create fields folded.
+fn md_changes(out: &mut String, u: &UpdateReport) {
     let _ = writeln!(out, "| action | resource | field | change |");
     let _ = writeln!(out, "| --- | --- | --- | --- |");
     for t in &u.creates {
@@ -200,20 +207,99 @@ fn md_update(out: &mut String, u: &UpdateReport) {
     }
 }
 
+fn md_warnings(out: &mut String, warnings: &[String]) {
+    for w in warnings {
+        let _ = writeln!(out, "> ⚠️ {}\n", md_text(w));
+    }
+}
+
+/// Most lines not parsed shown in markdown, over all blocks of one report (a PR comment has a
+/// size limit; the text and JSON reports show every line).
+const MD_MAX_UNPARSED_LINES: usize = 200;
+
+/// `in `Will modify resources:`, after `Kind/name`, field `F``, as markdown.
+fn md_location(b: &UnparsedBlock) -> String {
+    let mut parts = Vec::new();
+    if let Some(section) = &b.section {
+        parts.push(format!("in {}", md_code(section)));
+    }
+    if let Some(resource) = &b.after_resource {
+        parts.push(format!("after {}", md_code(resource)));
+    }
+    if let Some(field) = &b.after_field {
+        parts.push(format!("field {}", md_code(field)));
+    }
+    parts.join(", ")
+}
+
+/// A "not parsed" heading, then each block: where and why, and its lines verbatim in a fence.
+fn md_unparsed(out: &mut String, what: &str, blocks: &[UnparsedBlock]) {
+    if blocks.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "#### ⚠️ Not parsed: {what}\n\n\
+         kopsflow did not understand these lines of kops's output. They are shown as kops printed \
+         them and are not counted above; whether anything is pending comes from kops's closing \
+         line.\n"
+    );
+    let mut budget = MD_MAX_UNPARSED_LINES;
+    let mut hidden = 0;
+    for b in blocks {
+        if budget == 0 {
+            hidden += b.lines.len();
+            continue;
+        }
+        let shown = &b.lines[..b.lines.len().min(budget)];
+        budget -= shown.len();
+        hidden += b.lines.len() - shown.len();
+        let location = md_location(b);
+        let lines: Vec<String> = shown.iter().map(|l| clip(l)).collect();
+        let fence = md_fence(&lines);
+        let _ = writeln!(
+            out,
+            "Line {} ({}){}{location}:\n\n{fence}text",
+            b.line,
+            md_text(&b.reason),
+            if location.is_empty() { "" } else { ", " },
+        );
+        for line in &lines {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out, "{fence}\n");
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "… and {hidden} more line{} not shown here (the text and JSON reports show them all).\n",
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
+}
+
 fn md_rolling(out: &mut String, r: &RollingUpdateReport) {
     if r.update_required {
         let groups: Vec<String> = r
             .groups_needing_update()
             .map(|g| md_code(&g.name))
             .collect();
-        let which = if groups.is_empty() {
+        let which = if !groups.is_empty() {
+            groups.join(", ")
+        } else if r.unparsed.is_empty() {
             "kops asks for `--yes` although no group is NeedsUpdate".to_string()
         } else {
-            groups.join(", ")
+            "see the lines not parsed below".to_string()
         };
         let _ = writeln!(out, "🔄 **Rolling update needed**: {which}\n");
     } else {
         let _ = writeln!(out, "**Rolling update**: not required\n");
+    }
+    if r.groups.is_empty() && !r.unparsed.is_empty() {
+        // No row was understood: no table, only the lines not parsed.
+        md_warnings(out, r.other_warnings());
+        md_unparsed(out, "kops rolling-update cluster", &r.unparsed);
+        return;
     }
     let target = r.has_target_column();
     let nodes = r.has_nodes_column();
@@ -232,6 +318,8 @@ fn md_rolling(out: &mut String, r: &RollingUpdateReport) {
         let _ = writeln!(out, "{}", md_group_row(g, target, nodes));
     }
     let _ = writeln!(out);
+    md_warnings(out, r.other_warnings());
+    md_unparsed(out, "kops rolling-update cluster", &r.unparsed);
 }
 
 fn md_group_row(g: &GroupStatus, target: bool, nodes: bool) -> String {

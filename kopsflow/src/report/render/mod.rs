@@ -12,6 +12,8 @@ pub use json::{render_json, JSON_SCHEMA_VERSION};
 pub use markdown::render_markdown;
 pub use text::render_text;
 
+use std::fmt::Write as _;
+
 use super::summary::{ClusterStatus, RunSummary};
 use super::update::{DeletionSection, UpdateReport};
 
@@ -43,14 +45,24 @@ fn deletion_when(section: DeletionSection) -> &'static str {
     }
 }
 
-/// `N to create, N to modify, N to delete`.
+/// `N to create, N to modify, N to delete`, and `; N lines not parsed` when some were not.
 fn counts_line(u: &UpdateReport) -> String {
-    format!(
+    let mut line = format!(
         "{} to create, {} to modify, {} to delete",
         u.create_count(),
         u.modify_count(),
         u.delete_count()
-    )
+    );
+    let unparsed = u.unparsed_line_count();
+    if unparsed > 0 {
+        let _ = write!(line, "; {}", lines_not_parsed(unparsed));
+    }
+    line
+}
+
+/// `1 line not parsed`, `3 lines not parsed`.
+fn lines_not_parsed(n: usize) -> String {
+    format!("{n} line{} not parsed", if n == 1 { "" } else { "s" })
 }
 
 /// `3 clusters: 1 error, 2 changes pending; rolling update needed`: clusters per status.

@@ -3,10 +3,11 @@
 
 use std::fmt::Write as _;
 
-use super::{clip, counts_line, deletion_when, overview};
+use super::{clip, counts_line, deletion_when, lines_not_parsed, overview};
 use crate::report::redact::redact_report;
 use crate::report::rolling::RollingUpdateReport;
 use crate::report::summary::{ClusterStatus, RunSummary};
+use crate::report::unparsed::UnparsedBlock;
 use crate::report::update::{FieldChange, UpdateReport};
 use crate::spec::SpecDiff;
 
@@ -98,6 +99,7 @@ fn text_update(out: &mut String, p: &Painter, u: &UpdateReport) {
             let _ = writeln!(out, "    {} {line}", p.yellow(lead));
         }
     }
+    text_warnings(out, p, u.other_warnings());
     for t in &u.creates {
         let _ = writeln!(out, "    {} {}", p.green("+"), t.resource());
     }
@@ -120,6 +122,31 @@ fn text_update(out: &mut String, p: &Painter, u: &UpdateReport) {
             deletion_when(d.section)
         );
     }
+    text_unparsed(out, p, &u.unparsed);
+}
+
+fn text_warnings(out: &mut String, p: &Painter, warnings: &[String]) {
+    for w in warnings {
+        let _ = writeln!(out, "    {} {w}", p.yellow("warning:"));
+    }
+}
+
+/// Each block under a `not parsed` marker with where it was and why, then its lines verbatim.
+fn text_unparsed(out: &mut String, p: &Painter, blocks: &[UnparsedBlock]) {
+    for b in blocks {
+        let location = b.location();
+        let _ = writeln!(
+            out,
+            "    {} line {} ({}){}{location}; kops's text, verbatim:",
+            p.yellow(&format!("{}:", lines_not_parsed(b.lines.len()))),
+            b.line,
+            b.reason,
+            if location.is_empty() { "" } else { ", " },
+        );
+        for line in &b.lines {
+            let _ = writeln!(out, "      | {line}");
+        }
+    }
 }
 
 fn text_spec_diff(out: &mut String, p: &Painter, d: &SpecDiff) {
@@ -136,10 +163,12 @@ fn text_spec_diff(out: &mut String, p: &Painter, d: &SpecDiff) {
 fn text_rolling(out: &mut String, p: &Painter, r: &RollingUpdateReport) {
     if r.update_required {
         let groups = rolling_groups(r);
-        let which = if groups.is_empty() {
+        let which = if !groups.is_empty() {
+            groups.join(", ")
+        } else if r.unparsed.is_empty() {
             "kops asks for --yes (no group is NeedsUpdate: --force?)".to_string()
         } else {
-            groups.join(", ")
+            "see the lines not parsed below".to_string()
         };
         let _ = writeln!(
             out,
@@ -155,6 +184,8 @@ fn text_rolling(out: &mut String, p: &Painter, r: &RollingUpdateReport) {
             p.green("not required")
         );
     }
+    text_warnings(out, p, r.other_warnings());
+    text_unparsed(out, p, &r.unparsed);
 }
 
 /// Terminal rendering. ANSI colour codes only when `color` is true (see [`use_color`](super::use_color)).
@@ -213,7 +244,8 @@ fn rolling_groups(r: &RollingUpdateReport) -> Vec<String> {
                 "{} ({} of {} instances)",
                 g.name,
                 g.need_update,
-                g.need_update + g.ready
+                // u64: two u32 counts never overflow it.
+                u64::from(g.need_update) + u64::from(g.ready)
             )
         })
         .collect()

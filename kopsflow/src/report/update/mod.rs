@@ -1,11 +1,17 @@
 //! The `kops update cluster` dry-run report as data: [`UpdateReport`] and its parts (tasks to
-//! create or modify, their fields, items to delete), and normalisation of the randomly ordered
-//! Go map values kops prints (`docs/KOPS.md` §1.2). kops's text is read into it by
-//! [`parse_update_dry_run`] (`parse.rs`).
+//! create or modify, their fields, items to delete, text not understood), and normalisation of
+//! the randomly ordered Go map values kops prints (`docs/KOPS.md` §1.2, `normalize.rs`). kops's text
+//! is read into it by [`parse_update_dry_run`] (`parse.rs`, with the line shapes in
+//! `layout.rs`).
 
+mod layout;
+mod normalize;
 mod parse;
 
+pub use normalize::{normalize_value, MAX_NORMALIZE_DEPTH};
 pub use parse::{parse_update_dry_run, CLOSING_CLEAN, CLOSING_PENDING};
+
+use super::unparsed::UnparsedBlock;
 
 /// Everything a dry-run said it would do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,7 +24,8 @@ pub struct UpdateReport {
     /// Items kops would delete, from any of the deletion sections.
     pub deletions: Vec<Deletion>,
     /// kops would change something. Taken from the closing line when present (it is the
-    /// authority); otherwise "any create, modify or delete".
+    /// authority); otherwise "any create, modify or delete, or any line not understood inside a
+    /// report section".
     pub changes_pending: bool,
     /// Whether one of the two closing lines was seen. `false` means the output was cut short or
     /// (old docs) pasted without it; `changes_pending` was then inferred from the sections.
@@ -26,6 +33,15 @@ pub struct UpdateReport {
     /// Text of the `****…`-framed banners (new kops/kubernetes version, anonymousAuth, …) and any
     /// other unrecognised text outside the report sections, one entry per banner/line.
     pub notices: Vec<String>,
+    /// Lines kopsflow did not understand, kept verbatim in blocks (see [`UnparsedBlock`]).
+    /// They count neither as creates, modifies nor deletions; `changes_pending` still comes from
+    /// the closing line.
+    pub unparsed: Vec<UnparsedBlock>,
+    /// What a reader should know about this parse: first one line per [`UnparsedBlock`], in
+    /// the same order ([`UnparsedBlock::warning`]), then any other (a note when the closing line
+    /// says "no changes" although the report lists some). Never contains text of the report's
+    /// values.
+    pub warnings: Vec<String>,
 }
 
 /// One task in the create or modify section.
@@ -143,6 +159,16 @@ impl UpdateReport {
         !(self.creates.is_empty() && self.modifies.is_empty() && self.deletions.is_empty())
     }
 
+    /// Number of lines kept verbatim because they were not understood.
+    pub fn unparsed_line_count(&self) -> usize {
+        self.unparsed.iter().map(|b| b.lines.len()).sum()
+    }
+
+    /// The warnings that are not about an [`UnparsedBlock`] (those follow the blocks' own).
+    pub fn other_warnings(&self) -> &[String] {
+        self.warnings.get(self.unparsed.len()..).unwrap_or_default()
+    }
+
     /// `Kind/name` of every created, then every modified task, e.g.
     /// `AutoscalingGroup/nodes-us-east-1a.demo1.k8s.local`. Deletions are in `deletions`
     /// (they have no task key, only a task name and a free-text item).
@@ -179,84 +205,8 @@ impl UpdateReport {
             changes_pending: self.changes_pending,
             closing_line_seen: self.closing_line_seen,
             notices: self.notices.clone(),
+            unparsed: self.unparsed.clone(),
+            warnings: self.warnings.clone(),
         }
     }
-}
-
-/// Sort the entries of Go-formatted maps (`{k: v, k2: v2}`) inside a kops value, recursively
-/// (also inside slices `[…]`, whose element order is kept). Values that are not a balanced
-/// `{…}`/`[…]` are returned unchanged. Entries are split on `", "` outside brackets and quotes;
-/// if a map value itself contains `", "` the fragments are still sorted deterministically, so two
-/// prints of the same map always normalise equal.
-pub fn normalize_value(value: &str) -> String {
-    if let Some(inner) = value.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-        if let Some(parts) = split_top_level(inner) {
-            let mut parts: Vec<String> = parts.into_iter().map(normalize_entry).collect();
-            parts.sort();
-            return format!("{{{}}}", parts.join(", "));
-        }
-    }
-    if let Some(inner) = value.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        if let Some(parts) = split_top_level(inner) {
-            let parts: Vec<String> = parts.into_iter().map(normalize_value).collect();
-            return format!("[{}]", parts.join(", "));
-        }
-    }
-    value.to_string()
-}
-
-fn normalize_entry(entry: &str) -> String {
-    match entry.split_once(": ") {
-        Some((k, v)) => format!("{k}: {}", normalize_value(v)),
-        None => normalize_value(entry),
-    }
-}
-
-/// Split on `", "` at bracket depth 0 (outside `"…"`); `None` if brackets are unbalanced.
-fn split_top_level(inner: &str) -> Option<Vec<&str>> {
-    if inner.is_empty() {
-        return Some(Vec::new());
-    }
-    let bytes = inner.as_bytes();
-    let mut parts = Vec::new();
-    let mut depth: i32 = 0;
-    let mut in_str = false;
-    let mut escaped = false;
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if in_str {
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                in_str = false;
-            }
-        } else {
-            match c {
-                b'"' => in_str = true,
-                b'{' | b'[' | b'(' => depth += 1,
-                b'}' | b']' | b')' => {
-                    depth -= 1;
-                    if depth < 0 {
-                        return None;
-                    }
-                }
-                b',' if depth == 0 && bytes.get(i + 1) == Some(&b' ') => {
-                    parts.push(&inner[start..i]);
-                    start = i + 2;
-                    i += 1;
-                }
-                _ => {}
-            }
-        }
-        i += 1;
-    }
-    if depth != 0 || in_str {
-        return None;
-    }
-    parts.push(&inner[start..]);
-    Some(parts)
 }
