@@ -9,6 +9,7 @@
 pub mod duration;
 pub mod exec;
 pub mod git;
+pub mod json;
 pub mod kops;
 pub mod lock;
 pub mod pipeline;
