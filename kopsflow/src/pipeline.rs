@@ -7,7 +7,9 @@ use anyhow::{bail, Context as _};
 use camino::Utf8PathBuf;
 
 use crate::kops::{KopsCommand, KopsVersion, Mode};
-use crate::plan::{ClusterPlan, OutputUse, Plan, PlannedStep, StageOutcome, StagePlan};
+use crate::plan::{
+    ClusterPlan, DeployedSpec, OnDrift, OutputUse, Plan, PlannedStep, StageOutcome, StagePlan,
+};
 use crate::store::{DryRunStore, ProductionStore, StateStore, StoreRole};
 
 /// When a stage runs, by branch name.
@@ -102,11 +104,17 @@ pub enum DryRunStep {
 pub enum ProductionStep {
     /// `kops get` cluster + instance groups (spec diff; instance groups to delete).
     ReadProduction,
+    /// Compare production with the spec the cluster was last deployed from
+    /// ([`ClusterTarget::deployed`]); needs `ReadProduction`, and comes before every step that
+    /// changes production.
+    CheckDrift(OnDrift),
     /// `kops replace --force -f SPEC` (`--force` so new instance groups are created).
     ReplaceSpec,
     /// `kops export kubecfg` (`--admin` from kops 1.19).
     ExportKubecfg,
     /// `kops delete instancegroup` for instance groups removed from git (needs `ReadProduction`).
+    /// With `Apply`, a check right after `ReadProduction` refuses to delete the last
+    /// control-plane group before anything changes production.
     DeleteRemovedInstanceGroups(Mode),
     UpdateCluster(Mode),
     /// `kops rolling-update cluster`. Exports the kubeconfig first when kops needs it to reach
@@ -175,6 +183,9 @@ pub struct ClusterTarget {
     pub name: String,
     pub spec_file: Utf8PathBuf,
     pub config_base: Option<String>,
+    /// The spec it was last deployed from, which a `CheckDrift` step compares production with;
+    /// `None` when not read (a pipeline with such a step then fails to resolve).
+    pub deployed: Option<DeployedSpec>,
 }
 
 /// What a pipeline is resolved for.
@@ -195,6 +206,16 @@ impl Pipeline {
             production_store,
             stages,
         }
+    }
+
+    /// Whether a stage that runs on `branch` checks drift, so that the clusters need
+    /// [`ClusterTarget::deployed`].
+    pub fn checks_drift(&self, branch: &str) -> bool {
+        self.stages.iter().any(|stage| {
+            stage.when.matches(branch)
+                && matches!(&stage.steps, Steps::Production(steps)
+                    if steps.iter().any(|s| matches!(s, ProductionStep::CheckDrift(_))))
+        })
     }
 
     /// Resolves every stage for every cluster into exact steps, or a skip reason.
@@ -347,14 +368,34 @@ impl StageResolver<'_> {
     }
 
     fn production(&self, steps: &[ProductionStep]) -> anyhow::Result<Vec<PlannedStep>> {
-        let mut out = Vec::new();
+        let mut out: Vec<PlannedStep> = Vec::new();
         let mut exported = false;
         let mut read = false;
+        let prunes = steps.contains(&ProductionStep::DeleteRemovedInstanceGroups(Mode::Apply));
         for step in steps {
             match step {
                 ProductionStep::ReadProduction => {
                     out.extend(self.read_production());
                     read = true;
+                    if prunes {
+                        before_changes(read, &out, "pruning instance groups")?;
+                        out.push(PlannedStep::CheckPrune {
+                            cluster: self.name().to_owned(),
+                        });
+                    }
+                }
+                ProductionStep::CheckDrift(on_drift) => {
+                    before_changes(read, &out, "CheckDrift")?;
+                    let deployed = self.cluster.deployed.clone().with_context(|| {
+                        format!(
+                            "the spec {} was last deployed from was not read (CheckDrift compares production with it)",
+                            self.name()
+                        )
+                    })?;
+                    out.push(PlannedStep::CheckDrift {
+                        deployed,
+                        on_drift: *on_drift,
+                    });
                 }
                 ProductionStep::ReplaceSpec => {
                     out.push(PlannedStep::PrepareSpec {
@@ -434,33 +475,16 @@ impl StageResolver<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exact_and_any_of() {
-        let main = BranchCondition::any_of_names(&["main", "master"]);
-        assert!(main.matches("main") && main.matches("master"));
-        assert!(!main.matches("feature/x") && !main.matches("mainline"));
-        assert_eq!(main.to_string(), "any of 'main', 'master'");
-        assert!(!main.clone().negate().matches("main"));
-        assert!(main.negate().matches("feature/x"));
-        assert!(BranchCondition::Always.matches(""));
+/// A check of production must come after it was read and before every step that changes it.
+fn before_changes(read: bool, out: &[PlannedStep], what: &str) -> anyhow::Result<()> {
+    if !read {
+        bail!("{what} needs a ReadProduction step before it");
     }
-
-    #[test]
-    fn globs() {
-        let release = BranchCondition::glob("release/*");
-        assert!(release.matches("release/1.29"));
-        assert!(!release.matches("release/1.29/hotfix"));
-        assert!(!release.matches("releases/1"));
-        assert!(BranchCondition::glob("release/**").matches("release/1.29/hotfix"));
-        assert!(BranchCondition::glob("*-hotfix").matches("x-hotfix"));
-        assert!(BranchCondition::glob("v?").matches("v1"));
-        assert!(!BranchCondition::glob("v?").matches("v12"));
-        assert!(!BranchCondition::glob("a?b").matches("a/b"));
-        assert!(BranchCondition::glob("*").matches("feature"));
-        assert!(!BranchCondition::glob("*").matches("feature/x"));
+    if out.iter().any(PlannedStep::mutates_production) {
+        bail!("{what} must come before every step that changes production");
     }
+    Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -58,6 +58,17 @@ pub enum PlannedStep {
     /// Write production's `config` and `instancegroup/*` (read by the preceding `kops get`
     /// steps) into the dry-run store, leaving out instance groups git no longer has.
     SeedDryRunStore { store: DryRunStore, cluster: String },
+    /// Compare production (read by the preceding `kops get` steps) with the spec the cluster
+    /// was last deployed from; on a difference, stop before anything changes production, or
+    /// report it and go on (`OnDrift::Proceed`).
+    CheckDrift {
+        deployed: DeployedSpec,
+        on_drift: OnDrift,
+    },
+    /// Before anything changes production: refuse when deleting the instance groups live but
+    /// not in git (a later `DeleteRemovedInstanceGroups`) would delete the last control-plane
+    /// group.
+    CheckPrune { cluster: String },
     /// `kops delete instancegroup IG` for every instance group live but not in git; the list is
     /// known once production has been read.
     DeleteRemovedInstanceGroups {
@@ -67,6 +78,27 @@ pub enum PlannedStep {
     },
     /// Remove the cluster's scratch directory (also on failure and interruption).
     RemoveWorkDir { dir: Utf8PathBuf },
+}
+
+/// The spec a cluster was last deployed from: its spec file at the base of the deployed range
+/// (on a main branch, the commit before the push), read from git by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployedSpec {
+    /// The base commit; `None` when the range starts at the root commit (nothing came before).
+    pub commit: Option<String>,
+    /// The spec file at `commit` (the cluster's file, or the one it was renamed from).
+    pub file: Utf8PathBuf,
+    /// Its text; `None` when the commit has no such file (a cluster new in the range).
+    pub text: Option<String>,
+}
+
+/// What a deploy does when production differs from the spec deployed before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDrift {
+    /// Stop before any step changes production (the default).
+    Refuse,
+    /// Report the drift and go on (`--allow-drift`).
+    Proceed,
 }
 
 /// What the stdout of a kops step feeds.
@@ -92,6 +124,8 @@ impl PlannedStep {
             PlannedStep::DeleteRemovedInstanceGroups { mode, .. } => *mode == Mode::Apply,
             PlannedStep::PrepareSpec { .. }
             | PlannedStep::SeedDryRunStore { .. }
+            | PlannedStep::CheckDrift { .. }
+            | PlannedStep::CheckPrune { .. }
             | PlannedStep::RemoveWorkDir { .. } => false,
         }
     }
@@ -154,6 +188,34 @@ impl fmt::Display for PlannedStep {
                 "write dry-run store {}: {cluster}/config and {cluster}/instancegroup/* from production, without instance groups git no longer has",
                 store.store()
             ),
+            PlannedStep::CheckDrift { deployed, on_drift } => {
+                let DeployedSpec { commit, file, text } = deployed;
+                match (commit, text) {
+                    (Some(commit), Some(_)) => write!(
+                        f,
+                        "check production against {file} at {} (the spec deployed before): ",
+                        short(commit)
+                    )?,
+                    (Some(commit), None) => {
+                        return write!(
+                            f,
+                            "no drift check: {file} is not in {} (a cluster new since then)",
+                            short(commit)
+                        )
+                    }
+                    (None, _) => {
+                        return write!(f, "no drift check: no commit before the deployed range")
+                    }
+                }
+                f.write_str(match on_drift {
+                    OnDrift::Refuse => "if production changed outside git, stop here",
+                    OnDrift::Proceed => "report what changed outside git and go on (allowed)",
+                })
+            }
+            PlannedStep::CheckPrune { cluster } => write!(
+                f,
+                "check the instance groups of {cluster} live but not in git: never delete the last control-plane group"
+            ),
             PlannedStep::DeleteRemovedInstanceGroups {
                 cluster,
                 store,
@@ -165,6 +227,11 @@ impl fmt::Display for PlannedStep {
             PlannedStep::RemoveWorkDir { dir } => write!(f, "remove {dir} (also on failure)"),
         }
     }
+}
+
+/// The first 12 characters of a commit, as git shows it short.
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
 }
 
 impl fmt::Display for Plan {

@@ -1,8 +1,11 @@
-//! Environment configuration: the production state store and the main branches, with their
-//! defaults and environment overrides. Per-run flags come from the command line instead
+//! Environment configuration: the production state store, the main branches and the pipeline's
+//! prune setting, with their defaults and environment overrides. Per-run flags come from the command line instead
 //! ([`crate::pipeline::RunFlags`]).
 
+use anyhow::bail;
 use kopsflow::store::{parse_store_setting, StateStore};
+
+use crate::pipeline::{Prune, PRUNE};
 
 /// The production state store (the classic Jenkinsfile's `SPEC_S3_BUCKET`).
 /// `KOPS_STATE_STORE` overrides it, as it does for kops itself.
@@ -16,6 +19,8 @@ pub const MAIN_BRANCHES: &[&str] = &["main", "master"];
 pub struct Config {
     pub production_store: StateStore,
     pub main_branches: Vec<String>,
+    /// [`PRUNE`] in `xtask/src/pipeline.rs`; `KOPSFLOW_PRUNE` (`on` or `off`) overrides it.
+    pub prune: Prune,
 }
 
 impl Config {
@@ -34,9 +39,18 @@ impl Config {
                 .collect(),
             None => MAIN_BRANCHES.iter().map(|b| (*b).to_owned()).collect(),
         };
+        let prune = match env("KOPSFLOW_PRUNE").as_deref().map(str::trim) {
+            None | Some("") => PRUNE,
+            Some("on") => Prune::On,
+            Some("off") => Prune::Off,
+            Some(other) => bail!(
+                "$KOPSFLOW_PRUNE is {other:?}: use on (deploy deletes instance groups removed from git) or off"
+            ),
+        };
         Ok(Config {
             production_store,
             main_branches,
+            prune,
         })
     }
 }
@@ -50,6 +64,7 @@ mod tests {
         let c = Config::from_env(|_| None)?;
         assert_eq!(c.production_store.to_string(), PRODUCTION_STORE);
         assert_eq!(c.main_branches, MAIN_BRANCHES);
+        assert_eq!(c.prune, Prune::Off, "prune is off unless turned on");
         Ok(())
     }
 
@@ -58,10 +73,16 @@ mod tests {
         let c = Config::from_env(|k| match k {
             "KOPS_STATE_STORE" => Some("gs://other".to_owned()),
             "KOPSFLOW_MAIN_BRANCHES" => Some("trunk, prod".to_owned()),
+            "KOPSFLOW_PRUNE" => Some("on".to_owned()),
             _ => None,
         })?;
         assert_eq!(c.production_store.to_string(), "gs://other");
         assert_eq!(c.main_branches, ["trunk", "prod"]);
+        assert_eq!(c.prune, Prune::On);
+        let prune = |v: &str| Config::from_env(|k| (k == "KOPSFLOW_PRUNE").then(|| v.to_owned()));
+        assert_eq!(prune("off")?.prune, Prune::Off);
+        let err = prune("yes").unwrap_err().to_string();
+        assert!(err.contains("$KOPSFLOW_PRUNE is \"yes\""), "{err}");
         assert!(
             Config::from_env(|k| (k == "KOPS_STATE_STORE").then(|| "ftp://x".to_owned())).is_err()
         );

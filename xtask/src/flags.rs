@@ -149,6 +149,11 @@ pub struct Deploy {
     /// reported as not run).
     #[arg(long)]
     pub keep_going: bool,
+    /// Deploy even when production was changed outside git since the spec deployed before
+    /// (default: refused; kops replace --force would silently undo the change). The drift is
+    /// shown in the summary either way.
+    #[arg(long)]
+    pub allow_drift: bool,
     #[command(flatten)]
     pub lock: Lock,
 }

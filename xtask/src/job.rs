@@ -118,6 +118,7 @@ impl From<flags::Deploy> for Job {
             run: cmd.run,
             flags: RunFlags {
                 cloud_only: cmd.cloudonly,
+                allow_drift: cmd.allow_drift,
                 ..RunFlags::default()
             },
             schedule: Schedule {
@@ -144,6 +145,7 @@ impl TryFrom<flags::RollingUpdate> for Job {
                 cloud_only: cmd.cloudonly,
                 roll: if cmd.yes { Mode::Apply } else { Mode::Preview },
                 instance_groups: cmd.instance_groups,
+                ..RunFlags::default()
             },
             schedule: Schedule {
                 jobs: 1,
@@ -191,6 +193,9 @@ impl Job {
                 .context("the temp directory is not UTF-8")?,
         };
         let pipeline = repo_pipeline(config, flags).only(kind.stage());
+        if pipeline.checks_drift(&branch.name) {
+            crate::guards::read_deployed(sh, &selection, &branch, config, &mut ctx.clusters)?;
+        }
         if run.print {
             if let Some(v) = &run.kops_version {
                 ctx.kops_version = parse_kops_version(v)?;
@@ -237,13 +242,15 @@ impl Job {
         let plan = pipeline.resolve(&ctx)?;
         output.err(&plan.to_string());
         output.err(&format!("(branch from {})", branch.source));
-        if plan.steps().any(|(_, _, step)| step.mutates_production())
-            && !kopsflow::git::is_clean(sh)?
-        {
+        let mutates = plan.steps().any(|(_, _, step)| step.mutates_production());
+        if mutates && !kopsflow::git::is_clean(sh)? {
             bail!(
                 "the work tree has uncommitted changes: {} applies only committed specs (commit or stash them)",
                 kind.name()
             );
+        }
+        if mutates && kind == Kind::Deploy {
+            crate::guards::latest_commit(sh)?;
         }
         let summary = exec.run(&plan, kind.name());
         drop(work);
@@ -365,6 +372,11 @@ mod tests {
                 name: "c.example.com".to_owned(),
                 spec_file: "cluster-spec/c.example.com.yml".into(),
                 config_base: None,
+                deployed: Some(kopsflow::plan::DeployedSpec {
+                    commit: None,
+                    file: "cluster-spec/c.example.com.yml".into(),
+                    text: None,
+                }),
             }],
             work_dir: "/tmp/kopsflow-XXXXXX".into(),
         };

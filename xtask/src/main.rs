@@ -7,6 +7,7 @@ mod bench;
 mod config;
 mod flags;
 mod fuzz;
+mod guards;
 mod job;
 mod output;
 mod pipeline;

@@ -1,23 +1,48 @@
 //! This repository's pipeline: the classic Jenkinsfile flow, typed and made safe. `Test` on every
 //! branch (the isolated dry-run store of `docs/ARCHITECTURE.md`), `Deploy` on main branches, and
 //! the deliberate `Rolling update` (a preview anywhere, `--yes` only on main branches). Each job
-//! runs one stage.
+//! runs one stage. Its one setting, [`PRUNE`], decides whether `Deploy` deletes the instance
+//! groups git no longer has.
 
 use kopsflow::kops::Mode::{self, Apply, Preview};
 use kopsflow::pipeline::BranchCondition::{self, Always};
 use kopsflow::pipeline::{DryRunStep, Pipeline, ProductionStep, Stage};
+use kopsflow::plan::OnDrift;
 use kopsflow::store::StateStore;
 
 use crate::config::Config;
+
+/// Instance-group prune: whether `deploy` deletes the instance groups production has and git no
+/// longer has (`kops delete instancegroup IG --name CLUSTER --yes`, after `kops replace`, before
+/// `kops update cluster --yes`). Off, like Argo CD's `prune: false`: `kops replace` never
+/// deletes, so they stay, and every plan and deploy summary lists them. Turn it on here
+/// (`Prune::On`), or per job with `KOPSFLOW_PRUNE=on` (`off` turns it off). Even on, a prune
+/// never deletes the last control-plane group: the deploy is refused before it changes anything.
+pub const PRUNE: Prune = Prune::Off;
+
+/// The [`PRUNE`] setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prune {
+    /// Instance groups removed from git stay in production; deploy warns about them.
+    Off,
+    /// Deploy deletes them (never the last control-plane group).
+    On,
+}
 
 /// The pipeline: its stages in order, when each runs, the store it binds to (`dry_run` or
 /// `production`) and its steps. Laid out by hand, like the Jenkinsfile it replaces.
 #[rustfmt::skip]
 pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
-    let RunFlags { cloud_only, roll, instance_groups } = flags;
+    let RunFlags { cloud_only, roll, instance_groups, allow_drift } = flags;
     let main = BranchCondition::any_of_names(&config.main_branches);
     // Previewing a rolling update is safe anywhere; rolling (`--yes`) only on main branches.
     let roll_on = match roll { Preview => Always, Apply => main.clone() };
+    // Production changed outside git since the last deploy stops the deploy, unless allowed.
+    let on_drift = if allow_drift { OnDrift::Proceed } else { OnDrift::Refuse };
+    let prune = match config.prune {
+        Prune::On => vec![ProductionStep::DeleteRemovedInstanceGroups(Apply)],
+        Prune::Off => vec![],
+    };
     RepoPipeline {
         production_store: config.production_store.clone(),
         test: Stage::dry_run("Test", Always, vec![
@@ -25,13 +50,19 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
             DryRunStep::ReplaceSpec,
             DryRunStep::PreviewUpdate,
         ]),
-        deploy: Stage::production("Deploy", main, vec![
-            ProductionStep::ReadProduction,
-            ProductionStep::ReplaceSpec,
-            ProductionStep::ExportKubecfg,
-            ProductionStep::UpdateCluster(Apply),
-            ProductionStep::RollingUpdate { mode: Preview, cloud_only, instance_groups: vec![] },
-        ]),
+        deploy: Stage::production("Deploy", main, [
+            vec![
+                ProductionStep::ReadProduction,
+                ProductionStep::CheckDrift(on_drift),
+                ProductionStep::ReplaceSpec,
+            ],
+            prune,
+            vec![
+                ProductionStep::ExportKubecfg,
+                ProductionStep::UpdateCluster(Apply),
+                ProductionStep::RollingUpdate { mode: Preview, cloud_only, instance_groups: vec![] },
+            ],
+        ].concat()),
         rolling_update: Stage::production("Rolling update", roll_on, vec![
             ProductionStep::RollingUpdate { mode: roll, cloud_only, instance_groups },
         ]),
@@ -74,6 +105,9 @@ pub struct RunFlags {
     pub roll: Mode,
     /// `rolling-update --instance-group`: only these instance groups (empty: all).
     pub instance_groups: Vec<String>,
+    /// `deploy --allow-drift`: deploy even when production was changed outside git since the
+    /// spec deployed before (reported, not refused).
+    pub allow_drift: bool,
 }
 
 impl Default for RunFlags {
@@ -82,6 +116,7 @@ impl Default for RunFlags {
             cloud_only: false,
             roll: Preview,
             instance_groups: Vec::new(),
+            allow_drift: false,
         }
     }
 }
@@ -91,6 +126,7 @@ mod tests {
     use super::*;
     use kopsflow::kops::KopsVersion;
     use kopsflow::pipeline::{ClusterTarget, Context};
+    use kopsflow::plan::DeployedSpec;
 
     fn config() -> Config {
         Config::from_env(|_| None).expect("defaults parse")
@@ -110,6 +146,12 @@ mod tests {
                     name: (*name).to_owned(),
                     spec_file: format!("cluster-spec/{name}.yml").into(),
                     config_base: Some(format!("s3://k8s-kops/{name}")),
+                    // As on a main branch whose push changed the spec.
+                    deployed: Some(DeployedSpec {
+                        commit: Some("1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d".to_owned()),
+                        file: format!("cluster-spec/{name}.yml").into(),
+                        text: Some(String::new()),
+                    }),
                 })
                 .collect(),
             work_dir: "/tmp/kopsflow-XXXXXX".into(),
@@ -166,7 +208,7 @@ mod tests {
         let confirmed = RunFlags {
             cloud_only: true,
             roll: Apply,
-            instance_groups: Vec::new(),
+            ..RunFlags::default()
         };
         let apply = pipeline(confirmed.clone())
             .only(|p| p.rolling_update)
@@ -176,6 +218,48 @@ mod tests {
             .only(|p| p.rolling_update)
             .resolve(&ctx)?;
         insta::assert_snapshot!(format!("{preview}\n{apply}\n{apply_on_branch}"));
+        Ok(())
+    }
+
+    /// With prune on, the deploy checks the control-plane rule before any change and deletes
+    /// the instance groups git no longer has after `replace`, before `update --yes`; with
+    /// `--allow-drift` the drift check reports and goes on.
+    #[test]
+    fn deploy_with_prune_on() -> anyhow::Result<()> {
+        let ctx = context("master", V1_29, &["test.k8s.example.com"]);
+        let on = Config {
+            prune: Prune::On,
+            ..config()
+        };
+        let plan = repo_pipeline(&on, RunFlags::default())
+            .only(|p| p.deploy)
+            .resolve(&ctx)?;
+        insta::assert_snapshot!(plan.to_string());
+        let text = plan.to_string();
+        let at = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{needle}: {text}"))
+        };
+        assert!(at("check the instance groups") < at("kops replace"));
+        assert!(at("kops replace") < at("kops delete instancegroup IG"));
+        assert!(
+            at("kops delete instancegroup IG")
+                < at("kops update cluster test.k8s.example.com --state s3://k8s-kops --yes")
+        );
+        let allowed = RunFlags {
+            allow_drift: true,
+            ..RunFlags::default()
+        };
+        let plan = pipeline(allowed).only(|p| p.deploy).resolve(&ctx)?;
+        assert!(
+            plan.to_string()
+                .contains("report what changed outside git and go on (allowed)"),
+            "{plan}"
+        );
+        assert!(
+            !plan.to_string().contains("delete instancegroup"),
+            "prune is off by default"
+        );
         Ok(())
     }
 
@@ -219,6 +303,7 @@ mod tests {
                                 cloud_only,
                                 roll,
                                 instance_groups,
+                                allow_drift: cloud_only,
                             };
                             let ctx = context(
                                 branch,

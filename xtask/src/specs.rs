@@ -168,5 +168,6 @@ pub fn target(spec: &ClusterSpec) -> ClusterTarget {
         name: spec.name().to_owned(),
         spec_file: spec.file.clone(),
         config_base: spec.config_base().map(str::to_owned),
+        deployed: None,
     }
 }

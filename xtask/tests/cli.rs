@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "cli/guards.rs"]
+mod guards;
 mod support;
 
 use std::process::Command;
@@ -476,13 +478,14 @@ fn usage_errors_exit_1_not_2() {
 #[test]
 fn a_failing_deploy_step_stops_before_applying() {
     let test = Test::new();
-    // Call 4 is `kops replace` into production: update --yes and rolling-update must not run.
+    // Call 4 is `kops replace` into production (step 5, after the drift check): update --yes
+    // and rolling-update must not run.
     let run = test.run_with(&[("KOPS_STANDIN_FAIL_AT", "4")], &["deploy"]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
     assert_eq!(run.argv().len(), 4, "{:?}", run.argv());
     assert!(!run.argv().iter().any(|a| a.contains("--yes")));
     assert!(
-        run.stderr().contains("stage Deploy, step 4/"),
+        run.stderr().contains("stage Deploy, step 5/"),
         "{}",
         run.stderr()
     );

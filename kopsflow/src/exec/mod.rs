@@ -6,6 +6,7 @@
 //! each cluster's output shown whole when it finishes (`parallel.rs`). Runs that change
 //! production hold a per-cluster lock meanwhile (`lock.rs`).
 
+mod guard;
 pub mod lock;
 mod parallel;
 pub mod process;
@@ -17,7 +18,7 @@ use anyhow::{bail, Context as _};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::duration::format_elapsed;
-use crate::kops::{KopsCommand, KopsVersion};
+use crate::kops::{KopsCommand, KopsVersion, Mode};
 use crate::plan::{ClusterPlan, OutputUse, Plan, PlannedStep, StageOutcome};
 use crate::report::{
     is_api_unreachable, is_cluster_not_found, parse_kops_error, parse_rolling_update,
@@ -155,6 +156,18 @@ impl Executor {
             live_cluster: None,
             live: None,
             kubeconfig: own_kubeconfig.then(|| cluster.work_dir.join("kubeconfig")),
+            prunes: cluster.stages.iter().any(|stage| match &stage.outcome {
+                StageOutcome::Run(steps) => steps.iter().any(|step| {
+                    matches!(
+                        step,
+                        PlannedStep::DeleteRemovedInstanceGroups {
+                            mode: Mode::Apply,
+                            ..
+                        }
+                    )
+                }),
+                StageOutcome::Skipped { .. } => false,
+            }),
             summary: ClusterSummary {
                 cluster: cluster.cluster.clone(),
                 ..ClusterSummary::default()
@@ -236,6 +249,9 @@ struct ClusterRun<'a> {
     live: Option<ClusterSpec>,
     /// `KUBECONFIG` for this cluster's kops calls, when it gets its own.
     kubeconfig: Option<Utf8PathBuf>,
+    /// The plan deletes the instance groups live but not in git (prune is on). Without it, a
+    /// spec replaced into production leaves them there, and the summary says so.
+    prunes: bool,
     summary: ClusterSummary,
 }
 
@@ -324,6 +340,8 @@ impl ClusterRun<'_> {
                 write_file(dest, &spec.to_kops_yaml())
             }
             PlannedStep::SeedDryRunStore { store, .. } => self.seed(store),
+            PlannedStep::CheckDrift { deployed, on_drift } => self.check_drift(deployed, *on_drift),
+            PlannedStep::CheckPrune { .. } => self.check_prune(),
             PlannedStep::DeleteRemovedInstanceGroups {
                 cluster,
                 store,
@@ -336,10 +354,18 @@ impl ClusterRun<'_> {
                 if removed.is_empty() {
                     self.exec.log("    no instance group was removed from git");
                 }
+                if *mode == Mode::Apply && !removed.is_empty() {
+                    // Checked before anything changed production (CheckPrune); again here, so
+                    // that no pipeline can delete without it.
+                    self.refuse_to_prune_the_last_control_plane()?;
+                }
                 for ig in removed {
                     let command = KopsCommand::delete_instance_group(cluster, &ig, store, *mode);
                     self.exec.log(&format!("    {command}"));
                     self.kops(&command, OutputUse::Shown)?;
+                    if *mode == Mode::Apply {
+                        self.summary.instance_groups_deleted.push(ig);
+                    }
                 }
                 Ok(())
             }
@@ -387,6 +413,10 @@ impl ClusterRun<'_> {
                 out.ended,
                 stderr_excerpt(&out.stderr_tail)
             );
+        }
+        if command.subcommand() == "replace" && command.mutates_production() && !self.prunes {
+            // `kops replace` never deletes (docs/KOPS.md §3): these stay in production.
+            self.summary.instance_groups_kept = self.summary.instance_groups_to_delete.clone();
         }
         match output {
             OutputUse::Shown => {}

@@ -101,6 +101,19 @@ pub fn upstream_tip(sh: &Shell) -> anyhow::Result<Option<String>> {
     )
 }
 
+/// The name of the current branch's upstream (`origin/main`), when it has one.
+pub fn upstream_name(sh: &Shell) -> anyhow::Result<Option<String>> {
+    try_git(
+        sh,
+        &[
+            "rev-parse",
+            "--abbrev-ref",
+            "--symbolic-full-name",
+            "@{upstream}",
+        ],
+    )
+}
+
 /// Who wrote or committed a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -309,6 +322,8 @@ mod tests {
         let first = commit_of(&sh, "HEAD")?;
         let (_clone_dir, clone) = clone(&sh, &[])?;
         assert_eq!(upstream_tip(&clone)?, first);
+        assert_eq!(upstream_name(&clone)?.as_deref(), Some("origin/main"));
+        assert_eq!(upstream_name(&sh)?, None);
         clone.write_file("b.txt", "b\n")?;
         commit(&clone, "local")?;
         assert_eq!(upstream_tip(&clone)?, first, "the upstream, not HEAD");

@@ -1,6 +1,7 @@
 //! Run summary: what one kopsflow command (plan, deploy, rolling-update) found for each cluster —
-//! spec diff, parsed kops dry-run, instance groups to delete, rolling-update table, error — and
-//! the overall outcome the exit code is derived from.
+//! spec diff, drift from the spec deployed before, parsed kops dry-run, instance groups to
+//! delete (and deleted or kept by a deploy), rolling-update table, error — and the overall
+//! outcome the exit code is derived from.
 
 use super::rolling::RollingUpdateReport;
 use super::update::UpdateReport;
@@ -27,12 +28,39 @@ pub struct ClusterSummary {
     pub spec_diff: Option<SpecDiff>,
     /// Parsed `kops update cluster` dry-run, when it ran.
     pub update: Option<UpdateReport>,
-    /// Instance groups that are live but no longer in git.
+    /// Instance groups that are live but no longer in git (as production was read).
     pub instance_groups_to_delete: Vec<String>,
+    /// Of those, the ones this run deleted (`deploy` with prune on).
+    pub instance_groups_deleted: Vec<String>,
+    /// Of those, the ones a `deploy` left in production because prune is off: a warning.
+    pub instance_groups_kept: Vec<String>,
+    /// Production compared with the spec deployed before (`deploy`), when it was.
+    pub drift: Option<Drift>,
     /// Parsed `kops rolling-update cluster` table, when it ran.
     pub rolling_update: Option<RollingUpdateReport>,
     /// Why this cluster failed, if it did (e.g. from [`super::parse_kops_error`]).
     pub error: Option<String>,
+}
+
+/// Production compared with the spec a cluster was last deployed from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Drift {
+    /// The commit of that spec (the base of the deployed range).
+    pub commit: String,
+    /// The spec file at that commit.
+    pub file: String,
+    /// What was changed outside git, in spec-diff terms with that spec in git's place (each
+    /// change reads production → deployed spec); empty when production matches it.
+    pub changes: SpecDiff,
+    /// Production had drifted and the run went on anyway (`--allow-drift`).
+    pub allowed: bool,
+}
+
+impl Drift {
+    /// Production differs from the spec deployed before.
+    pub fn drifted(&self) -> bool {
+        !self.changes.is_empty()
+    }
 }
 
 /// One-word outcome of a cluster, in precedence order: error, new cluster, changes pending,
@@ -75,6 +103,25 @@ impl ClusterSummary {
             || self.spec_diff.as_ref().is_some_and(|d| !d.is_empty())
             || self.update.as_ref().is_some_and(|u| u.changes_pending)
             || !self.instance_groups_to_delete.is_empty()
+    }
+
+    /// The run deployed over production's drift (`--allow-drift`), which an audit record notes.
+    pub fn deployed_over_drift(&self) -> bool {
+        self.drift
+            .as_ref()
+            .is_some_and(|d| d.drifted() && d.allowed)
+    }
+
+    /// Instance groups live but not in git that this run neither deleted nor kept: still to
+    /// delete (what `plan` lists).
+    pub fn instance_groups_still_to_delete(&self) -> impl Iterator<Item = &str> {
+        self.instance_groups_to_delete
+            .iter()
+            .filter(|ig| {
+                !self.instance_groups_deleted.contains(ig)
+                    && !self.instance_groups_kept.contains(ig)
+            })
+            .map(String::as_str)
     }
 
     /// The rolling-update table says an update is required.

@@ -6,6 +6,7 @@
 
 pub mod diagnostic;
 pub mod diff;
+pub mod guard;
 mod validate;
 pub mod yaml;
 

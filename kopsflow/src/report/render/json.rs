@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::report::redact::redact_report;
 use crate::report::rolling::{GroupStatus, RollingUpdateReport};
-use crate::report::summary::{ClusterStatus, ClusterSummary, RunSummary};
+use crate::report::summary::{ClusterStatus, ClusterSummary, Drift, RunSummary};
 use crate::report::unparsed::UnparsedBlock;
 use crate::report::update::{Deletion, DeletionSection, FieldChange, TaskChange, UpdateReport};
 use crate::spec::SpecChange;
@@ -39,7 +39,20 @@ struct JsonCluster<'a> {
     spec_diff: Option<Vec<JsonSpecChange<'a>>>,
     update: Option<JsonUpdate>,
     instance_groups_to_delete: &'a [String],
+    instance_groups_deleted: &'a [String],
+    instance_groups_kept: &'a [String],
+    drift: Option<JsonDrift<'a>>,
     rolling_update: Option<JsonRolling<'a>>,
+}
+
+/// JSON.md "drift".
+#[derive(Serialize)]
+struct JsonDrift<'a> {
+    commit: &'a str,
+    file: &'a str,
+    drifted: bool,
+    allowed: bool,
+    changes: Vec<JsonSpecChange<'a>>,
 }
 
 /// JSON.md "spec change".
@@ -256,6 +269,16 @@ fn json_rolling(r: &RollingUpdateReport) -> JsonRolling<'_> {
     }
 }
 
+fn json_drift(d: &Drift) -> JsonDrift<'_> {
+    JsonDrift {
+        commit: &d.commit,
+        file: &d.file,
+        drifted: d.drifted(),
+        allowed: d.allowed,
+        changes: d.changes.changes.iter().map(json_spec_change).collect(),
+    }
+}
+
 fn json_cluster(c: &ClusterSummary) -> JsonCluster<'_> {
     JsonCluster {
         cluster: &c.cluster,
@@ -270,6 +293,9 @@ fn json_cluster(c: &ClusterSummary) -> JsonCluster<'_> {
             .map(|d| d.changes.iter().map(json_spec_change).collect()),
         update: c.update.as_ref().map(json_update),
         instance_groups_to_delete: &c.instance_groups_to_delete,
+        instance_groups_deleted: &c.instance_groups_deleted,
+        instance_groups_kept: &c.instance_groups_kept,
+        drift: c.drift.as_ref().map(json_drift),
         rolling_update: c.rolling_update.as_ref().map(json_rolling),
     }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::{clip, counts_line, deletion_when, overview};
 use crate::report::redact::redact_report;
 use crate::report::rolling::{GroupStatus, RollingUpdateReport};
-use crate::report::summary::{ClusterSummary, RunSummary};
+use crate::report::summary::{ClusterSummary, Drift, RunSummary};
 use crate::report::unparsed::UnparsedBlock;
 use crate::report::update::{FieldChange, UpdateReport};
 use crate::spec::diff::{ChangeType, ABSENT};
@@ -342,6 +342,31 @@ fn md_group_row(g: &GroupStatus, target: bool, nodes: bool) -> String {
     row
 }
 
+fn md_drift(out: &mut String, d: &Drift) {
+    let at = format!(
+        "{} at {}",
+        md_code(&d.file),
+        md_code(super::short_commit(&d.commit))
+    );
+    if !d.drifted() {
+        let _ = writeln!(out, "**Drift**: none since {at}\n");
+        return;
+    }
+    let verdict = if d.allowed {
+        "⚠️ deployed over it (`--allow-drift`)"
+    } else {
+        "❌ refused"
+    };
+    let _ = writeln!(
+        out,
+        "**Drift**: production was changed outside git since {at}; {verdict} (production → {at})\n"
+    );
+    for change in &d.changes.changes {
+        let _ = writeln!(out, "- {}", md_spec_change(change));
+    }
+    let _ = writeln!(out);
+}
+
 fn md_cluster(out: &mut String, c: &ClusterSummary) {
     let st = c.status();
     let _ = writeln!(
@@ -367,19 +392,39 @@ fn md_cluster(out: &mut String, c: &ClusterSummary) {
             let _ = writeln!(out);
         }
     }
+    if let Some(d) = &c.drift {
+        md_drift(out, d);
+    }
     if let Some(u) = &c.update {
         md_update(out, &redact_report(u));
     }
-    if !c.instance_groups_to_delete.is_empty() {
-        let igs: Vec<String> = c
-            .instance_groups_to_delete
-            .iter()
-            .map(|g| md_code(g))
-            .collect();
+    let to_delete: Vec<String> = c.instance_groups_still_to_delete().map(md_code).collect();
+    if !to_delete.is_empty() {
         let _ = writeln!(
             out,
             "🗑️ **Instance groups to delete** (live, removed from git): {}\n",
-            igs.join(", ")
+            to_delete.join(", ")
+        );
+    }
+    let list = |igs: &[String]| {
+        igs.iter()
+            .map(|g| md_code(g))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !c.instance_groups_deleted.is_empty() {
+        let _ = writeln!(
+            out,
+            "🗑️ **Instance groups deleted** (removed from git; prune): {}\n",
+            list(&c.instance_groups_deleted)
+        );
+    }
+    if !c.instance_groups_kept.is_empty() {
+        let _ = writeln!(
+            out,
+            "⚠️ {} {}\n",
+            super::KEPT_WARNING,
+            list(&c.instance_groups_kept)
         );
     }
     if let Some(r) = &c.rolling_update {

@@ -36,6 +36,15 @@ fn clip(value: &str) -> String {
     format!("{head}… (+{} chars)", count - MAX_VALUE_CHARS)
 }
 
+/// The warning of a deploy that left instance groups git no longer has in production.
+const KEPT_WARNING: &str =
+    "warning: prune is off, so these instance groups removed from git are still in production:";
+
+/// How a commit is shown: its first 12 characters.
+fn short_commit(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
 /// When an item of a deletion section is deleted, in words.
 fn deletion_when(section: DeletionSection) -> &'static str {
     match section {

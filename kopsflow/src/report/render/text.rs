@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::{clip, counts_line, deletion_when, lines_not_parsed, overview};
 use crate::report::redact::redact_report;
 use crate::report::rolling::RollingUpdateReport;
-use crate::report::summary::{ClusterStatus, RunSummary};
+use crate::report::summary::{ClusterStatus, Drift, RunSummary};
 use crate::report::unparsed::UnparsedBlock;
 use crate::report::update::{FieldChange, UpdateReport};
 use crate::spec::SpecDiff;
@@ -160,6 +160,27 @@ fn text_spec_diff(out: &mut String, p: &Painter, d: &SpecDiff) {
     }
 }
 
+fn text_drift(out: &mut String, p: &Painter, d: &Drift) {
+    let at = format!("{} at {}", d.file, super::short_commit(&d.commit));
+    if !d.drifted() {
+        let _ = writeln!(out, "  {} none since {at}", p.bold("drift:"));
+        return;
+    }
+    let verdict = if d.allowed {
+        p.yellow("deployed over it (--allow-drift)")
+    } else {
+        p.red("refused")
+    };
+    let _ = writeln!(
+        out,
+        "  {} production was changed outside git since {at}; {verdict} (production → {at}):",
+        p.bold("drift:")
+    );
+    for change in &d.changes.changes {
+        let _ = writeln!(out, "    {}", change.describe());
+    }
+}
+
 fn text_rolling(out: &mut String, p: &Painter, r: &RollingUpdateReport) {
     if r.update_required {
         let groups = rolling_groups(r);
@@ -219,15 +240,35 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
         if let Some(d) = &c.spec_diff {
             text_spec_diff(&mut out, &p, d);
         }
+        if let Some(d) = &c.drift {
+            text_drift(&mut out, &p, d);
+        }
         if let Some(u) = &c.update {
             text_update(&mut out, &p, &redact_report(u));
         }
-        if !c.instance_groups_to_delete.is_empty() {
+        let to_delete: Vec<&str> = c.instance_groups_still_to_delete().collect();
+        if !to_delete.is_empty() {
             let _ = writeln!(
                 out,
                 "  {} {}",
                 p.bold("instance groups to delete (removed from git):"),
-                p.red(&c.instance_groups_to_delete.join(", "))
+                p.red(&to_delete.join(", "))
+            );
+        }
+        if !c.instance_groups_deleted.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                p.bold("instance groups deleted (removed from git; prune):"),
+                c.instance_groups_deleted.join(", ")
+            );
+        }
+        if !c.instance_groups_kept.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                p.yellow(super::KEPT_WARNING),
+                p.yellow(&c.instance_groups_kept.join(", "))
             );
         }
         if let Some(r) = &c.rolling_update {

@@ -1,0 +1,132 @@
+//! The checks a deploy runs on production once it has been read, before any step changes it:
+//! drift from the spec deployed before, and the prune's control-plane rule. The comparisons
+//! are pure (`spec::guard`); this runs them on what the `kops get` steps read.
+
+use anyhow::{anyhow, bail, Context as _};
+
+use super::ClusterRun;
+use crate::plan::{DeployedSpec, OnDrift};
+use crate::report::Drift;
+use crate::spec::guard::{drift, prune_refusal};
+use crate::spec::{render_diagnostics, ClusterSpec};
+
+/// How a commit is shown in messages.
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
+impl ClusterRun<'_> {
+    /// Compares production with the spec deployed before: records the result in the summary,
+    /// and on a difference fails (`OnDrift::Refuse`) or logs it and goes on.
+    pub(super) fn check_drift(
+        &mut self,
+        deployed: &DeployedSpec,
+        on_drift: OnDrift,
+    ) -> anyhow::Result<()> {
+        let cluster = &self.plan.cluster;
+        if self.summary.new_cluster {
+            self.exec
+                .log("    not in production yet: nothing can have drifted");
+            return Ok(());
+        }
+        let file = &deployed.file;
+        let (Some(commit), Some(text)) = (&deployed.commit, &deployed.text) else {
+            self.exec.log(&format!(
+                "    {file} was not deployed before this range: nothing to compare with"
+            ));
+            return Ok(());
+        };
+        let live = self
+            .live
+            .as_ref()
+            .context("production was not read before the drift check")?;
+        let previous = ClusterSpec::parse(file, text)
+            .map_err(|d| {
+                anyhow!(
+                    "cannot read {file} at {}, the spec deployed before, to compare production with: {}",
+                    short(commit),
+                    render_diagnostics(&d).trim_end()
+                )
+            })?
+            .spec;
+        if previous.name() != cluster {
+            self.exec.log(&format!(
+                "    {file} at {} is cluster {}, not {cluster}: nothing to compare with",
+                short(commit),
+                previous.name()
+            ));
+            return Ok(());
+        }
+        let drift = Drift {
+            commit: commit.clone(),
+            file: file.to_string(),
+            changes: drift(&previous, live),
+            allowed: on_drift == OnDrift::Proceed,
+        };
+        self.summary.drift = Some(drift.clone());
+        let at = format!("{file} at {}", short(commit));
+        if !drift.drifted() {
+            self.exec.log(&format!(
+                "    production matches {at}, the spec deployed before"
+            ));
+            return Ok(());
+        }
+        let changes: String = drift
+            .changes
+            .changes
+            .iter()
+            .map(|c| format!("\n  {c}"))
+            .collect();
+        match on_drift {
+            OnDrift::Proceed => {
+                self.exec.log(&format!(
+                    "    production was changed outside git since {at} (production → {at}):{}",
+                    changes.replace("\n  ", "\n      ")
+                ));
+                self.exec.log(
+                    "    drift allowed (--allow-drift): going on, `kops replace --force` overwrites it",
+                );
+                Ok(())
+            }
+            OnDrift::Refuse => bail!(
+                "refusing to deploy {cluster}: production has drifted from {at}, the spec deployed before. \
+                 It was changed outside git, and `kops replace --force` would silently undo that. \
+                 What differs (production → {at}):{changes}\n\
+                 Bring the change into git (`kops get cluster {cluster} -o yaml` shows production) and deploy again, \
+                 or deploy over it deliberately with --allow-drift"
+            ),
+        }
+    }
+
+    /// Refuses, before anything changes production, to prune the last control-plane group;
+    /// says what the prune will delete.
+    pub(super) fn check_prune(&mut self) -> anyhow::Result<()> {
+        if self.summary.new_cluster {
+            return Ok(());
+        }
+        self.refuse_to_prune_the_last_control_plane()?;
+        let removed = &self.summary.instance_groups_to_delete;
+        self.exec.log(&if removed.is_empty() {
+            "    no instance group to prune".to_owned()
+        } else {
+            format!(
+                "    to delete after the replace (prune): {}",
+                removed.join(", ")
+            )
+        });
+        Ok(())
+    }
+
+    /// Fails when deleting the instance groups live but not in git would delete the last
+    /// control-plane group (`spec::guard::prune_refusal`).
+    pub(super) fn refuse_to_prune_the_last_control_plane(&mut self) -> anyhow::Result<()> {
+        self.git_spec()?; // loads it
+        let (Some(git), Some(live)) = (&self.git, &self.live) else {
+            bail!("production was not read before the prune check");
+        };
+        match prune_refusal(git, live) {
+            Some(refusal) => bail!("{refusal}"),
+            None => Ok(()),
+        }
+    }
+}

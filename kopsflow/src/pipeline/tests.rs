@@ -1,0 +1,138 @@
+//! Unit tests of pipelines: branch conditions, and where resolution puts the checks of
+//! production.
+
+use super::*;
+
+#[test]
+fn exact_and_any_of() {
+    let main = BranchCondition::any_of_names(&["main", "master"]);
+    assert!(main.matches("main") && main.matches("master"));
+    assert!(!main.matches("feature/x") && !main.matches("mainline"));
+    assert_eq!(main.to_string(), "any of 'main', 'master'");
+    assert!(!main.clone().negate().matches("main"));
+    assert!(main.negate().matches("feature/x"));
+    assert!(BranchCondition::Always.matches(""));
+}
+
+fn deploy_of(steps: Vec<ProductionStep>, deployed: Option<DeployedSpec>) -> anyhow::Result<Plan> {
+    let store = StateStore::parse("s3://k8s-kops")?;
+    let ctx = Context {
+        branch: "main".to_owned(),
+        kops_version: KopsVersion::new(1, 29, 2),
+        clusters: vec![ClusterTarget {
+            name: "c.example.com".to_owned(),
+            spec_file: "cluster-spec/c.example.com.yml".into(),
+            config_base: None,
+            deployed,
+        }],
+        work_dir: "/tmp/run".into(),
+    };
+    let stage = Stage::production("Deploy", BranchCondition::Always, steps);
+    Pipeline::new(Some(store), vec![stage]).resolve(&ctx)
+}
+
+#[test]
+fn checks_come_after_reading_and_before_any_change() -> anyhow::Result<()> {
+    use ProductionStep::{CheckDrift, DeleteRemovedInstanceGroups, ReadProduction, ReplaceSpec};
+    let deployed = Some(DeployedSpec {
+        commit: Some("1a2b3c4d5e6f7".to_owned()),
+        file: "cluster-spec/c.example.com.yml".into(),
+        text: Some(String::new()),
+    });
+    let drift = CheckDrift(OnDrift::Refuse);
+    let prune = DeleteRemovedInstanceGroups(Mode::Apply);
+    let names = |plan: &Plan| -> Vec<String> {
+        plan.steps()
+            .map(|(_, _, step)| {
+                step.to_string()
+                    .split(' ')
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    let plan = deploy_of(
+        vec![ReadProduction, drift.clone(), ReplaceSpec, prune.clone()],
+        deployed.clone(),
+    )?;
+    assert_eq!(
+        names(&plan),
+        [
+            "kops get",
+            "kops get",
+            "check the",
+            "check production",
+            "write /tmp/run/c.example.com/c.example.com.yaml",
+            "kops replace",
+            "for each",
+            "remove /tmp/run/c.example.com"
+        ]
+    );
+    // A preview prune deletes nothing: no control-plane check.
+    let plan = deploy_of(
+        vec![ReadProduction, DeleteRemovedInstanceGroups(Mode::Preview)],
+        None,
+    )?;
+    assert!(!plan
+        .steps()
+        .any(|(_, _, s)| matches!(s, PlannedStep::CheckPrune { .. })));
+    let error = |steps: Vec<ProductionStep>, deployed: Option<DeployedSpec>| {
+        format!("{:#}", deploy_of(steps, deployed).unwrap_err())
+    };
+    let e = error(vec![drift.clone(), ReadProduction], deployed.clone());
+    assert!(
+        e.contains("CheckDrift needs a ReadProduction step before it"),
+        "{e}"
+    );
+    let e = error(
+        vec![ReadProduction, ReplaceSpec, drift.clone()],
+        deployed.clone(),
+    );
+    assert!(
+        e.contains("CheckDrift must come before every step that changes production"),
+        "{e}"
+    );
+    let e = error(vec![ReplaceSpec, ReadProduction, prune], deployed);
+    assert!(
+        e.contains("pruning instance groups must come before every step"),
+        "{e}"
+    );
+    let e = error(vec![ReadProduction, drift], None);
+    assert!(
+        e.contains("the spec c.example.com was last deployed from was not read"),
+        "{e}"
+    );
+    Ok(())
+}
+
+#[test]
+fn only_a_stage_that_runs_checks_drift() {
+    let main = BranchCondition::exact("main");
+    let with = |steps| Pipeline::new(None, vec![Stage::production("Deploy", main.clone(), steps)]);
+    let pipeline = with(vec![
+        ProductionStep::ReadProduction,
+        ProductionStep::CheckDrift(OnDrift::Proceed),
+    ]);
+    assert!(pipeline.checks_drift("main"));
+    assert!(
+        !pipeline.checks_drift("feature/x"),
+        "the stage is skipped there"
+    );
+    assert!(!with(vec![ProductionStep::ReadProduction]).checks_drift("main"));
+}
+
+#[test]
+fn globs() {
+    let release = BranchCondition::glob("release/*");
+    assert!(release.matches("release/1.29"));
+    assert!(!release.matches("release/1.29/hotfix"));
+    assert!(!release.matches("releases/1"));
+    assert!(BranchCondition::glob("release/**").matches("release/1.29/hotfix"));
+    assert!(BranchCondition::glob("*-hotfix").matches("x-hotfix"));
+    assert!(BranchCondition::glob("v?").matches("v1"));
+    assert!(!BranchCondition::glob("v?").matches("v12"));
+    assert!(!BranchCondition::glob("a?b").matches("a/b"));
+    assert!(BranchCondition::glob("*").matches("feature"));
+    assert!(!BranchCondition::glob("*").matches("feature/x"));
+}

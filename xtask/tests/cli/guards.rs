@@ -1,0 +1,429 @@
+//! Integration tests of the deploy guards and the instance-group prune: the real `xtask` binary
+//! over real temp git repositories, with the kops stand-in (`kops-standin.sh`) replaying the
+//! real kops 1.29.2 recordings. Every refusal is checked from the stand-in's log: exit 1, a
+//! clear reason, and no kops call that changes production.
+
+use std::path::Path;
+
+use crate::support::{mutating, nodes_ig_doc, Run, Test, CLUSTER};
+
+/// Production's kubernetesVersion in the real `kops get cluster` recording (1.29.2).
+const PRODUCTION_K8S: &str = "kubernetesVersion: 1.28.6";
+
+fn assert_refused_before_any_change(run: &Run, reason: &str) {
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(
+        run.stderr().contains(reason),
+        "{reason:?} not in:\n{}",
+        run.stderr()
+    );
+    let argv = run.argv();
+    assert!(
+        argv.iter().all(|a| !mutating(a)),
+        "a mutating kops call ran: {argv:#?}"
+    );
+    assert!(run.tmp_left.is_empty(), "work dir left: {:?}", run.tmp_left);
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout()))
+}
+
+/// The position of the first kops call starting with `prefix`.
+fn call_index(argv: &[String], prefix: &str) -> usize {
+    argv.iter()
+        .position(|a| a.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no `kops {prefix}` in {argv:#?}"))
+}
+
+// --- The guards that were there: main branch, clean tree -----------------------------------------
+
+#[test]
+fn a_dirty_tree_is_refused_before_any_change() {
+    let test = Test::new();
+    test.modify(CLUSTER); // an uncommitted edit of the spec
+    let run = test.run(&["deploy", "--all"]);
+    assert_refused_before_any_change(&run, "the work tree has uncommitted changes");
+    assert_eq!(run.argv(), ["version"], "not even production was read");
+}
+
+#[test]
+fn another_branch_deploys_nothing() {
+    let test = Test::new().feature_branch();
+    let run = test.run(&["deploy", "--all"]);
+    // By design a skip, not an error: CI may run the deploy job on every branch.
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("Deploy: skipped — branch 'feature/x' does not match"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(run.argv(), ["version"]);
+}
+
+// --- Stale commit ---------------------------------------------------------------------------------
+
+/// `git -C DIR ARGS` with the test's hermetic environment.
+fn git_in(test: &Test, dir: &Path, args: &[&str]) {
+    let mut all = vec!["-C", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    test.git(&all);
+}
+
+#[test]
+fn a_checkout_behind_its_upstream_is_refused() {
+    // The repository is pushed to a bare origin and tracks it; a colleague's clone pushes a
+    // newer commit; this checkout fetches (as CI does) but stays on the old commit.
+    let test = Test::new();
+    let origin = test.path("origin.git");
+    let other = test.path("other");
+    test.git(&["clone", "-q", "--bare", ".", origin.to_str().unwrap()]);
+    test.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    test.git(&["fetch", "-q", "origin"]);
+    test.git(&["branch", "-q", "--set-upstream-to=origin/main", "main"]);
+    let old = test.rev_parse("HEAD");
+    // Up to date: the guard passes.
+    let run = test.run(&["deploy", "--all"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+
+    test.git(&[
+        "clone",
+        "-q",
+        origin.to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
+    let spec = other.join(format!("cluster-spec/{CLUSTER}.yml"));
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("maxSize: 1", "maxSize: 2")).unwrap();
+    git_in(
+        &test,
+        &other,
+        &["commit", "-q", "-am", "a newer reviewed change"],
+    );
+    git_in(&test, &other, &["push", "-q", "origin", "main"]);
+    test.git(&["fetch", "-q", "origin"]);
+    let new = test.rev_parse("origin/main");
+    assert_ne!(old, new);
+
+    let run = test.run(&["deploy", "--all"]);
+    assert_refused_before_any_change(&run, "refusing to deploy: HEAD ");
+    let err = run.stderr();
+    for expected in [
+        format!(
+            "HEAD {} is behind origin/main, which is at {}",
+            &old[..12],
+            &new[..12]
+        ),
+        "Deploy the latest commit of origin/main: `git pull`".to_owned(),
+        "re-run the newest pipeline".to_owned(),
+    ] {
+        assert!(err.contains(&expected), "{expected:?} not in:\n{err}");
+    }
+    assert_eq!(run.argv(), ["version"], "production was not even read");
+
+    // A local commit that was never pushed is not deployed either.
+    test.git(&["merge", "-q", "--ff-only", "origin/main"]);
+    test.modify(CLUSTER).commit("local, unreviewed");
+    let run = test.run(&["deploy", "--all"]);
+    assert_refused_before_any_change(&run, "has commits that origin/main");
+
+    // The latest commit deploys.
+    test.git(&["reset", "-q", "--hard", "origin/main"]);
+    let run = test.run(&["deploy", "--all"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.argv().iter().any(|a| a.ends_with("--yes")));
+}
+
+// --- Drift from the spec deployed before ----------------------------------------------------------
+
+/// main: the root commit (the spec as production has it); `drifted`: the spec with
+/// kubernetesVersion 1.28.5 — production (the real recording) still has 1.28.6, as if someone
+/// had changed it outside git after that commit was deployed; HEAD: nodes maxSize 1 → 2.
+fn drifted_history() -> (Test, String, String) {
+    let test = Test::new();
+    let root = test.rev_parse("HEAD");
+    let spec = test.read_spec();
+    assert!(spec.contains(PRODUCTION_K8S), "the sample changed: {spec}");
+    test.write_spec(&spec.replace(PRODUCTION_K8S, "kubernetesVersion: 1.28.5"));
+    let drifted = test.commit("kubernetes 1.28.5");
+    test.modify(CLUSTER).commit("nodes: maxSize 2");
+    (test, root, drifted)
+}
+
+#[test]
+fn production_drifted_from_the_previous_commit_is_refused_and_shown() {
+    let (test, _, drifted) = drifted_history();
+    let run = test.run(&["deploy"]);
+    assert_refused_before_any_change(
+        &run,
+        "refusing to deploy test.k8s.local: production has drifted",
+    );
+    let at = format!("cluster-spec/{CLUSTER}.yml at {}", &drifted[..12]);
+    let err = run.stderr();
+    for expected in [
+        format!("production has drifted from {at}, the spec deployed before"),
+        "`kops replace --force` would silently undo that".to_owned(),
+        // The drift in the spec diff's format: production → the spec deployed before.
+        format!(
+            "What differs (production → {at}):\n  Cluster spec.kubernetesVersion: 1.28.6 → 1.28.5"
+        ),
+        "--allow-drift".to_owned(),
+    ] {
+        assert!(err.contains(&expected), "{expected:?} not in:\n{err}");
+    }
+    // HEAD's own change is not drift.
+    assert!(!err.contains("maxSize: 1 → 2"), "{err}");
+    // Production was read (to compare), nothing else.
+    assert_eq!(
+        run.argv()[1..],
+        [
+            "get cluster test.k8s.local -o yaml --state file:///srv/kstate",
+            "get instancegroups --name test.k8s.local -o yaml --state file:///srv/kstate",
+        ]
+    );
+    let out = run.stdout();
+    assert!(
+        out.contains(&format!(
+            "drift: production was changed outside git since {at}; refused (production → {at}):"
+        )),
+        "{out}"
+    );
+
+    let run = test.run(&["deploy", "--format", "json"]);
+    assert_eq!(run.code(), 1);
+    let drift = &json(&run)["clusters"][0]["drift"];
+    assert_eq!(drift["commit"], drifted.as_str());
+    assert_eq!(drift["drifted"], true);
+    assert_eq!(drift["allowed"], false);
+    assert_eq!(drift["changes"][0]["path"], "spec.kubernetesVersion");
+    assert_eq!(drift["changes"][0]["old"], "1.28.6");
+    assert_eq!(drift["changes"][0]["new"], "1.28.5");
+}
+
+#[test]
+fn allow_drift_deploys_over_it_and_says_so() {
+    let (test, _, drifted) = drifted_history();
+    let run = test.run(&["deploy", "--allow-drift"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let argv = run.argv();
+    assert!(call_index(&argv, "replace") < call_index(&argv, "update cluster"));
+    assert!(argv.iter().any(|a| a.ends_with("--yes")), "{argv:#?}");
+    let at = format!("cluster-spec/{CLUSTER}.yml at {}", &drifted[..12]);
+    assert!(
+        run.stdout().contains(&format!(
+            "drift: production was changed outside git since {at}; deployed over it (--allow-drift)"
+        )),
+        "{}",
+        run.stdout()
+    );
+    assert!(
+        run.stderr().contains("drift allowed (--allow-drift)"),
+        "{}",
+        run.stderr()
+    );
+    let run = test.run(&["deploy", "--allow-drift", "--format", "markdown"]);
+    assert!(
+        run.stdout().contains("deployed over it (`--allow-drift`)"),
+        "{}",
+        run.stdout()
+    );
+    let run = test.run(&["deploy", "--allow-drift", "--format", "json"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let drift = &json(&run)["clusters"][0]["drift"];
+    assert_eq!(
+        (&drift["drifted"], &drift["allowed"]),
+        (&serde_json::json!(true), &serde_json::json!(true))
+    );
+}
+
+#[test]
+fn the_spec_compared_is_the_one_before_the_pushed_range() {
+    // Both commits pushed at once: the spec deployed before is the root's, which production
+    // matches. Not drift, though HEAD^ differs from production.
+    let (test, root, _) = drifted_history();
+    let run = test.run_with(&[("GITHUB_EVENT_BEFORE", &root)], &["deploy"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stdout().contains(&format!(
+            "drift: none since cluster-spec/{CLUSTER}.yml at {}",
+            &root[..12]
+        )),
+        "{}",
+        run.stdout()
+    );
+    // The same for --cluster and --all, which select without the range.
+    for args in [&["deploy", "--cluster", CLUSTER][..], &["deploy", "--all"]] {
+        let run = test.run_with(&[("GITHUB_EVENT_BEFORE", &root)], args);
+        assert_eq!(run.code(), 0, "{args:?}: {}", run.stderr());
+        let run = test.run(args);
+        assert_refused_before_any_change(&run, "production has drifted");
+    }
+}
+
+#[test]
+fn a_new_cluster_passes_the_drift_check() {
+    // Not in production yet.
+    let (test, _, _) = drifted_history();
+    let run = test.run_with(&[("KOPS_STANDIN_NEW_CLUSTER", "1")], &["deploy"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.argv().iter().any(|a| a.ends_with("--yes")));
+    assert!(
+        run.stderr()
+            .contains("not in production yet: nothing can have drifted"),
+        "{}",
+        run.stderr()
+    );
+    // In production, but new in git: no spec was deployed from git before.
+    let (test, _, _) = drifted_history();
+    test.add_cluster("fresh.k8s.local").commit("a new cluster");
+    let run = test.run(&["deploy"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.clusters(), ["fresh.k8s.local"]);
+    assert!(
+        run.stderr().contains(
+            "cluster-spec/fresh.k8s.local.yml was not deployed before this range: nothing to compare with"
+        ),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.argv().iter().any(|a| a.ends_with("--yes")));
+}
+
+// --- Instance-group prune -------------------------------------------------------------------------
+
+/// main: the spec as production has it, then a commit that drops the nodes instance group
+/// (production, the real recording, still has nodes-us-east-1a).
+fn nodes_dropped() -> Test {
+    let test = Test::new();
+    let spec = test.read_spec();
+    let (start, end) = nodes_ig_doc(&spec);
+    let end = (end + 4).min(spec.len()); // with its `---` line
+    test.write_spec(&format!("{}{}", &spec[..start], &spec[end..]));
+    test.commit("drop the nodes instance group");
+    test
+}
+
+const DELETE_NODES: &str =
+    "delete instancegroup nodes-us-east-1a --name test.k8s.local --state file:///srv/kstate --yes";
+
+#[test]
+fn prune_on_deletes_after_replace_and_before_update() {
+    let test = nodes_dropped().env("KOPSFLOW_PRUNE", "on");
+    let run = test.run(&["deploy"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let argv = run.argv();
+    let delete = call_index(&argv, "delete instancegroup");
+    assert_eq!(argv[delete], DELETE_NODES);
+    assert_eq!(
+        argv.iter().filter(|a| a.starts_with("delete")).count(),
+        1,
+        "only the removed group: {argv:#?}"
+    );
+    assert!(call_index(&argv, "replace") < delete, "{argv:#?}");
+    let update = argv
+        .iter()
+        .position(|a| a.starts_with("update cluster") && a.ends_with("--yes"))
+        .unwrap();
+    assert!(delete < update, "{argv:#?}");
+    let out = run.stdout();
+    assert!(
+        out.contains("instance groups deleted (removed from git; prune): nodes-us-east-1a"),
+        "{out}"
+    );
+    assert!(!out.contains("warning: prune is off"), "{out}");
+    let run = test.run(&["deploy", "--format", "json"]);
+    let cluster = &json(&run)["clusters"][0];
+    assert_eq!(
+        cluster["instance_groups_deleted"],
+        serde_json::json!(["nodes-us-east-1a"])
+    );
+    assert_eq!(cluster["instance_groups_kept"], serde_json::json!([]));
+}
+
+#[test]
+fn prune_off_deletes_nothing_and_warns() {
+    let test = nodes_dropped();
+    let run = test.run(&["deploy"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        !run.argv().iter().any(|a| a.starts_with("delete")),
+        "{:#?}",
+        run.argv()
+    );
+    let warning =
+        "warning: prune is off, so these instance groups removed from git are still in production: nodes-us-east-1a";
+    assert!(run.stdout().contains(warning), "{}", run.stdout());
+    let run = test.run(&["deploy", "--format", "markdown"]);
+    assert!(
+        run.stdout().contains(
+            "⚠️ warning: prune is off, so these instance groups removed from git are still in production: `nodes-us-east-1a`"
+        ),
+        "{}",
+        run.stdout()
+    );
+    let run = test.run(&["deploy", "--format", "json"]);
+    let cluster = &json(&run)["clusters"][0];
+    assert_eq!(
+        cluster["instance_groups_kept"],
+        serde_json::json!(["nodes-us-east-1a"])
+    );
+    assert_eq!(cluster["instance_groups_deleted"], serde_json::json!([]));
+    // `KOPSFLOW_PRUNE=off` is the same.
+    let run = test.run_with(&[("KOPSFLOW_PRUNE", "off")], &["deploy"]);
+    assert!(run.stdout().contains(warning), "{}", run.stdout());
+}
+
+#[test]
+fn prune_never_deletes_the_last_control_plane_group() {
+    // git renames the control-plane group (and its etcd members): production's
+    // control-plane-us-east-1a would be pruned, and the new group does not run yet.
+    let test = Test::new().env("KOPSFLOW_PRUNE", "on");
+    let spec = test.read_spec();
+    test.write_spec(&spec.replace("control-plane-us-east-1a", "control-plane-b"));
+    test.commit("move the control plane to control-plane-b");
+    let run = test.run(&["deploy"]);
+    assert_refused_before_any_change(&run, "refusing to prune cluster test.k8s.local");
+    let err = run.stderr();
+    for expected in [
+        "deleting control-plane instance group control-plane-us-east-1a would leave no running control-plane group",
+        "kopsflow never deletes the last control-plane group",
+        "`kops delete instancegroup control-plane-us-east-1a --name test.k8s.local --yes`",
+    ] {
+        assert!(err.contains(expected), "{expected:?} not in:\n{err}");
+    }
+    assert_eq!(
+        run.argv().len(),
+        3,
+        "version and the two gets: {:#?}",
+        run.argv()
+    );
+    // With prune off, the same deploy goes on (and warns).
+    let run = test.run_with(&[("KOPSFLOW_PRUNE", "off")], &["deploy"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stdout().contains("control-plane-us-east-1a"),
+        "{}",
+        run.stdout()
+    );
+}
+
+#[test]
+fn print_shows_the_checks_and_the_prune() {
+    let test = nodes_dropped().env("KOPSFLOW_PRUNE", "on");
+    let run = test.run(&["deploy", "--print"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let out = run.stdout();
+    let before = test.rev_parse("HEAD^");
+    for expected in [
+        format!(
+            "check production against cluster-spec/{CLUSTER}.yml at {} (the spec deployed before)",
+            &before[..12]
+        ),
+        "check the instance groups of test.k8s.local live but not in git".to_owned(),
+        "for each instance group live but not in git: kops delete instancegroup IG --name test.k8s.local --state file:///srv/kstate --yes".to_owned(),
+    ] {
+        assert!(out.contains(&expected), "{expected:?} not in:\n{out}");
+    }
+    assert!(run.argv().is_empty(), "--print runs nothing");
+}
