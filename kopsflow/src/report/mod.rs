@@ -23,7 +23,7 @@ pub use redact::{redact_report, REDACTED};
 pub use render::{render_json, render_markdown, render_text, use_color, JSON_SCHEMA_VERSION};
 pub use rolling::{parse_rolling_update, GroupState, GroupStatus, RollingUpdateReport};
 pub use stderr::{is_api_unreachable, is_cluster_not_found, parse_kops_error};
-pub use summary::{ClusterStatus, ClusterSummary, RunSummary};
+pub use summary::{ClusterStatus, ClusterSummary, CommandEnd, CommandRun, RunSummary};
 pub use update::{
     normalize_value, parse_update_dry_run, Deletion, DeletionSection, FieldChange, TaskChange,
     UpdateReport,
