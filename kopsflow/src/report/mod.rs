@@ -3,13 +3,14 @@
 //!
 //! One concern per module: `update` and `rolling` (the two kops reports: model and parser),
 //! `stderr` (what kops says when it fails), `summary` (per-cluster outcome), `redact` (secrets,
-//! in reports and in streamed kops output), `render` (text, markdown, JSON), `error` (parse
-//! errors).
+//! in reports and in streamed kops output), `render` (text, markdown, JSON), `audit` (the audit
+//! log's record, schema in `docs/AUDIT.md`), `error` (parse errors).
 //!
 //! Parsers work on real kops output only (see `docs/KOPS.md` §1, §2 and `kops-samples/`); nothing here
 //! runs a process. The JSON schema emitted by [`render_json`] is documented in `JSON.md` beside
 //! this file.
 
+pub mod audit;
 mod error;
 pub mod redact;
 pub mod render;
