@@ -117,6 +117,16 @@ pub struct Lock {
     pub lock_dir: Option<Utf8PathBuf>,
 }
 
+/// The audit log of runs that can change production (`deploy`, `rolling-update`).
+#[derive(Debug, Args)]
+pub struct AuditLog {
+    /// Append one JSON line per cluster to this file, creating it and its directory (a relative
+    /// PATH is relative to the current directory). Default: target/kopsflow/audit.jsonl under
+    /// the repository root. Schema: docs/AUDIT.md.
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<Utf8PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
@@ -151,6 +161,8 @@ pub struct Deploy {
     pub keep_going: bool,
     #[command(flatten)]
     pub lock: Lock,
+    #[command(flatten)]
+    pub audit: AuditLog,
 }
 
 #[derive(Debug, Args)]
@@ -170,6 +182,8 @@ pub struct RollingUpdate {
     pub instance_groups: Vec<String>,
     #[command(flatten)]
     pub lock: Lock,
+    #[command(flatten)]
+    pub audit: AuditLog,
 }
 
 #[derive(Debug, Args)]

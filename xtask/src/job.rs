@@ -1,6 +1,6 @@
 //! Jobs: `plan`, `deploy` and `rolling-update`, typed. Each runs one stage of the repo pipeline
 //! over the selected clusters: resolved and printed (`--print`), or run through kops and
-//! summarised on stdout.
+//! summarised on stdout. `deploy` and `rolling-update` runs leave audit records (`audit.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use kopsflow::pipeline::{Context, Stage};
 use kopsflow::report::RunSummary;
 use xshell::Shell;
 
+use crate::audit::Audit;
 use crate::config::Config;
 use crate::flags::{self, Format, Selection};
 use crate::output::Output;
@@ -80,6 +81,8 @@ pub struct Job {
     pub flags: RunFlags,
     /// How the clusters run: how many at once, after a failure, under which lock.
     pub schedule: Schedule,
+    /// The audit log, for jobs that can change production.
+    pub audit: Option<flags::AuditLog>,
 }
 
 /// How a job's clusters run (`--jobs`, `--keep-going`, `--lock-timeout`, `--lock-dir`).
@@ -106,6 +109,7 @@ impl From<flags::Plan> for Job {
                 keep_going: true,
                 lock: None,
             },
+            audit: None,
         }
     }
 }
@@ -125,6 +129,7 @@ impl From<flags::Deploy> for Job {
                 keep_going: cmd.keep_going,
                 lock: Some(cmd.lock),
             },
+            audit: Some(cmd.audit),
         }
     }
 }
@@ -150,19 +155,42 @@ impl TryFrom<flags::RollingUpdate> for Job {
                 keep_going: true,
                 lock: Some(cmd.lock),
             },
+            audit: Some(cmd.audit),
         })
     }
 }
 
 impl Job {
     /// Loads and validates the specs, selects clusters, tells the branch, resolves the job's
-    /// stage, then prints the plan (`--print`) or runs it and reports.
+    /// stage, then prints the plan (`--print`) or runs it and reports. A run of an audited job
+    /// then appends its audit records, also when it failed.
     pub fn run(
+        mut self,
+        sh: &Shell,
+        output: &Output,
+        root: &Utf8Path,
+        config: &Config,
+    ) -> anyhow::Result<Outcome> {
+        let audit = Audit::new(self.kind.name(), self.audit.take(), root)?;
+        let result = self.run_audited(sh, output, root, config, &audit);
+        let written = audit.finish(sh, output, result.as_ref().err());
+        match (result, written) {
+            (result, Ok(())) => result,
+            (Ok(_), Err(err)) => Err(err),
+            (Err(err), Err(audit_err)) => {
+                output.err(&format!("error: {audit_err:#}"));
+                Err(err)
+            }
+        }
+    }
+
+    fn run_audited(
         self,
         sh: &Shell,
         output: &Output,
         root: &Utf8Path,
         config: &Config,
+        audit: &Audit,
     ) -> anyhow::Result<Outcome> {
         let Job {
             kind,
@@ -170,6 +198,7 @@ impl Job {
             run,
             flags,
             schedule,
+            audit: _,
         } = self;
         let loaded = specs::load_all(root)?;
         for warning in &loaded.warnings {
@@ -203,6 +232,7 @@ impl Job {
             ));
             return Ok(Outcome::Clean);
         }
+        audit.selected(&branch.name, &decision.names());
 
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&cancel);
@@ -235,6 +265,7 @@ impl Job {
             None => exec.kops_version()?,
         };
         let plan = pipeline.resolve(&ctx)?;
+        audit.planned(&plan);
         output.err(&plan.to_string());
         output.err(&format!("(branch from {})", branch.source));
         if plan.steps().any(|(_, _, step)| step.mutates_production())
@@ -246,6 +277,7 @@ impl Job {
             );
         }
         let summary = exec.run(&plan, kind.name());
+        audit.ran(&summary);
         drop(work);
         report(output, run.format, &summary)?;
         failures(&summary)?;

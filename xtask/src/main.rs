@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 error, 2 (only with `--detailed-exitcode`) changes pending or a
 //! rolling update needed.
 
+mod audit;
 mod bench;
 mod config;
 mod flags;
