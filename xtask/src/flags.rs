@@ -30,6 +30,8 @@ pub enum Command {
     Deploy(Deploy),
     /// Rolling update of one cluster: a preview unless --yes (--yes only on the main branch).
     RollingUpdate(RollingUpdate),
+    /// Write cluster-spec/NAME.yml from production (kops get) in canonical form.
+    Export(Export),
     /// Parse and validate every cluster spec offline (no kops, no network).
     Validate(Validate),
     /// Measure kopsflow itself: a fresh clone's cold build, `plan --print --all` over generated
@@ -184,6 +186,22 @@ pub struct RollingUpdate {
     pub lock: Lock,
     #[command(flatten)]
     pub audit: AuditLog,
+}
+
+#[derive(Debug, Args)]
+pub struct Export {
+    /// Cluster to export from production into cluster-spec/NAME.yml (repeatable).
+    #[arg(long = "cluster", value_name = "NAME", required = true)]
+    pub clusters: Vec<String>,
+    /// Overwrite a spec file that has uncommitted changes (by default export refuses).
+    #[arg(long)]
+    pub force: bool,
+    /// The kops binary. Default: $KOPS, else `kops` on PATH.
+    #[arg(long, value_name = "PATH")]
+    pub kops: Option<Utf8PathBuf>,
+    /// Time limit per kops step, e.g. 30m, 90s, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Args)]

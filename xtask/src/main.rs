@@ -6,6 +6,7 @@
 mod audit;
 mod bench;
 mod config;
+mod export;
 mod flags;
 mod fuzz;
 mod job;
@@ -68,6 +69,10 @@ fn run(output: &Output) -> anyhow::Result<ExitCode> {
         Command::Plan(cmd) => cmd.into(),
         Command::Deploy(cmd) => cmd.into(),
         Command::RollingUpdate(cmd) => cmd.try_into()?,
+        Command::Export(cmd) => {
+            cmd.run(&sh, output, &root, &Config::from_env(env_var)?)?;
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     let detailed_exitcode = job.run.detailed_exitcode;
     let config = Config::from_env(env_var)?;

@@ -1,5 +1,5 @@
 //! Everything xtask shows or writes leaves through [`Output`]: stdout, stderr, the kops log and
-//! the files it writes (`$GITHUB_STEP_SUMMARY`, the audit log), each through the
+//! the files it writes (`$GITHUB_STEP_SUMMARY`, the audit log, exported specs), each through the
 //! one redactor
 //! (`kopsflow::report::redact::Redactor`). A tidy rule keeps `println!` and friends out of the
 //! other modules, so unredacted output cannot be written by accident.
@@ -84,6 +84,12 @@ impl Output {
             .open(path)
             .with_context(|| format!("cannot open {path}"))?;
         file.write_all(text.as_bytes())
+            .with_context(|| format!("cannot write {path}"))
+    }
+
+    /// Writes a file whole, replacing it (the text redacted like everything else).
+    pub fn write(&self, path: &Utf8Path, text: &str) -> anyhow::Result<()> {
+        std::fs::write(path, self.redactor.redact_text(text))
             .with_context(|| format!("cannot write {path}"))
     }
 

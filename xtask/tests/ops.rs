@@ -1,13 +1,14 @@
 //! Integration tests of the operations around the pipeline: the audit log of `deploy` and
-//! `rolling-update`. The real `xtask` binary runs in a temp git repository with the kops stand-in
-//! (`kops-standin.sh`) replaying real recorded kops output; the harness is in `support/`.
+//! `rolling-update`, and `export` of a cluster's spec from production. The real `xtask` binary
+//! runs in a temp git repository with the kops stand-in (`kops-standin.sh`) replaying real
+//! recorded kops output; the harness is in `support/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
 mod support;
 
-use support::{wait_for, Run, Test, CLUSTER, SECRET};
+use support::{mutating, wait_for, Run, Test, CLUSTER, SECRET};
 
 const AUDIT_LOG: &str = "target/kopsflow/audit.jsonl";
 
@@ -293,4 +294,151 @@ fn refused_skipped_and_interrupted_deploys_are_recorded() {
     let (last, status, code) = ran.last().unwrap();
     assert!(last.starts_with("kops update cluster"), "{ran:?}");
     assert_eq!((status.as_str(), *code), ("interrupted", None));
+}
+
+// --- export -------------------------------------------------------------------------------------
+
+/// The spec file's header and its canonical YAML.
+fn assert_canonical(spec: &str, version: &str, cluster: &str) {
+    let (header, body) = spec.split_once('\n').unwrap();
+    assert!(
+        header.starts_with("# Exported from production by `cargo xtask export` on 20"),
+        "{header}"
+    );
+    assert!(header.contains(&format!("with kops {version}")), "{header}");
+    assert!(
+        header.contains(&format!("`kops get cluster {cluster} -o yaml --state "))
+            && header.contains(&format!(
+                "`kops get instancegroups --name {cluster} -o yaml"
+            )),
+        "{header}"
+    );
+    assert!(body.starts_with("apiVersion: kops.k8s.io/v1alpha2\nkind: Cluster\n"));
+    assert!(!body.contains("creationTimestamp"), "{body}");
+    assert!(!body.contains("\n\n") && !body.ends_with("---\n"), "{body}");
+    assert_eq!(body.matches("\n---\n").count(), 2, "{body}");
+    let control = body.find("name: control-plane-us-east-1a").unwrap();
+    assert!(control < body.find("name: nodes-us-east-1a").unwrap());
+}
+
+/// Export, validate with no diagnostics, then plan: no spec diff, and nothing pending at all
+/// when kops's dry-run (real recording) has no changes either.
+fn export_then_plan(test: &Test, extra: &[(&str, &str)], version: &str, cluster: &str) {
+    let run = test.run_with(extra, &["export", "--cluster", cluster]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let store = store(extra);
+    let expected = [
+        "version".to_owned(),
+        format!("get cluster {cluster} -o yaml --state {store}"),
+        format!("get instancegroups --name {cluster} -o yaml --state {store}"),
+    ];
+    // (The log's normalisation also renames a `kopsflow-prod` bucket.)
+    assert_eq!(run.argv(), expected.map(|a| run.normalize(&a)));
+    assert!(run.argv().iter().all(|a| !mutating(a)));
+    let file = format!("cluster-spec/{cluster}.yml");
+    assert!(run
+        .stdout()
+        .contains(&format!("exported {cluster} to {file}")));
+    let spec = std::fs::read_to_string(test.repo().join(&file)).unwrap();
+    assert_canonical(&spec, version, cluster);
+
+    let validate = test.run_with(extra, &["validate", "--cluster", cluster]);
+    assert_eq!(validate.code(), 0, "{}", validate.stderr());
+    assert_eq!(validate.stderr(), "", "no diagnostics at all");
+
+    let no_changes = format!("update-cluster-dryrun.no-changes.REAL.kops-{version}.stdout.txt");
+    let mut env = extra.to_vec();
+    env.push(("KOPS_STANDIN_UPDATE", &no_changes));
+    let plan = test.run_with(
+        &env,
+        &[
+            "plan",
+            "--cluster",
+            cluster,
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(plan.code(), 0, "nothing pending: {}", plan.stdout());
+    let summary = json(&plan.stdout());
+    assert_eq!(summary["clusters"][0]["spec_diff"], serde_json::json!([]));
+    assert_eq!(summary["clusters"][0]["status"], "no_changes");
+}
+
+fn store(extra: &[(&str, &str)]) -> String {
+    extra
+        .iter()
+        .find(|(k, _)| *k == "KOPS_STATE_STORE")
+        .map_or("file:///srv/kstate", |(_, v)| v)
+        .to_owned()
+}
+
+#[test]
+fn export_from_kops_1_29_writes_a_canonical_spec_that_plans_without_diff() {
+    let test = Test::new();
+    export_then_plan(&test, &[], "1.29.2", CLUSTER);
+    let spec = test.read_spec();
+    // As kops printed it: configBase kept, instance groups without 1.36's nodeLabels.
+    assert!(
+        spec.contains("  configBase: /srv/kstate/test.k8s.local\n"),
+        "{spec}"
+    );
+    assert!(!spec.contains("nodeLabels"));
+}
+
+#[test]
+fn export_from_kops_1_36_writes_a_canonical_spec_that_plans_without_diff() {
+    let test = Test::new();
+    let env = [
+        ("KOPS_STANDIN_VERSION", "1.36.2"),
+        ("KOPS_STATE_STORE", "s3://kopsflow-prod"),
+    ];
+    export_then_plan(&test, &env, "1.36.2", "new.k8s.local");
+    let spec = std::fs::read_to_string(test.repo().join("cluster-spec/new.k8s.local.yml")).unwrap();
+    assert!(
+        spec.contains("  configBase: s3://kopsflow-prod/new.k8s.local\n"),
+        "{spec}"
+    );
+    assert!(spec.contains("    kops.k8s.io/instancegroup: nodes-us-east-1a\n"));
+    assert!(spec.contains("    kops.k8s.io/cluster: new.k8s.local\n"));
+}
+
+#[test]
+fn export_refuses_a_spec_with_uncommitted_changes_unless_forced() {
+    let test = Test::new();
+    test.modify(CLUSTER);
+    let edited = test.read_spec();
+    let run = test.run(&["export", "--cluster", CLUSTER]);
+    assert_eq!(run.code(), 1);
+    assert!(
+        run.stderr().contains(&format!(
+            "cluster-spec/{CLUSTER}.yml has uncommitted changes: commit or stash them, or pass --force"
+        )),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(test.read_spec(), edited, "left alone");
+    assert!(!run.argv().iter().any(|a| a.starts_with("get")));
+    // An untracked spec is uncommitted work too.
+    std::fs::write(test.repo().join("cluster-spec/b.k8s.local.yml"), "draft").unwrap();
+    let run = test.run(&["export", "--cluster", "b.k8s.local"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+
+    let run = test.run(&["export", "--cluster", CLUSTER, "--force"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_canonical(&test.read_spec(), "1.29.2", CLUSTER);
+    // A missing cluster is named, and nothing is written.
+    let run = test.run_with(
+        &[("KOPS_STANDIN_NEW_CLUSTER", "1")],
+        &["export", "--cluster", "c.k8s.local"],
+    );
+    assert_eq!(run.code(), 1);
+    assert!(
+        run.stderr()
+            .contains("there is no cluster c.k8s.local in file:///srv/kstate"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!test.repo().join("cluster-spec/c.k8s.local.yml").exists());
 }
