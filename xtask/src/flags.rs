@@ -30,6 +30,9 @@ pub enum Command {
     Deploy(Deploy),
     /// Rolling update of one cluster: a preview unless --yes (--yes only on the main branch).
     RollingUpdate(RollingUpdate),
+    /// Compare each cluster's committed spec (HEAD) with production, read-only: exit 2 with
+    /// --detailed-exitcode when any cluster drifted. Meant for a scheduled job.
+    Drift(Drift),
     /// Write cluster-spec/NAME.yml from production (kops get) in canonical form.
     Export(Export),
     /// Parse and validate every cluster spec offline (no kops, no network).
@@ -81,7 +84,8 @@ pub struct Run {
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Exit 2 when changes are pending (plan) or a rolling update is needed (deploy, rolling-update).
+    /// Exit 2 when changes are pending (plan), a rolling update is needed (deploy,
+    /// rolling-update) or a cluster drifted (drift).
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Time limit per kops step, e.g. 30m, 90s, 1h (kops retries cloud errors for a long time).
@@ -186,6 +190,24 @@ pub struct RollingUpdate {
     pub lock: Lock,
     #[command(flatten)]
     pub audit: AuditLog,
+}
+
+#[derive(Debug, Args)]
+pub struct Drift {
+    /// Cluster to check (repeatable). Default: every cluster in cluster-spec/.
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+    /// Check every cluster in cluster-spec/ (the default).
+    #[arg(long, conflicts_with = "clusters")]
+    pub all: bool,
+    /// Branch being built (it only names the run in reports). Default: $BRANCH_NAME,
+    /// $GITHUB_HEAD_REF, $GITHUB_REF_NAME, $CI_COMMIT_REF_NAME, else the checked-out git branch.
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    #[command(flatten)]
+    pub run: Run,
+    #[command(flatten)]
+    pub jobs: Jobs,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,5 @@
-//! Jobs: `plan`, `deploy` and `rolling-update`, typed. Each runs one stage of the repo pipeline
-//! over the selected clusters: resolved and printed (`--print`), or run through kops and
+//! Jobs: `plan`, `deploy`, `rolling-update` and `drift`, typed. Each runs one stage of the repo
+//! pipeline over the selected clusters: resolved and printed (`--print`), or run through kops and
 //! summarised on stdout. `deploy` and `rolling-update` runs leave audit records (`audit.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +33,8 @@ pub enum Kind {
     Deploy,
     /// `rolling-update`: the `Rolling update` stage; exit 2 when a rolling update is needed.
     RollingUpdate,
+    /// `drift`: the read-only `Drift` stage; exit 2 when a cluster drifted.
+    Drift,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             Kind::Plan => "plan",
             Kind::Deploy => "deploy",
             Kind::RollingUpdate => "rolling-update",
+            Kind::Drift => "drift",
         }
     }
 
@@ -51,14 +54,15 @@ impl Kind {
             Kind::Plan => |p| p.test,
             Kind::Deploy => |p| p.deploy,
             Kind::RollingUpdate => |p| p.rolling_update,
+            Kind::Drift => |p| p.drift,
         }
     }
 
-    /// Whether a successful run is `Pending`: changes pending (`plan`) or a rolling update
-    /// needed (`deploy`, `rolling-update`).
+    /// Whether a successful run is `Pending`: changes pending (`plan`), a rolling update
+    /// needed (`deploy`, `rolling-update`), production differing from git (`drift`).
     pub fn pending(self, summary: &RunSummary) -> bool {
         match self {
-            Kind::Plan => summary.changes_pending(),
+            Kind::Plan | Kind::Drift => summary.changes_pending(),
             Kind::Deploy | Kind::RollingUpdate => summary.rolling_update_needed(),
         }
     }
@@ -233,6 +237,9 @@ impl Job {
             return Ok(Outcome::Clean);
         }
         audit.selected(&branch.name, &decision.names());
+        if kind == Kind::Drift {
+            crate::drift::require_committed(sh, &ctx)?;
+        }
 
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&cancel);
@@ -404,6 +411,7 @@ mod tests {
             (Kind::Plan, "Test", "plan"),
             (Kind::Deploy, "Deploy", "deploy"),
             (Kind::RollingUpdate, "Rolling update", "rolling-update"),
+            (Kind::Drift, "Drift", "drift"),
         ] {
             let plan = repo_pipeline(&config, RunFlags::default())
                 .only(kind.stage())

@@ -6,6 +6,7 @@
 mod audit;
 mod bench;
 mod config;
+mod drift;
 mod export;
 mod flags;
 mod fuzz;
@@ -69,6 +70,7 @@ fn run(output: &Output) -> anyhow::Result<ExitCode> {
         Command::Plan(cmd) => cmd.into(),
         Command::Deploy(cmd) => cmd.into(),
         Command::RollingUpdate(cmd) => cmd.try_into()?,
+        Command::Drift(cmd) => cmd.into(),
         Command::Export(cmd) => {
             cmd.run(&sh, output, &root, &Config::from_env(env_var)?)?;
             return Ok(ExitCode::SUCCESS);

@@ -1,7 +1,7 @@
 //! This repository's pipeline: the classic Jenkinsfile flow, typed and made safe. `Test` on every
 //! branch (the isolated dry-run store of `docs/ARCHITECTURE.md`), `Deploy` on main branches, and
-//! the deliberate `Rolling update` (a preview anywhere, `--yes` only on main branches). Each job
-//! runs one stage.
+//! the deliberate `Rolling update` (a preview anywhere, `--yes` only on main branches), and the
+//! read-only `Drift` check of git against production (a scheduled job). Each job runs one stage.
 
 use kopsflow::kops::Mode::{self, Apply, Preview};
 use kopsflow::pipeline::BranchCondition::{self, Always};
@@ -35,6 +35,10 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
         rolling_update: Stage::production("Rolling update", roll_on, vec![
             ProductionStep::RollingUpdate { mode: roll, cloud_only, instance_groups },
         ]),
+        // Only reads: the spec diff of git against production, no store written.
+        drift: Stage::production("Drift", Always, vec![
+            ProductionStep::ReadProduction,
+        ]),
     }
 }
 
@@ -46,6 +50,7 @@ pub struct RepoPipeline {
     pub test: Stage,
     pub deploy: Stage,
     pub rolling_update: Stage,
+    pub drift: Stage,
 }
 
 impl RepoPipeline {
@@ -53,7 +58,7 @@ impl RepoPipeline {
     /// only its own stage.)
     #[cfg(test)]
     pub fn all(self) -> Pipeline {
-        let stages = vec![self.test, self.deploy, self.rolling_update];
+        let stages = vec![self.test, self.deploy, self.rolling_update, self.drift];
         Pipeline::new(Some(self.production_store), stages)
     }
 
@@ -176,6 +181,23 @@ mod tests {
             .only(|p| p.rolling_update)
             .resolve(&ctx)?;
         insta::assert_snapshot!(format!("{preview}\n{apply}\n{apply_on_branch}"));
+        Ok(())
+    }
+
+    /// `drift` runs anywhere and only reads production: the two `kops get`s, nothing written.
+    #[test]
+    fn drift_only_reads_production() -> anyhow::Result<()> {
+        for branch in ["main", "feature/x"] {
+            let ctx = context(branch, V1_29, &["a.example.com"]);
+            let plan = pipeline(RunFlags::default())
+                .only(|p| p.drift)
+                .resolve(&ctx)?;
+            let steps: Vec<String> = plan.steps().map(|(_, _, s)| s.to_string()).collect();
+            assert_eq!(steps.len(), 2, "{steps:#?}");
+            assert!(steps[0].starts_with("kops get cluster a.example.com -o yaml"));
+            assert!(steps[1].starts_with("kops get instancegroups --name a.example.com"));
+            assert!(plan.steps().all(|(_, _, s)| !s.mutates_production()));
+        }
         Ok(())
     }
 
