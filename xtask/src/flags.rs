@@ -13,7 +13,8 @@ use kopsflow::duration::parse_duration;
     bin_name = "cargo xtask",
     about = "Drive kops-managed clusters from git: validate specs, plan on branches, deploy on main.",
     after_help = "Exit codes: 0 success; 1 error (invalid spec, kops failed, bad usage); \
-                  2 with --detailed-exitcode only: changes pending (plan) or a rolling update is needed (deploy, rolling-update)."
+                  2 with --detailed-exitcode only: changes pending (plan), a rolling update is needed (deploy, rolling-update) \
+                  or a cluster drifted (drift)."
 )]
 pub struct Xtask {
     #[command(subcommand)]
