@@ -1,7 +1,7 @@
 //! xtask: this repository's kops pipeline (`pipeline.rs`) and its command line.
 //!
-//! Exit codes: 0 success, 1 error, 2 (only with `--detailed-exitcode`) changes pending or a
-//! rolling update needed.
+//! Exit codes: 0 success, 1 error, 2 (only with `--detailed-exitcode`) changes pending, a
+//! rolling update needed or a cluster drifted.
 
 mod audit;
 mod bench;
