@@ -94,7 +94,7 @@ pub struct Run {
     pub timeout: Duration,
 }
 
-/// How many clusters run at once (`plan`, `deploy`).
+/// How many clusters run at once (`plan`, `deploy`, `drift`).
 #[derive(Debug, Args)]
 pub struct Jobs {
     /// Run up to N clusters at once. Above 1, each cluster's output is shown whole when the
