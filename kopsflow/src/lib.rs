@@ -3,7 +3,8 @@
 //! The chain spec → pipeline → plan → report is pure: [`spec`] parses and validates cluster specs,
 //! [`kops`] renders kops command lines, [`store`] names state stores, [`pipeline`] composes stages
 //! and resolves them into a [`plan::Plan`], and [`report`] turns kops output into summaries;
-//! [`duration`] reads and prints durations; [`lock`] says who holds a cluster's lock.
+//! [`duration`] reads and prints durations; [`time`] prints UTC timestamps; [`lock`] says who
+//! holds a cluster's lock.
 //! Effects live at the edge: [`git`] runs git, [`exec`] runs kops and writes the dry-run store.
 
 pub mod duration;
@@ -17,3 +18,4 @@ pub mod plan;
 pub mod report;
 pub mod spec;
 pub mod store;
+pub mod time;

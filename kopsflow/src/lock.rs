@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 
 use crate::duration::format_elapsed;
+pub use crate::time::format_utc;
 
 /// First line of every lock file: what it is and the format's version.
 pub const FORMAT_LINE: &str = "kopsflow-lock 1";
@@ -150,34 +151,6 @@ impl LockRecord {
     }
 }
 
-/// `2026-05-01 10:00:00 UTC` for seconds since the Unix epoch.
-pub fn format_utc(unix: u64) -> String {
-    let days = unix / 86_400;
-    let secs = unix % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
-/// Year, month, day of a day count since 1970-01-01 (proleptic Gregorian; Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,13 +213,5 @@ mod tests {
         );
         let unknown = Probe::Process { started: None };
         assert_eq!(r.judge("ci-7", Some(unknown)), Verdict::Held);
-    }
-
-    #[test]
-    fn utc_dates() {
-        assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00 UTC");
-        assert_eq!(format_utc(1_709_251_199), "2024-02-29 23:59:59 UTC");
-        assert_eq!(format_utc(4_102_444_800), "2100-01-01 00:00:00 UTC");
     }
 }

@@ -13,7 +13,8 @@ use kopsflow::duration::parse_duration;
     bin_name = "cargo xtask",
     about = "Drive kops-managed clusters from git: validate specs, plan on branches, deploy on main.",
     after_help = "Exit codes: 0 success; 1 error (invalid spec, kops failed, bad usage); \
-                  2 with --detailed-exitcode only: changes pending (plan) or a rolling update is needed (deploy, rolling-update)."
+                  2 with --detailed-exitcode only: changes pending (plan), a rolling update is needed (deploy, rolling-update) \
+                  or a cluster drifted (drift)."
 )]
 pub struct Xtask {
     #[command(subcommand)]
@@ -30,6 +31,11 @@ pub enum Command {
     Deploy(Deploy),
     /// Rolling update of one cluster: a preview unless --yes (--yes only on the main branch).
     RollingUpdate(RollingUpdate),
+    /// Compare each cluster's committed spec (HEAD) with production, read-only: exit 2 with
+    /// --detailed-exitcode when any cluster drifted. Meant for a scheduled job.
+    Drift(Drift),
+    /// Write cluster-spec/NAME.yml from production (kops get) in canonical form.
+    Export(Export),
     /// Parse and validate every cluster spec offline (no kops, no network).
     Validate(Validate),
     /// Measure kopsflow itself: a fresh clone's cold build, `plan --print --all` over generated
@@ -79,7 +85,8 @@ pub struct Run {
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Exit 2 when changes are pending (plan) or a rolling update is needed (deploy, rolling-update).
+    /// Exit 2 when changes are pending (plan), a rolling update is needed (deploy,
+    /// rolling-update) or a cluster drifted (drift).
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Time limit per kops step, e.g. 30m, 90s, 1h (kops retries cloud errors for a long time).
@@ -87,7 +94,7 @@ pub struct Run {
     pub timeout: Duration,
 }
 
-/// How many clusters run at once (`plan`, `deploy`).
+/// How many clusters run at once (`plan`, `deploy`, `drift`).
 #[derive(Debug, Args)]
 pub struct Jobs {
     /// Run up to N clusters at once. Above 1, each cluster's output is shown whole when the
@@ -115,6 +122,16 @@ pub struct Lock {
     /// under the repository root; give every checkout on a machine the same one.
     #[arg(long, value_name = "DIR")]
     pub lock_dir: Option<Utf8PathBuf>,
+}
+
+/// The audit log of runs that can change production (`deploy`, `rolling-update`).
+#[derive(Debug, Args)]
+pub struct AuditLog {
+    /// Append one JSON line per cluster to this file, creating it and its directory (a relative
+    /// PATH is relative to the current directory). Default: target/kopsflow/audit.jsonl under
+    /// the repository root. Schema: docs/AUDIT.md.
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<Utf8PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -156,6 +173,8 @@ pub struct Deploy {
     pub allow_drift: bool,
     #[command(flatten)]
     pub lock: Lock,
+    #[command(flatten)]
+    pub audit: AuditLog,
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +194,42 @@ pub struct RollingUpdate {
     pub instance_groups: Vec<String>,
     #[command(flatten)]
     pub lock: Lock,
+    #[command(flatten)]
+    pub audit: AuditLog,
+}
+
+#[derive(Debug, Args)]
+pub struct Drift {
+    /// Cluster to check (repeatable). Default: every cluster in cluster-spec/.
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+    /// Check every cluster in cluster-spec/ (the default).
+    #[arg(long, conflicts_with = "clusters")]
+    pub all: bool,
+    /// Branch being built (it only names the run in reports). Default: $BRANCH_NAME,
+    /// $GITHUB_HEAD_REF, $GITHUB_REF_NAME, $CI_COMMIT_REF_NAME, else the checked-out git branch.
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    #[command(flatten)]
+    pub run: Run,
+    #[command(flatten)]
+    pub jobs: Jobs,
+}
+
+#[derive(Debug, Args)]
+pub struct Export {
+    /// Cluster to export from production into cluster-spec/NAME.yml (repeatable).
+    #[arg(long = "cluster", value_name = "NAME", required = true)]
+    pub clusters: Vec<String>,
+    /// Overwrite a spec file that has uncommitted changes (by default export refuses).
+    #[arg(long)]
+    pub force: bool,
+    /// The kops binary. Default: $KOPS, else `kops` on PATH.
+    #[arg(long, value_name = "PATH")]
+    pub kops: Option<Utf8PathBuf>,
+    /// Time limit per kops step, e.g. 30m, 90s, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Args)]

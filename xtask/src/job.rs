@@ -1,6 +1,6 @@
-//! Jobs: `plan`, `deploy` and `rolling-update`, typed. Each runs one stage of the repo pipeline
-//! over the selected clusters: resolved and printed (`--print`), or run through kops and
-//! summarised on stdout.
+//! Jobs: `plan`, `deploy`, `rolling-update` and `drift`, typed. Each runs one stage of the repo
+//! pipeline over the selected clusters: resolved and printed (`--print`), or run through kops and
+//! summarised on stdout. `deploy` and `rolling-update` runs leave audit records (`audit.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use kopsflow::pipeline::{Context, Stage};
 use kopsflow::report::RunSummary;
 use xshell::Shell;
 
+use crate::audit::Audit;
 use crate::config::Config;
 use crate::flags::{self, Format, Selection};
 use crate::output::Output;
@@ -32,6 +33,8 @@ pub enum Kind {
     Deploy,
     /// `rolling-update`: the `Rolling update` stage; exit 2 when a rolling update is needed.
     RollingUpdate,
+    /// `drift`: the read-only `Drift` stage; exit 2 when a cluster drifted.
+    Drift,
 }
 
 impl Kind {
@@ -41,6 +44,7 @@ impl Kind {
             Kind::Plan => "plan",
             Kind::Deploy => "deploy",
             Kind::RollingUpdate => "rolling-update",
+            Kind::Drift => "drift",
         }
     }
 
@@ -50,14 +54,15 @@ impl Kind {
             Kind::Plan => |p| p.test,
             Kind::Deploy => |p| p.deploy,
             Kind::RollingUpdate => |p| p.rolling_update,
+            Kind::Drift => |p| p.drift,
         }
     }
 
-    /// Whether a successful run is `Pending`: changes pending (`plan`) or a rolling update
-    /// needed (`deploy`, `rolling-update`).
+    /// Whether a successful run is `Pending`: changes pending (`plan`), a rolling update
+    /// needed (`deploy`, `rolling-update`), production differing from git (`drift`).
     pub fn pending(self, summary: &RunSummary) -> bool {
         match self {
-            Kind::Plan => summary.changes_pending(),
+            Kind::Plan | Kind::Drift => summary.changes_pending(),
             Kind::Deploy | Kind::RollingUpdate => summary.rolling_update_needed(),
         }
     }
@@ -80,6 +85,8 @@ pub struct Job {
     pub flags: RunFlags,
     /// How the clusters run: how many at once, after a failure, under which lock.
     pub schedule: Schedule,
+    /// The audit log, for jobs that can change production.
+    pub audit: Option<flags::AuditLog>,
 }
 
 /// How a job's clusters run (`--jobs`, `--keep-going`, `--lock-timeout`, `--lock-dir`).
@@ -106,6 +113,7 @@ impl From<flags::Plan> for Job {
                 keep_going: true,
                 lock: None,
             },
+            audit: None,
         }
     }
 }
@@ -126,6 +134,7 @@ impl From<flags::Deploy> for Job {
                 keep_going: cmd.keep_going,
                 lock: Some(cmd.lock),
             },
+            audit: Some(cmd.audit),
         }
     }
 }
@@ -152,19 +161,45 @@ impl TryFrom<flags::RollingUpdate> for Job {
                 keep_going: true,
                 lock: Some(cmd.lock),
             },
+            audit: Some(cmd.audit),
         })
     }
 }
 
 impl Job {
     /// Loads and validates the specs, selects clusters, tells the branch, resolves the job's
-    /// stage, then prints the plan (`--print`) or runs it and reports.
+    /// stage, then prints the plan (`--print`) or runs it and reports. A run of an audited job
+    /// then appends its audit records, also when it failed.
     pub fn run(
+        mut self,
+        sh: &Shell,
+        output: &Output,
+        root: &Utf8Path,
+        config: &Config,
+    ) -> anyhow::Result<Outcome> {
+        let audit = Audit::new(self.kind.name(), self.audit.take(), root)?;
+        if self.flags.allow_drift {
+            audit.overridden("allow-drift");
+        }
+        let result = self.run_audited(sh, output, root, config, &audit);
+        let written = audit.finish(sh, output, result.as_ref().err());
+        match (result, written) {
+            (result, Ok(())) => result,
+            (Ok(_), Err(err)) => Err(err),
+            (Err(err), Err(audit_err)) => {
+                output.err(&format!("error: {audit_err:#}"));
+                Err(err)
+            }
+        }
+    }
+
+    fn run_audited(
         self,
         sh: &Shell,
         output: &Output,
         root: &Utf8Path,
         config: &Config,
+        audit: &Audit,
     ) -> anyhow::Result<Outcome> {
         let Job {
             kind,
@@ -172,6 +207,7 @@ impl Job {
             run,
             flags,
             schedule,
+            audit: _,
         } = self;
         let loaded = specs::load_all(root)?;
         for warning in &loaded.warnings {
@@ -208,6 +244,10 @@ impl Job {
             ));
             return Ok(Outcome::Clean);
         }
+        audit.selected(&branch.name, &decision.names());
+        if kind == Kind::Drift {
+            crate::drift::require_committed(sh, &ctx)?;
+        }
 
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&cancel);
@@ -240,6 +280,7 @@ impl Job {
             None => exec.kops_version()?,
         };
         let plan = pipeline.resolve(&ctx)?;
+        audit.planned(&plan);
         output.err(&plan.to_string());
         output.err(&format!("(branch from {})", branch.source));
         let mutates = plan.steps().any(|(_, _, step)| step.mutates_production());
@@ -253,6 +294,7 @@ impl Job {
             crate::guards::latest_commit(sh)?;
         }
         let summary = exec.run(&plan, kind.name());
+        audit.ran(&summary);
         drop(work);
         report(output, run.format, &summary)?;
         failures(&summary)?;
@@ -384,6 +426,7 @@ mod tests {
             (Kind::Plan, "Test", "plan"),
             (Kind::Deploy, "Deploy", "deploy"),
             (Kind::RollingUpdate, "Rolling update", "rolling-update"),
+            (Kind::Drift, "Drift", "drift"),
         ] {
             let plan = repo_pipeline(&config, RunFlags::default())
                 .only(kind.stage())

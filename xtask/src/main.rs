@@ -1,10 +1,13 @@
 //! xtask: this repository's kops pipeline (`pipeline.rs`) and its command line.
 //!
-//! Exit codes: 0 success, 1 error, 2 (only with `--detailed-exitcode`) changes pending or a
-//! rolling update needed.
+//! Exit codes: 0 success, 1 error, 2 (only with `--detailed-exitcode`) changes pending, a
+//! rolling update needed or a cluster drifted.
 
+mod audit;
 mod bench;
 mod config;
+mod drift;
+mod export;
 mod flags;
 mod fuzz;
 mod guards;
@@ -68,6 +71,11 @@ fn run(output: &Output) -> anyhow::Result<ExitCode> {
         Command::Plan(cmd) => cmd.into(),
         Command::Deploy(cmd) => cmd.into(),
         Command::RollingUpdate(cmd) => cmd.try_into()?,
+        Command::Drift(cmd) => cmd.into(),
+        Command::Export(cmd) => {
+            cmd.run(&sh, output, &root, &Config::from_env(env_var)?)?;
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     let detailed_exitcode = job.run.detailed_exitcode;
     let config = Config::from_env(env_var)?;

@@ -1,5 +1,6 @@
 //! Everything xtask shows or writes leaves through [`Output`]: stdout, stderr, the kops log and
-//! the files it appends to (`$GITHUB_STEP_SUMMARY`), each through the one redactor
+//! the files it writes (`$GITHUB_STEP_SUMMARY`, the audit log, exported specs), each through the
+//! one redactor
 //! (`kopsflow::report::redact::Redactor`). A tidy rule keeps `println!` and friends out of the
 //! other modules, so unredacted output cannot be written by accident.
 
@@ -66,5 +67,47 @@ impl Output {
             .with_context(|| format!("cannot open {path}"))?;
         writeln!(file, "{}", self.redactor.redact_text(text))
             .with_context(|| format!("cannot write {path}"))
+    }
+
+    /// Appends one line (and a newline) to a file, creating the file and its directory. The
+    /// line is written with a single `write` on a file opened for appending, so that lines of
+    /// runs appending to the same file at once never mix.
+    pub fn append_line(&self, path: &Utf8Path, line: &str) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
+        }
+        let mut text = self.redactor.redact_text(line);
+        text.push('\n');
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open {path}"))?;
+        file.write_all(text.as_bytes())
+            .with_context(|| format!("cannot write {path}"))
+    }
+
+    /// Writes a file whole, replacing it (the text redacted like everything else).
+    pub fn write(&self, path: &Utf8Path, text: &str) -> anyhow::Result<()> {
+        std::fs::write(path, self.redactor.redact_text(text))
+            .with_context(|| format!("cannot write {path}"))
+    }
+
+    /// Creates `dir` with a `.gitignore` of `*` (kept if there is one), so that what kopsflow
+    /// writes there never makes the work tree look dirty to a later run's clean-tree check.
+    pub fn ignored_dir(&self, dir: &Utf8Path, what: &str) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
+        let path = dir.join(".gitignore");
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut file) => file
+                .write_all(format!("# {what}: never committed\n*\n").as_bytes())
+                .with_context(|| format!("cannot write {path}")),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("cannot create {path}")),
+        }
     }
 }

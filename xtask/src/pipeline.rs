@@ -1,8 +1,9 @@
 //! This repository's pipeline: the classic Jenkinsfile flow, typed and made safe. `Test` on every
 //! branch (the isolated dry-run store of `docs/ARCHITECTURE.md`), `Deploy` on main branches, and
-//! the deliberate `Rolling update` (a preview anywhere, `--yes` only on main branches). Each job
-//! runs one stage. Its one setting, [`PRUNE`], decides whether `Deploy` deletes the instance
-//! groups git no longer has.
+//! the deliberate `Rolling update` (a preview anywhere, `--yes` only on main branches), and the
+//! read-only `Drift` check of git against production (a scheduled job). Each job runs one stage.
+//! Its one setting, [`PRUNE`], decides whether `Deploy` deletes the instance groups git no
+//! longer has.
 
 use kopsflow::kops::Mode::{self, Apply, Preview};
 use kopsflow::pipeline::BranchCondition::{self, Always};
@@ -66,6 +67,10 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
         rolling_update: Stage::production("Rolling update", roll_on, vec![
             ProductionStep::RollingUpdate { mode: roll, cloud_only, instance_groups },
         ]),
+        // Only reads: the spec diff of git against production, no store written.
+        drift: Stage::production("Drift", Always, vec![
+            ProductionStep::ReadProduction,
+        ]),
     }
 }
 
@@ -77,6 +82,7 @@ pub struct RepoPipeline {
     pub test: Stage,
     pub deploy: Stage,
     pub rolling_update: Stage,
+    pub drift: Stage,
 }
 
 impl RepoPipeline {
@@ -84,7 +90,7 @@ impl RepoPipeline {
     /// only its own stage.)
     #[cfg(test)]
     pub fn all(self) -> Pipeline {
-        let stages = vec![self.test, self.deploy, self.rolling_update];
+        let stages = vec![self.test, self.deploy, self.rolling_update, self.drift];
         Pipeline::new(Some(self.production_store), stages)
     }
 
@@ -260,6 +266,23 @@ mod tests {
             !plan.to_string().contains("delete instancegroup"),
             "prune is off by default"
         );
+        Ok(())
+    }
+
+    /// `drift` runs anywhere and only reads production: the two `kops get`s, nothing written.
+    #[test]
+    fn drift_only_reads_production() -> anyhow::Result<()> {
+        for branch in ["main", "feature/x"] {
+            let ctx = context(branch, V1_29, &["a.example.com"]);
+            let plan = pipeline(RunFlags::default())
+                .only(|p| p.drift)
+                .resolve(&ctx)?;
+            let steps: Vec<String> = plan.steps().map(|(_, _, s)| s.to_string()).collect();
+            assert_eq!(steps.len(), 2, "{steps:#?}");
+            assert!(steps[0].starts_with("kops get cluster a.example.com -o yaml"));
+            assert!(steps[1].starts_with("kops get instancegroups --name a.example.com"));
+            assert!(plan.steps().all(|(_, _, s)| !s.mutates_production()));
+        }
         Ok(())
     }
 

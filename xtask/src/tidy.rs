@@ -14,6 +14,7 @@ const CORE_MODULES: &[&str] = &[
     "kopsflow/src/plan.rs",
     "kopsflow/src/report",
     "kopsflow/src/duration.rs",
+    "kopsflow/src/time.rs",
     "kopsflow/src/lock.rs",
     "kopsflow/src/json.rs",
 ];

@@ -7,6 +7,8 @@
 
 #[path = "cli/guards.rs"]
 mod guards;
+#[path = "cli/ops.rs"]
+mod ops;
 mod support;
 
 use std::process::Command;

@@ -18,6 +18,8 @@
 # KOPS_STANDIN_BARRIER="get cluster 2" blocks matching calls until 2 of them have started.
 # KOPS_STANDIN_FAIL_CLUSTER=NAME fails every call naming cluster NAME (like FAIL_AT, the error
 # naming NAME). Outputs of `kops get` name the cluster that was asked for (see `named`).
+# KOPS_STANDIN_VERSION=1.36.2 replays the kops 1.36.2 recordings of `version` and `kops get`
+# (default: 1.29.2).
 set -u
 dir="$KOPS_STANDIN_DIR"
 samples="$KOPS_STANDIN_SAMPLES"
@@ -101,12 +103,19 @@ if [ -n "${KOPS_STANDIN_SLEEP:-}" ] && matches "$KOPS_STANDIN_SLEEP" "$@"; then
   sleep "$(knob_value "$KOPS_STANDIN_SLEEP")"
 fi
 
-# The recordings are of cluster test.k8s.local. Asked for another cluster, `kops get` names that
-# one (kopsflow checks the name): the same real output with the name substituted.
+# Which kops version's recordings `version` and `kops get` replay, and the cluster they are of.
+version="${KOPS_STANDIN_VERSION:-1.29.2}"
+case "$version" in
+  1.29.2) recorded=test.k8s.local ;;
+  1.36.2) recorded=demo1.k8s.local ;;
+  *) echo "kops stand-in: no recordings of kops $version" >&2; exit 97 ;;
+esac
+# Asked for another cluster than the recordings are of, `kops get` names that one (kopsflow
+# checks the name): the same real output with the name substituted.
 named() {
   local asked="$1"; shift
-  if [ -n "$asked" ] && [ "$asked" != test.k8s.local ]; then
-    replay "$1" | sed "s/test\.k8s\.local/$asked/g"
+  if [ -n "$asked" ] && [ "$asked" != "$recorded" ]; then
+    replay "$1" | sed "s/${recorded//./\\.}/$asked/g"
   else
     replay "$1"
   fi
@@ -133,7 +142,7 @@ if [ "${KOPS_STANDIN_HANG_AT:-0}" = "$n" ]; then
 fi
 
 case "$1 ${2:-}" in
-  "version "*) replay version.REAL.kops-1.29.2.txt ;;
+  "version "*) replay "version.REAL.kops-$version.txt" ;;
   "get cluster")
     if [ -n "${KOPS_STANDIN_NEW_CLUSTER:-}" ]; then
       # Not a recording: kops >=1.22's message for a missing cluster, from kops source
@@ -142,8 +151,8 @@ case "$1 ${2:-}" in
       echo "Error: cluster not found \"$3\"" >&2
       exit 1
     fi
-    named "$3" get-cluster-o-yaml.REAL.kops-1.29.2.yaml ;;
-  "get instancegroups") named "$igs_of" get-instancegroups-o-yaml.REAL.kops-1.29.2.yaml ;;
+    named "$3" "get-cluster-o-yaml.REAL.kops-$version.yaml" ;;
+  "get instancegroups") named "$igs_of" "get-instancegroups-o-yaml.REAL.kops-$version.yaml" ;;
   "replace -f") ;;   # success prints nothing on stdout (KOPS.md §3)
   "export kubecfg") ;;
   "update cluster")

@@ -325,7 +325,8 @@ fn process_state(pid: u32) -> Option<(char, u64)> {
     Some((state, started))
 }
 
-fn this_host() -> String {
+/// This host's name, as lock records (and audit records of local runs) name it.
+pub fn this_host() -> String {
     nix::unistd::gethostname()
         .ok()
         .and_then(|h| h.into_string().ok())

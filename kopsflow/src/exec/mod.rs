@@ -22,7 +22,7 @@ use crate::kops::{KopsCommand, KopsVersion, Mode};
 use crate::plan::{ClusterPlan, OutputUse, Plan, PlannedStep, StageOutcome};
 use crate::report::{
     is_api_unreachable, is_cluster_not_found, parse_kops_error, parse_rolling_update,
-    parse_update_dry_run, ClusterSummary, RunSummary,
+    parse_update_dry_run, ClusterSummary, CommandEnd, CommandRun, RunSummary,
 };
 use crate::spec::{self, ClusterSpec};
 use crate::store::{dry_run_seed, DryRunStore};
@@ -387,6 +387,7 @@ impl ClusterRun<'_> {
             .exec
             .runner
             .run(&self.exec.kops, &command.args(), &env)?;
+        self.summary.commands.push(command_run(command, &out));
         if !out.success() {
             if output == OutputUse::LiveCluster && is_cluster_not_found(&out.stderr) {
                 self.exec.log(&format!(
@@ -490,6 +491,20 @@ impl ClusterRun<'_> {
             }
         ));
         Ok(())
+    }
+}
+
+/// What the summary keeps of a kops command that ran.
+fn command_run(command: &KopsCommand, out: &ProcessOutput) -> CommandRun {
+    CommandRun {
+        command: command.to_string(),
+        end: match out.ended {
+            Ended::Exited(code) => CommandEnd::Exited(code),
+            Ended::Signalled => CommandEnd::Signalled,
+            Ended::TimedOut(_) => CommandEnd::TimedOut,
+            Ended::Interrupted => CommandEnd::Interrupted,
+        },
+        duration: out.elapsed,
     }
 }
 

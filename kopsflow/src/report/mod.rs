@@ -4,13 +4,14 @@
 //! One concern per module: `update` and `rolling` (the two kops reports: model and parser),
 //! `unparsed` (kops text the parsers did not understand, kept verbatim), `stderr` (what kops says
 //! when it fails), `summary` (per-cluster outcome), `redact` (secrets, in reports and in
-//! streamed kops output), `render` (text, markdown, JSON), `error` (output that contradicts
-//! itself).
+//! streamed kops output), `render` (text, markdown, JSON), `audit` (the audit log's record,
+//! schema in `docs/AUDIT.md`), `error` (output that contradicts itself).
 //!
 //! Parsers work on real kops output only (see `docs/KOPS.md` §1, §2 and `kops-samples/`); nothing here
 //! runs a process. The JSON schema emitted by [`render_json`] is documented in `JSON.md` beside
 //! this file.
 
+pub mod audit;
 mod error;
 pub mod redact;
 pub mod render;
@@ -25,7 +26,7 @@ pub use redact::{redact_report, REDACTED};
 pub use render::{render_json, render_markdown, render_text, use_color, JSON_SCHEMA_VERSION};
 pub use rolling::{parse_rolling_update, GroupState, GroupStatus, RollingUpdateReport};
 pub use stderr::{is_api_unreachable, is_cluster_not_found, parse_kops_error};
-pub use summary::{ClusterStatus, ClusterSummary, Drift, RunSummary};
+pub use summary::{ClusterStatus, ClusterSummary, CommandEnd, CommandRun, Drift, RunSummary};
 pub use unparsed::UnparsedBlock;
 pub use update::{
     normalize_value, parse_update_dry_run, Deletion, DeletionSection, FieldChange, TaskChange,

@@ -303,20 +303,37 @@ fn hide_secret_assignments(line: &str) -> String {
             .map_or(0, |p| p + 1);
         let name = &line[name_start..i];
         let mut value_start = i + 1;
+        // A quote, or a quote escaped as JSON writes it (`KEY=\"value\"` inside a JSON string).
+        let escaped = bytes.get(value_start) == Some(&b'\\');
         let quote = bytes
-            .get(value_start)
+            .get(value_start + usize::from(escaped))
             .copied()
             .filter(|b| *b == b'"' || *b == b'\'');
         if quote.is_some() {
-            value_start += 1;
+            value_start += 1 + usize::from(escaped);
         }
         let value_end = match quote {
-            Some(q) => line[value_start..]
-                .find(char::from(q))
-                .map_or(line.len(), |p| value_start + p),
-            None => line[value_start..]
-                .find(|c: char| c.is_whitespace() || "\"',;}]".contains(c))
-                .map_or(line.len(), |p| value_start + p),
+            Some(q) => {
+                let close = if escaped {
+                    format!("\\{}", char::from(q))
+                } else {
+                    char::from(q).to_string()
+                };
+                line[value_start..]
+                    .find(&close)
+                    .map_or(line.len(), |p| value_start + p)
+            }
+            None => {
+                let end = line[value_start..]
+                    .find(|c: char| c.is_whitespace() || "\"',;}]".contains(c))
+                    .map_or(line.len(), |p| value_start + p);
+                // `\"` ends a JSON string: its backslash is not part of the value.
+                if line[end..].starts_with('"') && line[..end].ends_with('\\') {
+                    end - 1
+                } else {
+                    end
+                }
+            }
         };
         if !name.is_empty() && is_secret_name(name) && value_end > value_start {
             out.push_str(&line[copied..value_start]);
@@ -460,6 +477,19 @@ mod tests {
         assert_eq!(
             r.redact("url?X-Amz-Security-Token=Zm9v&b=1"),
             "url?X-Amz-Security-Token=***"
+        );
+        // Inside a JSON string the quotes are escaped: the value goes, the JSON stays valid.
+        assert_eq!(
+            r.redact(r#"{"error": "export GITHUB_TOKEN=\"ghp abc\" done"}"#),
+            r#"{"error": "export GITHUB_TOKEN=\"***\" done"}"#
+        );
+        assert_eq!(
+            r.redact(r#"{"e": "A_TOKEN=\"x"}"#),
+            r#"{"e": "A_TOKEN=\"***"#
+        );
+        assert_eq!(
+            r.redact(r#"{"e": "say \"A_TOKEN=abc\" now"}"#),
+            r#"{"e": "say \"A_TOKEN=***\" now"}"#
         );
         assert_eq!(r.redact("a == b, count=3"), "a == b, count=3");
         assert_eq!(r.redact("TOKEN="), "TOKEN=");

@@ -3,6 +3,8 @@
 //! delete (and deleted or kept by a deploy), rolling-update table, error — and the overall
 //! outcome the exit code is derived from.
 
+use std::time::Duration;
+
 use super::rolling::RollingUpdateReport;
 use super::update::UpdateReport;
 use crate::spec::SpecDiff;
@@ -40,6 +42,51 @@ pub struct ClusterSummary {
     pub rolling_update: Option<RollingUpdateReport>,
     /// Why this cluster failed, if it did (e.g. from [`super::parse_kops_error`]).
     pub error: Option<String>,
+    /// The kops commands run for this cluster, in order, each with how it ended.
+    pub commands: Vec<CommandRun>,
+}
+
+/// One kops command run for a cluster: what ran, how it ended, how long it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRun {
+    /// The command as shown to users (copy-paste safe), e.g.
+    /// `kops get cluster NAME -o yaml --state s3://…`.
+    pub command: String,
+    pub end: CommandEnd,
+    pub duration: Duration,
+}
+
+/// How a kops command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandEnd {
+    /// It exited by itself with this status.
+    Exited(i32),
+    /// A signal kopsflow did not send killed it.
+    Signalled,
+    /// kopsflow stopped it at `--timeout`.
+    TimedOut,
+    /// kopsflow stopped it on Ctrl-C / SIGTERM.
+    Interrupted,
+}
+
+impl CommandEnd {
+    /// The exit status, when the command exited by itself.
+    pub fn exit_code(self) -> Option<i32> {
+        match self {
+            CommandEnd::Exited(code) => Some(code),
+            CommandEnd::Signalled | CommandEnd::TimedOut | CommandEnd::Interrupted => None,
+        }
+    }
+
+    /// `exited`, `signalled`, `timed_out` or `interrupted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandEnd::Exited(_) => "exited",
+            CommandEnd::Signalled => "signalled",
+            CommandEnd::TimedOut => "timed_out",
+            CommandEnd::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// Production compared with the spec a cluster was last deployed from.

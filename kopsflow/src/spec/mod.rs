@@ -1,11 +1,13 @@
 //! Cluster specs: one `Cluster` and its `InstanceGroup`s per multi-document kops YAML file;
-//! parsing with positions, validation into diagnostics, canonical serialisation and spec diff.
+//! parsing with positions, validation into diagnostics, canonical serialisation, spec diff, and
+//! the spec file written from production (`export`).
 //!
 //! Typed fields (`Cluster::kubernetes_version`, `InstanceGroup::min_size` …) are read from the
 //! preserved document tree, which keeps every other field (and the key order) for serialisation.
 
 pub mod diagnostic;
 pub mod diff;
+mod export;
 pub mod guard;
 mod validate;
 pub mod yaml;
@@ -17,6 +19,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 pub use diagnostic::{render_diagnostics, Diagnostic, Severity};
 pub use diff::{diff, ObjectKind, SpecChange, SpecDiff};
+pub use export::export_file;
 pub use validate::{is_dns1123_label, is_dns1123_subdomain, is_kubernetes_version};
 pub use yaml::{Node, Scalar, Value};
 

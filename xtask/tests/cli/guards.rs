@@ -235,6 +235,20 @@ fn allow_drift_deploys_over_it_and_says_so() {
         (&drift["drifted"], &drift["allowed"]),
         (&serde_json::json!(true), &serde_json::json!(true))
     );
+    // The override is in the audit record of every run that used it.
+    let log = std::fs::read_to_string(test.repo().join("target/kopsflow/audit.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 3, "{log}");
+    for record in &records {
+        assert_eq!(
+            record["overrides"],
+            serde_json::json!(["allow-drift"]),
+            "{record}"
+        );
+    }
 }
 
 #[test]
