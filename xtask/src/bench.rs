@@ -67,6 +67,7 @@ impl crate::flags::Bench {
                 flag(took > COLD_BUILD_TARGET)
             );
         }
+        changed_only(root, &scratch.path().join("changed"))?;
         if self.skip_jobs {
             println!("--jobs ratio: skipped (--skip-jobs)");
         } else {
@@ -200,6 +201,85 @@ fn plan_print(workspace: &Utf8Path, runs: usize) -> anyhow::Result<(Duration, u6
     // Linux reports ru_maxrss in KiB: the largest child waited for so far.
     let rss_kib = u64::try_from(usage.max_rss()).unwrap_or(0);
     Ok((walls[walls.len() / 2], rss_kib))
+}
+
+/// How many clusters the repository of [`changed_only`] holds.
+const CHANGED_REPO_CLUSTERS: usize = 50;
+
+/// A pull request touching one spec of a [`CHANGED_REPO_CLUSTERS`]-cluster repository: `plan`
+/// (default selection) runs kops for that cluster only. Counts the clusters the kops stand-in
+/// was asked about.
+fn changed_only(root: &Utf8Path, dir: &Utf8Path) -> anyhow::Result<()> {
+    let workspace = dir.join("repo");
+    generate_specs(root, &workspace, CHANGED_REPO_CLUSTERS)?;
+    let standin_dir = dir.join("standin");
+    let home = dir.join("home");
+    for d in [&standin_dir, &home] {
+        std::fs::create_dir_all(d).with_context(|| format!("cannot create {d}"))?;
+    }
+    let git = |args: &[&str]| -> anyhow::Result<()> {
+        run(
+            Command::new("git")
+                .args(args)
+                .current_dir(&workspace)
+                .env("HOME", &home)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_AUTHOR_NAME", "bench")
+                .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+                .env("GIT_COMMITTER_NAME", "bench")
+                .env("GIT_COMMITTER_EMAIL", "bench@example.com")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            &format!("git {}", args.join(" ")),
+        )
+    };
+    git(&["init", "-q", "-b", "main"])?;
+    git(&["add", "-A"])?;
+    git(&["commit", "-q", "-m", "clusters"])?;
+    git(&["checkout", "-q", "-b", "feature/one"])?;
+    let changed = workspace.join("cluster-spec/bench-0007.k8s.example.com.yml");
+    let text =
+        std::fs::read_to_string(&changed).with_context(|| format!("cannot read {changed}"))?;
+    std::fs::write(&changed, text.replacen("maxSize: 3", "maxSize: 4", 1))
+        .with_context(|| format!("cannot write {changed}"))?;
+    git(&["commit", "-q", "-am", "resize one cluster"])?;
+    let exe = std::env::current_exe().context("cannot find the xtask binary")?;
+    run(
+        Command::new(exe)
+            .args([
+                "plan",
+                "--kops-version",
+                "1.29.2",
+                "--kops",
+                root.join(STANDIN).as_str(),
+            ])
+            .current_dir(&workspace)
+            .env("HOME", &home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("KOPS_STANDIN_DIR", &standin_dir)
+            .env("KOPS_STANDIN_SAMPLES", root.join(SAMPLES))
+            .env_remove("KOPS_STATE_STORE")
+            .env_remove("GITHUB_BASE_REF")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+        "plan with the kops stand-in",
+    )?;
+    let log = std::fs::read_to_string(standin_dir.join("calls.log")).unwrap_or_default();
+    let calls: Vec<&str> = log.lines().filter(|l| l.starts_with("call ")).collect();
+    let mut clusters: Vec<&str> = calls
+        .iter()
+        .filter_map(|l| l.split(" get cluster ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    clusters.dedup();
+    println!(
+        "changed-cluster selection: a branch touching 1 of {CHANGED_REPO_CLUSTERS} specs: kops ran for {} cluster(s) ({}), {} kops call(s){}",
+        clusters.len(),
+        clusters.join(", "),
+        calls.len(),
+        flag(clusters.len() != 1)
+    );
+    Ok(())
 }
 
 /// `plan --all` over [`JOBS_CLUSTERS`] generated clusters with the kops stand-in sleeping in every
