@@ -1,15 +1,14 @@
 //! The audit record: one JSON line per cluster for every run that can change production
 //! (`deploy`, `rolling-update`), saying who ran what, from which commit, which kops commands ran
 //! and how they ended, what changed and how it went. The schema is documented in
-//! `docs/AUDIT.md`; the `Json*` view structs below are its only definition.
+//! `docs/AUDIT.md`; [`audit_line`] is its only definition.
 //!
 //! Pure: the caller reads the clock, git and the environment. Every string value passes the
 //! redactor before it is serialised, so that a hidden secret never breaks the line's JSON.
 
-use serde::Serialize;
-
 use super::redact::{Redactor, HIDDEN};
 use super::summary::ClusterSummary;
+use crate::json::Json;
 use crate::time::rfc3339_utc;
 
 /// Version of the audit record; bumped on incompatible changes (`docs/AUDIT.md`).
@@ -107,80 +106,9 @@ pub enum AuditOutcome {
     Skipped(String),
 }
 
-/// docs/AUDIT.md "record".
-#[derive(Serialize)]
-struct JsonRecord {
-    schema_version: u32,
-    time: String,
-    started: String,
-    cluster: String,
-    subcommand: String,
-    branch: String,
-    commit: Option<String>,
-    author: Option<JsonPerson>,
-    committer: Option<JsonPerson>,
-    actor: JsonActor,
-    kops_version: Option<String>,
-    outcome: &'static str,
-    error: Option<String>,
-    reason: Option<String>,
-    commands: Vec<JsonCommand>,
-    new_cluster: bool,
-    spec_diff: Option<Vec<JsonSpecChange>>,
-    kops_changes: Option<JsonCounts>,
-    instance_groups_to_delete: Vec<String>,
-    rolling_update: Option<JsonRolling>,
-    overrides: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct JsonPerson {
-    name: String,
-    email: String,
-}
-
-#[derive(Serialize)]
-struct JsonActor {
-    ci: &'static str,
-    url: Option<String>,
-    user: Option<String>,
-}
-
-/// docs/AUDIT.md "command".
-#[derive(Serialize)]
-struct JsonCommand {
-    command: String,
-    status: &'static str,
-    exit_code: Option<i32>,
-    duration_ms: u64,
-}
-
-/// docs/AUDIT.md "spec change" (the run summary's spec change, `kopsflow/src/report/JSON.md`).
-#[derive(Serialize)]
-struct JsonSpecChange {
-    change: &'static str,
-    kind: &'static str,
-    object: String,
-    path: Option<String>,
-    old: Option<String>,
-    new: Option<String>,
-}
-
-#[derive(Serialize)]
-struct JsonCounts {
-    create: usize,
-    modify: usize,
-    delete: usize,
-}
-
-#[derive(Serialize)]
-struct JsonRolling {
-    update_required: bool,
-    groups_needing_update: Vec<String>,
-}
-
-/// The record of one cluster, as one line of JSON (no newline). `now`: seconds since the Unix
-/// epoch. Every string value is redacted before it is serialised.
+/// The record of one cluster, as one line of JSON (no newline): docs/AUDIT.md "record", the
+/// one definition of its keys and their order. `now`: seconds since the Unix epoch. Every
+/// string value is redacted before it is serialised.
 pub fn audit_line(
     run: &AuditRun,
     cluster: &ClusterSummary,
@@ -191,9 +119,10 @@ pub fn audit_line(
     let r = |text: &str| settle(redactor, text);
     let ro = |text: Option<&str>| text.map(|t| settle(redactor, t));
     let person = |p: &Option<Person>| {
-        p.as_ref().map(|p| JsonPerson {
-            name: r(&p.name),
-            email: r(&p.email),
+        p.as_ref().map(|p| {
+            Json::object()
+                .with("name", r(&p.name))
+                .with("email", r(&p.email))
         })
     };
     let (outcome_word, error, reason) = match outcome {
@@ -201,77 +130,74 @@ pub fn audit_line(
         AuditOutcome::Failed(error) => ("failed", Some(r(error)), None),
         AuditOutcome::Skipped(reason) => ("skipped", None, Some(r(reason))),
     };
-    let record = JsonRecord {
-        schema_version: AUDIT_SCHEMA_VERSION,
-        time: rfc3339_utc(now),
-        started: rfc3339_utc(run.started),
-        cluster: r(&cluster.cluster),
-        subcommand: r(&run.subcommand),
-        branch: r(&run.branch),
-        commit: ro(run.commit.as_deref()),
-        author: person(&run.author),
-        committer: person(&run.committer),
-        actor: JsonActor {
-            ci: run.actor.ci,
-            url: ro(run.actor.url.as_deref()),
-            user: ro(run.actor.user.as_deref()),
-        },
-        kops_version: ro(run.kops_version.as_deref()),
-        outcome: outcome_word,
-        error,
-        reason,
-        commands: cluster
-            .commands
-            .iter()
-            .map(|c| JsonCommand {
-                command: r(&c.command),
-                status: c.end.as_str(),
-                exit_code: c.end.exit_code(),
-                duration_ms: u64::try_from(c.duration.as_millis()).unwrap_or(u64::MAX),
-            })
-            .collect(),
-        new_cluster: cluster.new_cluster,
-        spec_diff: cluster.spec_diff.as_ref().map(|d| {
-            d.changes
-                .iter()
-                .map(|c| {
-                    let d = c.describe();
-                    JsonSpecChange {
-                        change: d.change.word(),
-                        kind: d.kind.as_str(),
-                        object: r(d.object),
-                        path: ro(d.path),
-                        old: ro(d.old),
-                        new: ro(d.new),
-                    }
-                })
-                .collect()
-        }),
-        kops_changes: cluster.update.as_ref().map(|u| JsonCounts {
-            create: u.create_count(),
-            modify: u.modify_count(),
-            delete: u.delete_count(),
-        }),
-        instance_groups_to_delete: cluster
-            .instance_groups_to_delete
-            .iter()
-            .map(|ig| r(ig))
-            .collect(),
-        rolling_update: cluster.rolling_update.as_ref().map(|u| JsonRolling {
-            update_required: u.update_required,
-            groups_needing_update: u.groups_needing_update().map(|g| r(&g.name)).collect(),
-        }),
-        overrides: run.overrides.iter().map(|o| r(o)).collect(),
-    };
-    // Plain structs of strings, numbers and bools cannot fail to serialise; keep a valid line
-    // naming the cluster rather than panicking if one ever does.
-    serde_json::to_string(&record).unwrap_or_else(|e| {
-        format!(
-            "{{\"schema_version\":{AUDIT_SCHEMA_VERSION},\"cluster\":{:?},\"error\":{:?}}}",
-            r(&cluster.cluster),
-            e.to_string()
+    let actor = Json::object()
+        .with("ci", run.actor.ci)
+        .with("url", ro(run.actor.url.as_deref()))
+        .with("user", ro(run.actor.user.as_deref()));
+    // docs/AUDIT.md "command".
+    let commands = cluster.commands.iter().map(|c| {
+        Json::object()
+            .with("command", r(&c.command))
+            .with("status", c.end.as_str())
+            .with("exit_code", c.end.exit_code().map(i64::from))
+            .with(
+                "duration_ms",
+                u64::try_from(c.duration.as_millis()).unwrap_or(u64::MAX),
+            )
+    });
+    // docs/AUDIT.md "spec change" (the run summary's spec change, `kopsflow/src/report/JSON.md`).
+    let spec_diff = cluster.spec_diff.as_ref().map(|d| {
+        Json::array(d.changes.iter().map(|c| {
+            let d = c.describe();
+            Json::object()
+                .with("change", d.change.word())
+                .with("kind", d.kind.as_str())
+                .with("object", r(d.object))
+                .with("path", ro(d.path))
+                .with("old", ro(d.old))
+                .with("new", ro(d.new))
+        }))
+    });
+    let kops_changes = cluster.update.as_ref().map(|u| {
+        Json::object()
+            .with("create", u.create_count())
+            .with("modify", u.modify_count())
+            .with("delete", u.delete_count())
+    });
+    let rolling_update = cluster.rolling_update.as_ref().map(|u| {
+        Json::object()
+            .with("update_required", u.update_required)
+            .with(
+                "groups_needing_update",
+                Json::array(u.groups_needing_update().map(|g| r(&g.name))),
+            )
+    });
+    Json::object()
+        .with("schema_version", AUDIT_SCHEMA_VERSION)
+        .with("time", rfc3339_utc(now))
+        .with("started", rfc3339_utc(run.started))
+        .with("cluster", r(&cluster.cluster))
+        .with("subcommand", r(&run.subcommand))
+        .with("branch", r(&run.branch))
+        .with("commit", ro(run.commit.as_deref()))
+        .with("author", person(&run.author))
+        .with("committer", person(&run.committer))
+        .with("actor", actor)
+        .with("kops_version", ro(run.kops_version.as_deref()))
+        .with("outcome", outcome_word)
+        .with("error", error)
+        .with("reason", reason)
+        .with("commands", Json::array(commands))
+        .with("new_cluster", cluster.new_cluster)
+        .with("spec_diff", spec_diff)
+        .with("kops_changes", kops_changes)
+        .with(
+            "instance_groups_to_delete",
+            Json::array(cluster.instance_groups_to_delete.iter().map(|ig| r(ig))),
         )
-    })
+        .with("rolling_update", rolling_update)
+        .with("overrides", Json::array(run.overrides.iter().map(|o| r(o))))
+        .compact()
 }
 
 /// `text` redacted, in a form whose JSON string passes the redactor unchanged: the finished
@@ -280,7 +206,7 @@ pub fn audit_line(
 /// line there, so it loses its dashes; a value that still changes is hidden whole.
 fn settle(redactor: &Redactor, text: &str) -> String {
     let settled = |value: &str| {
-        let json = serde_json::to_string(value).unwrap_or_default();
+        let json = Json::from(value).compact();
         redactor.redact(&json) == json
     };
     let value = redactor.redact_text(text);

@@ -1,10 +1,9 @@
-//! JSON rendering of a [`RunSummary`]. The `Json*` view structs below are the one serde model of
-//! the report: the domain types (`RunSummary`, `UpdateReport`, `SpecChange`, …) carry no serde,
-//! and every JSON key, its order and its string values are decided here. The schema is
+//! JSON rendering of a [`RunSummary`]: the one JSON model of the report. The domain types
+//! (`RunSummary`, `UpdateReport`, `SpecChange`, …) know nothing of JSON; every key, its order and
+//! its string values are decided here, one function per JSON.md section. The schema is
 //! documented in `report/JSON.md`; keep the two in step.
 
-use serde::Serialize;
-
+use crate::json::Json;
 use crate::report::redact::redact_report;
 use crate::report::rolling::{GroupStatus, RollingUpdateReport};
 use crate::report::summary::{ClusterStatus, ClusterSummary, Drift, RunSummary};
@@ -14,146 +13,6 @@ use crate::spec::SpecChange;
 
 /// Version of the JSON document written by [`render_json`]; bumped on incompatible changes.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
-
-/// Top level (JSON.md "Top level").
-#[derive(Serialize)]
-struct JsonRun<'a> {
-    schema_version: u32,
-    command: &'a str,
-    branch: &'a str,
-    changes_pending: bool,
-    rolling_update_needed: bool,
-    has_errors: bool,
-    clusters: Vec<JsonCluster<'a>>,
-}
-
-/// JSON.md "cluster".
-#[derive(Serialize)]
-struct JsonCluster<'a> {
-    cluster: &'a str,
-    status: &'static str,
-    new_cluster: bool,
-    changes_pending: bool,
-    rolling_update_needed: bool,
-    error: Option<&'a str>,
-    spec_diff: Option<Vec<JsonSpecChange<'a>>>,
-    update: Option<JsonUpdate>,
-    instance_groups_to_delete: &'a [String],
-    instance_groups_deleted: &'a [String],
-    instance_groups_kept: &'a [String],
-    drift: Option<JsonDrift<'a>>,
-    rolling_update: Option<JsonRolling<'a>>,
-}
-
-/// JSON.md "drift".
-#[derive(Serialize)]
-struct JsonDrift<'a> {
-    commit: &'a str,
-    file: &'a str,
-    drifted: bool,
-    allowed: bool,
-    changes: Vec<JsonSpecChange<'a>>,
-}
-
-/// JSON.md "spec change".
-#[derive(Serialize)]
-struct JsonSpecChange<'a> {
-    change: &'static str,
-    kind: &'static str,
-    object: &'a str,
-    path: Option<&'a str>,
-    old: Option<&'a str>,
-    new: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct JsonCounts {
-    create: usize,
-    modify: usize,
-    delete: usize,
-}
-
-/// JSON.md "update": built from the redacted report, which it owns.
-#[derive(Serialize)]
-struct JsonUpdate {
-    changes_pending: bool,
-    closing_line_seen: bool,
-    counts: JsonCounts,
-    creates: Vec<JsonTask>,
-    modifies: Vec<JsonTask>,
-    deletions: Vec<JsonDeletion>,
-    notices: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    unparsed: Vec<JsonUnparsed>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    warnings: Vec<String>,
-}
-
-/// JSON.md "unparsed block".
-#[derive(Serialize)]
-struct JsonUnparsed {
-    line: usize,
-    section: Option<String>,
-    after_resource: Option<String>,
-    after_field: Option<String>,
-    reason: String,
-    lines: Vec<String>,
-}
-
-/// JSON.md "task".
-#[derive(Serialize)]
-struct JsonTask {
-    kind: String,
-    name: String,
-    fields: Vec<JsonField>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    consistency_error: Vec<String>,
-}
-
-/// JSON.md "field".
-#[derive(Serialize)]
-struct JsonField {
-    field: String,
-    old: Option<String>,
-    new: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    diff: Vec<String>,
-}
-
-/// JSON.md "deletion".
-#[derive(Serialize)]
-struct JsonDeletion {
-    section: &'static str,
-    task: String,
-    item: String,
-}
-
-/// JSON.md "rolling update".
-#[derive(Serialize)]
-struct JsonRolling<'a> {
-    update_required: bool,
-    closing_line_seen: bool,
-    single_control_plane: bool,
-    groups_needing_update: Vec<&'a str>,
-    groups: Vec<JsonGroup<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    unparsed: Vec<JsonUnparsed>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    warnings: &'a [String],
-}
-
-/// JSON.md "group".
-#[derive(Serialize)]
-struct JsonGroup<'a> {
-    name: &'a str,
-    status: &'static str,
-    need_update: u32,
-    ready: u32,
-    min: u32,
-    target: Option<u32>,
-    max: u32,
-    nodes: Option<u32>,
-}
 
 /// The `status` strings of JSON.md.
 fn status(st: ClusterStatus) -> &'static str {
@@ -174,149 +33,168 @@ fn section(s: DeletionSection) -> &'static str {
     }
 }
 
-/// From the change's shared description.
-fn json_spec_change(c: &SpecChange) -> JsonSpecChange<'_> {
+/// JSON.md "spec change", from the change's shared description.
+fn json_spec_change(c: &SpecChange) -> Json {
     let d = c.describe();
-    JsonSpecChange {
-        change: d.change.word(),
-        kind: d.kind.as_str(),
-        object: d.object,
-        path: d.path,
-        old: d.old,
-        new: d.new,
-    }
+    Json::object()
+        .with("change", d.change.word())
+        .with("kind", d.kind.as_str())
+        .with("object", d.object)
+        .with("path", d.path)
+        .with("old", d.old)
+        .with("new", d.new)
 }
 
-fn json_field(f: FieldChange) -> JsonField {
-    JsonField {
-        field: f.field,
-        old: f.old,
-        new: f.new,
-        diff: f.diff,
-    }
+/// JSON.md "field".
+fn json_field(f: FieldChange) -> Json {
+    Json::object()
+        .with("field", f.field)
+        .with("old", f.old)
+        .with("new", f.new)
+        .with_nonempty("diff", f.diff)
 }
 
-fn json_task(t: TaskChange) -> JsonTask {
-    JsonTask {
-        kind: t.kind,
-        name: t.name,
-        fields: t.fields.into_iter().map(json_field).collect(),
-        consistency_error: t.consistency_error,
-    }
+/// JSON.md "task".
+fn json_task(t: TaskChange) -> Json {
+    Json::object()
+        .with("kind", t.kind)
+        .with("name", t.name)
+        .with("fields", Json::array(t.fields.into_iter().map(json_field)))
+        .with_nonempty("consistency_error", t.consistency_error)
 }
 
-fn json_unparsed(b: UnparsedBlock) -> JsonUnparsed {
-    JsonUnparsed {
-        line: b.line,
-        section: b.section,
-        after_resource: b.after_resource,
-        after_field: b.after_field,
-        reason: b.reason,
-        lines: b.lines,
-    }
+/// JSON.md "unparsed block".
+fn json_unparsed(b: UnparsedBlock) -> Json {
+    Json::object()
+        .with("line", b.line)
+        .with("section", b.section)
+        .with("after_resource", b.after_resource)
+        .with("after_field", b.after_field)
+        .with("reason", b.reason)
+        .with("lines", b.lines)
 }
 
-fn json_deletion(d: Deletion) -> JsonDeletion {
-    JsonDeletion {
-        section: section(d.section),
-        task: d.task,
-        item: d.item,
-    }
+/// JSON.md "deletion".
+fn json_deletion(d: Deletion) -> Json {
+    Json::object()
+        .with("section", section(d.section))
+        .with("task", d.task)
+        .with("item", d.item)
 }
 
-/// Values redacted first (see [`redact_report`]); JSON never clips them.
-fn json_update(u: &UpdateReport) -> JsonUpdate {
+/// JSON.md "update": values redacted first (see [`redact_report`]); JSON never clips them.
+fn json_update(u: &UpdateReport) -> Json {
     let u = redact_report(u);
-    JsonUpdate {
-        changes_pending: u.changes_pending,
-        closing_line_seen: u.closing_line_seen,
-        counts: JsonCounts {
-            create: u.create_count(),
-            modify: u.modify_count(),
-            delete: u.delete_count(),
-        },
-        creates: u.creates.into_iter().map(json_task).collect(),
-        modifies: u.modifies.into_iter().map(json_task).collect(),
-        deletions: u.deletions.into_iter().map(json_deletion).collect(),
-        notices: u.notices,
-        unparsed: u.unparsed.into_iter().map(json_unparsed).collect(),
-        warnings: u.warnings,
-    }
-}
-
-fn json_group(g: &GroupStatus) -> JsonGroup<'_> {
-    JsonGroup {
-        name: &g.name,
-        status: g.status.as_str(),
-        need_update: g.need_update,
-        ready: g.ready,
-        min: g.min,
-        target: g.target,
-        max: g.max,
-        nodes: g.nodes,
-    }
-}
-
-fn json_rolling(r: &RollingUpdateReport) -> JsonRolling<'_> {
-    JsonRolling {
-        update_required: r.update_required,
-        closing_line_seen: r.closing_line_seen,
-        single_control_plane: r.single_control_plane,
-        groups_needing_update: r.groups_needing_update().map(|g| g.name.as_str()).collect(),
-        groups: r.groups.iter().map(json_group).collect(),
-        unparsed: r.unparsed.iter().cloned().map(json_unparsed).collect(),
-        warnings: &r.warnings,
-    }
-}
-
-fn json_drift(d: &Drift) -> JsonDrift<'_> {
-    JsonDrift {
-        commit: &d.commit,
-        file: &d.file,
-        drifted: d.drifted(),
-        allowed: d.allowed,
-        changes: d.changes.changes.iter().map(json_spec_change).collect(),
-    }
-}
-
-fn json_cluster(c: &ClusterSummary) -> JsonCluster<'_> {
-    JsonCluster {
-        cluster: &c.cluster,
-        status: status(c.status()),
-        new_cluster: c.new_cluster,
-        changes_pending: c.changes_pending(),
-        rolling_update_needed: c.rolling_update_needed(),
-        error: c.error.as_deref(),
-        spec_diff: c
-            .spec_diff
-            .as_ref()
-            .map(|d| d.changes.iter().map(json_spec_change).collect()),
-        update: c.update.as_ref().map(json_update),
-        instance_groups_to_delete: &c.instance_groups_to_delete,
-        instance_groups_deleted: &c.instance_groups_deleted,
-        instance_groups_kept: &c.instance_groups_kept,
-        drift: c.drift.as_ref().map(json_drift),
-        rolling_update: c.rolling_update.as_ref().map(json_rolling),
-    }
-}
-
-/// Pretty JSON with `"schema_version": 1` first; the schema is documented in `JSON.md`.
-pub fn render_json(s: &RunSummary) -> String {
-    let run = JsonRun {
-        schema_version: JSON_SCHEMA_VERSION,
-        command: &s.command,
-        branch: &s.branch,
-        changes_pending: s.changes_pending(),
-        rolling_update_needed: s.rolling_update_needed(),
-        has_errors: s.has_errors(),
-        clusters: s.clusters.iter().map(json_cluster).collect(),
-    };
-    // Serialising plain structs of strings, numbers and bools cannot fail; keep a JSON error
-    // object rather than panicking if it ever does.
-    serde_json::to_string_pretty(&run).unwrap_or_else(|e| {
-        format!(
-            "{{\"schema_version\": {JSON_SCHEMA_VERSION}, \"error\": {:?}}}",
-            e.to_string()
+    let counts = Json::object()
+        .with("create", u.create_count())
+        .with("modify", u.modify_count())
+        .with("delete", u.delete_count());
+    Json::object()
+        .with("changes_pending", u.changes_pending)
+        .with("closing_line_seen", u.closing_line_seen)
+        .with("counts", counts)
+        .with("creates", Json::array(u.creates.into_iter().map(json_task)))
+        .with(
+            "modifies",
+            Json::array(u.modifies.into_iter().map(json_task)),
         )
-    })
+        .with(
+            "deletions",
+            Json::array(u.deletions.into_iter().map(json_deletion)),
+        )
+        .with("notices", u.notices)
+        .with_nonempty(
+            "unparsed",
+            Json::array(u.unparsed.into_iter().map(json_unparsed)),
+        )
+        .with_nonempty("warnings", u.warnings)
+}
+
+/// JSON.md "group".
+fn json_group(g: &GroupStatus) -> Json {
+    Json::object()
+        .with("name", g.name.as_str())
+        .with("status", g.status.as_str())
+        .with("need_update", g.need_update)
+        .with("ready", g.ready)
+        .with("min", g.min)
+        .with("target", g.target)
+        .with("max", g.max)
+        .with("nodes", g.nodes)
+}
+
+/// JSON.md "rolling update".
+fn json_rolling(r: &RollingUpdateReport) -> Json {
+    Json::object()
+        .with("update_required", r.update_required)
+        .with("closing_line_seen", r.closing_line_seen)
+        .with("single_control_plane", r.single_control_plane)
+        .with(
+            "groups_needing_update",
+            Json::array(r.groups_needing_update().map(|g| g.name.as_str())),
+        )
+        .with("groups", Json::array(r.groups.iter().map(json_group)))
+        .with_nonempty(
+            "unparsed",
+            Json::array(r.unparsed.iter().cloned().map(json_unparsed)),
+        )
+        .with_nonempty("warnings", r.warnings.as_slice())
+}
+
+/// JSON.md "drift".
+fn json_drift(d: &Drift) -> Json {
+    Json::object()
+        .with("commit", d.commit.as_str())
+        .with("file", d.file.as_str())
+        .with("drifted", d.drifted())
+        .with("allowed", d.allowed)
+        .with(
+            "changes",
+            Json::array(d.changes.changes.iter().map(json_spec_change)),
+        )
+}
+
+/// JSON.md "cluster".
+fn json_cluster(c: &ClusterSummary) -> Json {
+    Json::object()
+        .with("cluster", c.cluster.as_str())
+        .with("status", status(c.status()))
+        .with("new_cluster", c.new_cluster)
+        .with("changes_pending", c.changes_pending())
+        .with("rolling_update_needed", c.rolling_update_needed())
+        .with("error", c.error.as_deref())
+        .with(
+            "spec_diff",
+            c.spec_diff
+                .as_ref()
+                .map(|d| Json::array(d.changes.iter().map(json_spec_change))),
+        )
+        .with("update", c.update.as_ref().map(json_update))
+        .with(
+            "instance_groups_to_delete",
+            c.instance_groups_to_delete.as_slice(),
+        )
+        .with(
+            "instance_groups_deleted",
+            c.instance_groups_deleted.as_slice(),
+        )
+        .with("instance_groups_kept", c.instance_groups_kept.as_slice())
+        .with("drift", c.drift.as_ref().map(json_drift))
+        .with(
+            "rolling_update",
+            c.rolling_update.as_ref().map(json_rolling),
+        )
+}
+
+/// Pretty JSON with `"schema_version": 1` first (JSON.md "Top level").
+pub fn render_json(s: &RunSummary) -> String {
+    Json::object()
+        .with("schema_version", JSON_SCHEMA_VERSION)
+        .with("command", s.command.as_str())
+        .with("branch", s.branch.as_str())
+        .with("changes_pending", s.changes_pending())
+        .with("rolling_update_needed", s.rolling_update_needed())
+        .with("has_errors", s.has_errors())
+        .with("clusters", Json::array(s.clusters.iter().map(json_cluster)))
+        .pretty()
 }

@@ -263,7 +263,7 @@ fn format_float(f: f64) -> String {
 }
 
 pub(super) fn json_quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+    crate::json::Json::from(s).compact()
 }
 
 #[cfg(test)]
