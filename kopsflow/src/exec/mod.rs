@@ -361,6 +361,9 @@ impl ClusterRun<'_> {
             .exec
             .runner
             .run(&self.exec.kops, &command.args(), &env)?;
+        if output == OutputUse::Validation {
+            self.summary.validated = Some(out.success());
+        }
         if !out.success() {
             if output == OutputUse::LiveCluster && is_cluster_not_found(&out.stderr) {
                 self.exec.log(&format!(
@@ -389,7 +392,7 @@ impl ClusterRun<'_> {
             );
         }
         match output {
-            OutputUse::Shown => {}
+            OutputUse::Shown | OutputUse::Validation => {}
             OutputUse::LiveCluster => self.live_cluster = Some(out.stdout),
             OutputUse::LiveInstanceGroups => self.read_live(&out.stdout)?,
             OutputUse::UpdateReport => {

@@ -31,6 +31,9 @@ pub struct ClusterSummary {
     pub instance_groups_to_delete: Vec<String>,
     /// Parsed `kops rolling-update cluster` table, when it ran.
     pub rolling_update: Option<RollingUpdateReport>,
+    /// Post-deploy `kops validate cluster`, when it ran: `Some(true)` the cluster is ready,
+    /// `Some(false)` it did not validate (then `error` says why).
+    pub validated: Option<bool>,
     /// Why this cluster failed, if it did (e.g. from [`super::parse_kops_error`]).
     pub error: Option<String>,
 }

@@ -39,6 +39,7 @@ struct JsonCluster<'a> {
     update: Option<JsonUpdate>,
     instance_groups_to_delete: &'a [String],
     rolling_update: Option<JsonRolling<'a>>,
+    validated: Option<bool>,
 }
 
 /// JSON.md "spec change".
@@ -236,6 +237,7 @@ fn json_cluster(c: &ClusterSummary) -> JsonCluster<'_> {
         update: c.update.as_ref().map(json_update),
         instance_groups_to_delete: &c.instance_groups_to_delete,
         rolling_update: c.rolling_update.as_ref().map(json_rolling),
+        validated: c.validated,
     }
 }
 
