@@ -151,6 +151,10 @@ pub struct Deploy {
     pub keep_going: bool,
     #[command(flatten)]
     pub lock: Lock,
+    /// After `kops update cluster --yes`, wait up to WAIT for `kops validate cluster --wait WAIT`
+    /// (e.g. 10m; 0s validates once). A cluster that does not validate fails the deploy.
+    #[arg(long, value_name = "WAIT", value_parser = parse_duration)]
+    pub validate: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

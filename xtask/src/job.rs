@@ -118,6 +118,7 @@ impl From<flags::Deploy> for Job {
             run: cmd.run,
             flags: RunFlags {
                 cloud_only: cmd.cloudonly,
+                validate: cmd.validate,
                 ..RunFlags::default()
             },
             schedule: Schedule {
@@ -144,6 +145,7 @@ impl TryFrom<flags::RollingUpdate> for Job {
                 cloud_only: cmd.cloudonly,
                 roll: if cmd.yes { Mode::Apply } else { Mode::Preview },
                 instance_groups: cmd.instance_groups,
+                validate: None,
             },
             schedule: Schedule {
                 jobs: 1,

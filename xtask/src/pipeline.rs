@@ -3,6 +3,8 @@
 //! the deliberate `Rolling update` (a preview anywhere, `--yes` only on main branches). Each job
 //! runs one stage.
 
+use std::time::Duration;
+
 use kopsflow::kops::Mode::{self, Apply, Preview};
 use kopsflow::pipeline::BranchCondition::{self, Always};
 use kopsflow::pipeline::{DryRunStep, Pipeline, ProductionStep, Stage};
@@ -14,7 +16,7 @@ use crate::config::Config;
 /// `production`) and its steps. Laid out by hand, like the Jenkinsfile it replaces.
 #[rustfmt::skip]
 pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
-    let RunFlags { cloud_only, roll, instance_groups } = flags;
+    let RunFlags { cloud_only, roll, instance_groups, validate } = flags;
     let main = BranchCondition::any_of_names(&config.main_branches);
     // Previewing a rolling update is safe anywhere; rolling (`--yes`) only on main branches.
     let roll_on = match roll { Preview => Always, Apply => main.clone() };
@@ -25,17 +27,28 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
             DryRunStep::ReplaceSpec,
             DryRunStep::PreviewUpdate,
         ]),
-        deploy: Stage::production("Deploy", main, vec![
-            ProductionStep::ReadProduction,
-            ProductionStep::ReplaceSpec,
-            ProductionStep::ExportKubecfg,
-            ProductionStep::UpdateCluster(Apply),
-            ProductionStep::RollingUpdate { mode: Preview, cloud_only, instance_groups: vec![] },
-        ]),
+        deploy: Stage::production("Deploy", main, [
+            vec![
+                ProductionStep::ReadProduction,
+                ProductionStep::ReplaceSpec,
+                ProductionStep::ExportKubecfg,
+                ProductionStep::UpdateCluster(Apply),
+            ],
+            // `deploy --validate WAIT`: post-deploy validation (off unless asked for).
+            validate.map(validate_cluster).into_iter().collect(),
+            vec![
+                ProductionStep::RollingUpdate { mode: Preview, cloud_only, instance_groups: vec![] },
+            ],
+        ].concat()),
         rolling_update: Stage::production("Rolling update", roll_on, vec![
             ProductionStep::RollingUpdate { mode: roll, cloud_only, instance_groups },
         ]),
     }
+}
+
+/// `kops validate cluster --wait WAIT`; a zero WAIT validates once.
+fn validate_cluster(wait: Duration) -> ProductionStep {
+    ProductionStep::ValidateCluster { wait: (!wait.is_zero()).then_some(wait) }
 }
 
 /// The repo's pipeline with its stages by name, so that a job picks its stage as a field (the
@@ -74,6 +87,9 @@ pub struct RunFlags {
     pub roll: Mode,
     /// `rolling-update --instance-group`: only these instance groups (empty: all).
     pub instance_groups: Vec<String>,
+    /// `deploy --validate WAIT`: `kops validate cluster --wait WAIT` after `update --yes`
+    /// (`0s`: validate once, without `--wait`). `None`: no post-deploy validation.
+    pub validate: Option<Duration>,
 }
 
 impl Default for RunFlags {
@@ -82,6 +98,7 @@ impl Default for RunFlags {
             cloud_only: false,
             roll: Preview,
             instance_groups: Vec::new(),
+            validate: None,
         }
     }
 }
@@ -166,7 +183,7 @@ mod tests {
         let confirmed = RunFlags {
             cloud_only: true,
             roll: Apply,
-            instance_groups: Vec::new(),
+            ..RunFlags::default()
         };
         let apply = pipeline(confirmed.clone())
             .only(|p| p.rolling_update)
@@ -176,6 +193,29 @@ mod tests {
             .only(|p| p.rolling_update)
             .resolve(&ctx)?;
         insta::assert_snapshot!(format!("{preview}\n{apply}\n{apply_on_branch}"));
+        Ok(())
+    }
+
+    /// `deploy --validate 10m`: `kops validate cluster --wait 10m` right after `update --yes`
+    /// (the kubeconfig is already exported); `0s` validates once; without the flag, nothing.
+    #[test]
+    fn deploy_with_post_deploy_validation() -> anyhow::Result<()> {
+        let flags = |secs| RunFlags {
+            validate: Some(Duration::from_secs(secs)),
+            ..RunFlags::default()
+        };
+        let ctx = context("main", V1_29, &["test.k8s.example.com"]);
+        let plan = pipeline(flags(600)).only(|p| p.deploy).resolve(&ctx)?;
+        insta::assert_snapshot!(plan.to_string());
+        let text = plan.to_string();
+        let update = text.find("--yes").expect("update --yes");
+        let validate = text.find("kops validate cluster").expect("validate");
+        assert!(update < validate && text[validate..].contains("--wait 10m"));
+        let once = pipeline(flags(0)).only(|p| p.deploy).resolve(&ctx)?;
+        let once = once.to_string();
+        assert!(once.contains("kops validate cluster test.k8s.example.com --state s3://k8s-kops\n"), "{once}");
+        let off = pipeline(RunFlags::default()).only(|p| p.deploy).resolve(&ctx)?;
+        assert!(!off.to_string().contains("validate"));
         Ok(())
     }
 
@@ -214,11 +254,15 @@ mod tests {
             for version in &versions {
                 for roll in [Preview, Apply] {
                     for cloud_only in [false, true] {
-                        for instance_groups in [vec![], vec!["nodes".to_owned()]] {
+                        for (instance_groups, validate) in [
+                            (vec![], None),
+                            (vec!["nodes".to_owned()], Some(Duration::from_secs(600))),
+                        ] {
                             let flags = RunFlags {
                                 cloud_only,
                                 roll,
                                 instance_groups,
+                                validate,
                             };
                             let ctx = context(
                                 branch,
