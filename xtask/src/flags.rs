@@ -38,6 +38,9 @@ pub enum Command {
     /// Fuzz kopsflow's parsers, normalisation and redaction; findings are saved under
     /// fuzz/regressions/ and replayed by `cargo test`.
     Fuzz(Fuzz),
+    /// Generate this repository's CI files (GitHub Actions, Jenkins, GitLab CI) from its
+    /// pipeline; --check compares the committed files instead.
+    Ci(Ci),
 }
 
 /// Which clusters and which branch. Without --cluster or --all, `plan` and `deploy` act on the
@@ -203,6 +206,17 @@ pub struct Bench {
     /// waited for (and `cargo run` execs xtask in the process that ran rustc).
     #[arg(long, hide = true, value_name = "DIR")]
     pub measure_in: Option<camino::Utf8PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct Ci {
+    /// The CI engine: github, jenkins or gitlab.
+    #[arg(value_enum)]
+    pub engine: crate::ci::Engine,
+    /// Write nothing: exit 1 with a diff when a committed file differs from what would be
+    /// generated.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,5 @@
 //! Everything xtask shows or writes leaves through [`Output`]: stdout, stderr, the kops log and
-//! the files it appends to (`$GITHUB_STEP_SUMMARY`), each through the one redactor
+//! the files it writes (`$GITHUB_STEP_SUMMARY`, the generated CI files), each through the one redactor
 //! (`kopsflow::report::redact::Redactor`). A tidy rule keeps `println!` and friends out of the
 //! other modules, so unredacted output cannot be written by accident.
 
@@ -55,6 +55,15 @@ impl Output {
     pub fn log(&self) -> Log {
         let output = self.clone();
         Arc::new(move |line: &str| output.err(line))
+    }
+
+    /// Writes a whole file, creating its directory (generated CI files).
+    pub fn write(&self, path: &Utf8Path, text: &str) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
+        }
+        std::fs::write(path, self.redactor.redact_text(text))
+            .with_context(|| format!("cannot write {path}"))
     }
 
     /// Appends a text (and a newline) to a file, creating it.

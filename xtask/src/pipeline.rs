@@ -5,11 +5,13 @@
 
 use std::time::Duration;
 
+use kopsflow::kops::KopsVersion;
 use kopsflow::kops::Mode::{self, Apply, Preview};
 use kopsflow::pipeline::BranchCondition::{self, Always};
 use kopsflow::pipeline::{DryRunStep, Pipeline, ProductionStep, Stage};
 use kopsflow::store::StateStore;
 
+use crate::ci::{AwsAuth, AwsCredentials, CiSettings, KopsInstall, Pair, Runners, Timeouts};
 use crate::config::Config;
 
 /// The pipeline: its stages in order, when each runs, the store it binds to (`dry_run` or
@@ -48,7 +50,9 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
 
 /// `kops validate cluster --wait WAIT`; a zero WAIT validates once.
 fn validate_cluster(wait: Duration) -> ProductionStep {
-    ProductionStep::ValidateCluster { wait: (!wait.is_zero()).then_some(wait) }
+    ProductionStep::ValidateCluster {
+        wait: (!wait.is_zero()).then_some(wait),
+    }
 }
 
 /// The repo's pipeline with its stages by name, so that a job picks its stage as a field (the
@@ -100,6 +104,57 @@ impl Default for RunFlags {
             instance_groups: Vec::new(),
             validate: None,
         }
+    }
+}
+
+// ---- CI settings --------------------------------------------------------------------------
+// What `cargo xtask ci github|jenkins|gitlab` writes into the generated CI files besides the
+// stages above (which say where each job acts) and the main branches (`MAIN_BRANCHES` in
+// `config.rs`). Change a value, run `cargo xtask ci <engine>` and commit the result: `cargo
+// test` fails while a committed CI file differs from what these values generate.
+
+/// The settings of the generated CI files (types: `xtask/src/ci/mod.rs`).
+#[rustfmt::skip]
+pub fn ci_settings() -> CiSettings {
+    const MINUTE: u64 = 60;
+    CiSettings {
+        kops: KopsInstall {
+            version: KopsVersion::new(1, 29, 2),
+            // Not pinned: the jobs check kops-linux-amd64 against the `.sha256` file published
+            // with the release. Pinning is stronger (a changed release asset then fails the job):
+            // put the sha256 of the release's kops-linux-amd64 here, taken from a download you
+            // verified, e.g. `sha256: Some("<64 hex digits>")`.
+            sha256: None,
+        },
+        aws: AwsCredentials {
+            region: "us-east-1",
+            // GitHub, GitLab: OIDC roles, their ARNs in CI secrets (never inlined).
+            auth: AwsAuth::OidcRole {
+                role_arn_secret: Pair {
+                    plan: "KOPSFLOW_PLAN_ROLE_ARN",
+                    deploy: "KOPSFLOW_DEPLOY_ROLE_ARN",
+                },
+            },
+            // Jenkins: AWS Credentials IDs.
+            jenkins: Pair { plan: "kopsflow-plan", deploy: "kopsflow-deploy" },
+        },
+        runners: Runners {
+            github: &["ubuntu-latest"],
+            gitlab_tags: &[],
+            gitlab_image: "rust:1-bookworm",
+            jenkins_label: None,
+        },
+        approval_environment: Some("production"),
+        drift_schedule: "23 6 * * 1-5",
+        // Post-deploy `kops validate cluster --wait`: off (`Some(Duration::from_secs(10 * MINUTE))`
+        // turns it on in the generated deploy jobs; it needs the Kubernetes API from the runner).
+        validate_after_deploy: None,
+        timeouts: Timeouts {
+            plan: Duration::from_secs(60 * MINUTE),
+            deploy: Duration::from_secs(120 * MINUTE),
+            rolling_update: Duration::from_secs(360 * MINUTE),
+        },
+        jenkins_lockable_resources: true,
     }
 }
 
@@ -213,8 +268,13 @@ mod tests {
         assert!(update < validate && text[validate..].contains("--wait 10m"));
         let once = pipeline(flags(0)).only(|p| p.deploy).resolve(&ctx)?;
         let once = once.to_string();
-        assert!(once.contains("kops validate cluster test.k8s.example.com --state s3://k8s-kops\n"), "{once}");
-        let off = pipeline(RunFlags::default()).only(|p| p.deploy).resolve(&ctx)?;
+        assert!(
+            once.contains("kops validate cluster test.k8s.example.com --state s3://k8s-kops\n"),
+            "{once}"
+        );
+        let off = pipeline(RunFlags::default())
+            .only(|p| p.deploy)
+            .resolve(&ctx)?;
         assert!(!off.to_string().contains("validate"));
         Ok(())
     }
