@@ -126,6 +126,9 @@ pub enum ProductionStep {
         /// `--instance-group IG` for each (empty: all instance groups).
         instance_groups: Vec<String>,
     },
+    /// `kops validate cluster [--wait D]` (post-deploy validation). Exports the kubeconfig first
+    /// when kops needs it to reach the API (≤1.30). A cluster that does not validate fails the
+    /// stage; the verdict is in the summary (`validated`).
     ValidateCluster {
         wait: Option<std::time::Duration>,
     },
@@ -459,7 +462,7 @@ impl StageResolver<'_> {
                     }
                     out.push(PlannedStep::Kops {
                         command: KopsCommand::validate_cluster(self.name(), self.production, *wait),
-                        output: OutputUse::Shown,
+                        output: OutputUse::Validation,
                     });
                 }
             }

@@ -114,6 +114,9 @@ pub enum OutputUse {
     UpdateReport,
     /// `rolling-update cluster` table.
     RollingUpdateReport,
+    /// `validate cluster`: its exit status is the verdict (`docs/KOPS.md` §4.3), recorded in the
+    /// summary's `validated`; the tables are shown.
+    Validation,
 }
 
 impl PlannedStep {
@@ -166,6 +169,7 @@ impl fmt::Display for PlannedStep {
                     OutputUse::RollingUpdateReport => {
                         Some("which instance groups need a rolling update")
                     }
+                    OutputUse::Validation => Some("post-deploy validation: fails the deploy unless the cluster is ready"),
                 };
                 match note {
                     Some(note) => write!(f, "\n        # {note}"),

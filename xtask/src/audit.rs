@@ -198,7 +198,7 @@ impl Audit {
         for (cluster, outcome) in &records {
             let line = audit_line(&run, cluster, outcome, now, output.redactor());
             output
-                .append_line(&s.path, &line)
+                .append(&s.path, &line)
                 .context("cannot append to the audit log (--audit-log)")?;
         }
         output.err(&format!(

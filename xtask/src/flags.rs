@@ -44,6 +44,9 @@ pub enum Command {
     /// Fuzz kopsflow's parsers, normalisation and redaction; findings are saved under
     /// fuzz/regressions/ and replayed by `cargo test`.
     Fuzz(Fuzz),
+    /// Generate this repository's CI files (GitHub Actions, Jenkins, GitLab CI) from its
+    /// pipeline; --check compares the committed files instead.
+    Ci(Ci),
 }
 
 /// Which clusters and which branch. Without --cluster or --all, `plan` and `deploy` act on the
@@ -175,6 +178,10 @@ pub struct Deploy {
     pub lock: Lock,
     #[command(flatten)]
     pub audit: AuditLog,
+    /// After `kops update cluster --yes`, wait up to WAIT for `kops validate cluster --wait WAIT`
+    /// (e.g. 10m; 0s validates once). A cluster that does not validate fails the deploy.
+    #[arg(long, value_name = "WAIT", value_parser = parse_duration)]
+    pub validate: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -259,6 +266,17 @@ pub struct Bench {
     /// waited for (and `cargo run` execs xtask in the process that ran rustc).
     #[arg(long, hide = true, value_name = "DIR")]
     pub measure_in: Option<camino::Utf8PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct Ci {
+    /// The CI engine: github, jenkins or gitlab.
+    #[arg(value_enum)]
+    pub engine: crate::ci::Engine,
+    /// Write nothing: exit 1 with a diff when a committed file differs from what would be
+    /// generated.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

@@ -127,6 +127,7 @@ impl From<flags::Deploy> for Job {
             flags: RunFlags {
                 cloud_only: cmd.cloudonly,
                 allow_drift: cmd.allow_drift,
+                validate: cmd.validate,
                 ..RunFlags::default()
             },
             schedule: Schedule {

@@ -5,6 +5,7 @@
 
 mod audit;
 mod bench;
+mod ci;
 mod config;
 mod drift;
 mod export;
@@ -68,6 +69,7 @@ fn run(output: &Output) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(cmd) => return cmd.run(&root),
         Command::Fuzz(cmd) => return cmd.run(&sh),
+        Command::Ci(cmd) => return ci::run(cmd.engine, cmd.check, output, &root),
         Command::Plan(cmd) => cmd.into(),
         Command::Deploy(cmd) => cmd.into(),
         Command::RollingUpdate(cmd) => cmd.try_into()?,

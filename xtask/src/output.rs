@@ -1,6 +1,6 @@
 //! Everything xtask shows or writes leaves through [`Output`]: stdout, stderr, the kops log and
-//! the files it writes (`$GITHUB_STEP_SUMMARY`, the audit log, exported specs), each through the
-//! one redactor
+//! the files it writes (`$GITHUB_STEP_SUMMARY`, the audit log, exported specs, the generated CI
+//! files), each through the one redactor
 //! (`kopsflow::report::redact::Redactor`). A tidy rule keeps `println!` and friends out of the
 //! other modules, so unredacted output cannot be written by accident.
 
@@ -58,21 +58,19 @@ impl Output {
         Arc::new(move |line: &str| output.err(line))
     }
 
-    /// Appends a text (and a newline) to a file, creating it.
-    pub fn append(&self, path: &Utf8Path, text: &str) -> anyhow::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot open {path}"))?;
-        writeln!(file, "{}", self.redactor.redact_text(text))
+    /// Writes a whole file, creating its directory (generated CI files).
+    pub fn write(&self, path: &Utf8Path, text: &str) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
+        }
+        std::fs::write(path, self.redactor.redact_text(text))
             .with_context(|| format!("cannot write {path}"))
     }
 
-    /// Appends one line (and a newline) to a file, creating the file and its directory. The
-    /// line is written with a single `write` on a file opened for appending, so that lines of
-    /// runs appending to the same file at once never mix.
-    pub fn append_line(&self, path: &Utf8Path, line: &str) -> anyhow::Result<()> {
+    /// Appends a text (and a newline) to a file, creating the file and its directory. The text
+    /// is written with a single `write` on a file opened for appending, so that what runs
+    /// appending to the same file at once write never mixes (audit lines, step summaries).
+    pub fn append(&self, path: &Utf8Path, line: &str) -> anyhow::Result<()> {
         if let Some(dir) = path.parent().filter(|d| !d.as_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
         }
@@ -84,12 +82,6 @@ impl Output {
             .open(path)
             .with_context(|| format!("cannot open {path}"))?;
         file.write_all(text.as_bytes())
-            .with_context(|| format!("cannot write {path}"))
-    }
-
-    /// Writes a file whole, replacing it (the text redacted like everything else).
-    pub fn write(&self, path: &Utf8Path, text: &str) -> anyhow::Result<()> {
-        std::fs::write(path, self.redactor.redact_text(text))
             .with_context(|| format!("cannot write {path}"))
     }
 

@@ -5,12 +5,16 @@
 //! Its one setting, [`PRUNE`], decides whether `Deploy` deletes the instance groups git no
 //! longer has.
 
+use std::time::Duration;
+
+use kopsflow::kops::KopsVersion;
 use kopsflow::kops::Mode::{self, Apply, Preview};
 use kopsflow::pipeline::BranchCondition::{self, Always};
 use kopsflow::pipeline::{DryRunStep, Pipeline, ProductionStep, Stage};
 use kopsflow::plan::OnDrift;
 use kopsflow::store::StateStore;
 
+use crate::ci::{AwsAuth, AwsCredentials, CiSettings, KopsInstall, Pair, Runners, Timeouts};
 use crate::config::Config;
 
 /// Instance-group prune: whether `deploy` deletes the instance groups production has and git no
@@ -34,7 +38,7 @@ pub enum Prune {
 /// `production`) and its steps. Laid out by hand, like the Jenkinsfile it replaces.
 #[rustfmt::skip]
 pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
-    let RunFlags { cloud_only, roll, instance_groups, allow_drift } = flags;
+    let RunFlags { cloud_only, roll, instance_groups, allow_drift, validate } = flags;
     let main = BranchCondition::any_of_names(&config.main_branches);
     // Previewing a rolling update is safe anywhere; rolling (`--yes`) only on main branches.
     let roll_on = match roll { Preview => Always, Apply => main.clone() };
@@ -61,6 +65,10 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
             vec![
                 ProductionStep::ExportKubecfg,
                 ProductionStep::UpdateCluster(Apply),
+            ],
+            // `deploy --validate WAIT`: post-deploy validation (off unless asked for).
+            validate.map(validate_cluster).into_iter().collect(),
+            vec![
                 ProductionStep::RollingUpdate { mode: Preview, cloud_only, instance_groups: vec![] },
             ],
         ].concat()),
@@ -71,6 +79,13 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
         drift: Stage::production("Drift", Always, vec![
             ProductionStep::ReadProduction,
         ]),
+    }
+}
+
+/// `kops validate cluster --wait WAIT`; a zero WAIT validates once.
+fn validate_cluster(wait: Duration) -> ProductionStep {
+    ProductionStep::ValidateCluster {
+        wait: (!wait.is_zero()).then_some(wait),
     }
 }
 
@@ -114,6 +129,9 @@ pub struct RunFlags {
     /// `deploy --allow-drift`: deploy even when production was changed outside git since the
     /// spec deployed before (reported, not refused).
     pub allow_drift: bool,
+    /// `deploy --validate WAIT`: `kops validate cluster --wait WAIT` after `update --yes`
+    /// (`0s`: validate once, without `--wait`). `None`: no post-deploy validation.
+    pub validate: Option<Duration>,
 }
 
 impl Default for RunFlags {
@@ -123,7 +141,59 @@ impl Default for RunFlags {
             roll: Preview,
             instance_groups: Vec::new(),
             allow_drift: false,
+            validate: None,
         }
+    }
+}
+
+// ---- CI settings --------------------------------------------------------------------------
+// What `cargo xtask ci github|jenkins|gitlab` writes into the generated CI files besides the
+// stages above (which say where each job acts) and the main branches (`MAIN_BRANCHES` in
+// `config.rs`). Change a value, run `cargo xtask ci <engine>` and commit the result: `cargo
+// test` fails while a committed CI file differs from what these values generate.
+
+/// The settings of the generated CI files (types: `xtask/src/ci/mod.rs`).
+#[rustfmt::skip]
+pub fn ci_settings() -> CiSettings {
+    const MINUTE: u64 = 60;
+    CiSettings {
+        kops: KopsInstall {
+            version: KopsVersion::new(1, 29, 2),
+            // Not pinned: the jobs check kops-linux-amd64 against the `.sha256` file published
+            // with the release. Pinning is stronger (a changed release asset then fails the job):
+            // put the sha256 of the release's kops-linux-amd64 here, taken from a download you
+            // verified, e.g. `sha256: Some("<64 hex digits>")`.
+            sha256: None,
+        },
+        aws: AwsCredentials {
+            region: "us-east-1",
+            // GitHub, GitLab: OIDC roles, their ARNs in CI secrets (never inlined).
+            auth: AwsAuth::OidcRole {
+                role_arn_secret: Pair {
+                    plan: "KOPSFLOW_PLAN_ROLE_ARN",
+                    deploy: "KOPSFLOW_DEPLOY_ROLE_ARN",
+                },
+            },
+            // Jenkins: AWS Credentials IDs.
+            jenkins: Pair { plan: "kopsflow-plan", deploy: "kopsflow-deploy" },
+        },
+        runners: Runners {
+            github: &["ubuntu-latest"],
+            gitlab_tags: &[],
+            gitlab_image: "rust:1-bookworm",
+            jenkins_label: None,
+        },
+        approval_environment: Some("production"),
+        drift_schedule: "23 6 * * 1-5",
+        // Post-deploy `kops validate cluster --wait`: off (`Some(Duration::from_secs(10 * MINUTE))`
+        // turns it on in the generated deploy jobs; it needs the Kubernetes API from the runner).
+        validate_after_deploy: None,
+        timeouts: Timeouts {
+            plan: Duration::from_secs(60 * MINUTE),
+            deploy: Duration::from_secs(120 * MINUTE),
+            rolling_update: Duration::from_secs(360 * MINUTE),
+        },
+        jenkins_lockable_resources: true,
     }
 }
 
@@ -286,6 +356,34 @@ mod tests {
         Ok(())
     }
 
+    /// `deploy --validate 10m`: `kops validate cluster --wait 10m` right after `update --yes`
+    /// (the kubeconfig is already exported); `0s` validates once; without the flag, nothing.
+    #[test]
+    fn deploy_with_post_deploy_validation() -> anyhow::Result<()> {
+        let flags = |secs| RunFlags {
+            validate: Some(Duration::from_secs(secs)),
+            ..RunFlags::default()
+        };
+        let ctx = context("main", V1_29, &["test.k8s.example.com"]);
+        let plan = pipeline(flags(600)).only(|p| p.deploy).resolve(&ctx)?;
+        insta::assert_snapshot!(plan.to_string());
+        let text = plan.to_string();
+        let update = text.find("--yes").expect("update --yes");
+        let validate = text.find("kops validate cluster").expect("validate");
+        assert!(update < validate && text[validate..].contains("--wait 10m"));
+        let once = pipeline(flags(0)).only(|p| p.deploy).resolve(&ctx)?;
+        let once = once.to_string();
+        assert!(
+            once.contains("kops validate cluster test.k8s.example.com --state s3://k8s-kops\n"),
+            "{once}"
+        );
+        let off = pipeline(RunFlags::default())
+            .only(|p| p.deploy)
+            .resolve(&ctx)?;
+        assert!(!off.to_string().contains("validate"));
+        Ok(())
+    }
+
     #[test]
     fn two_clusters() -> anyhow::Result<()> {
         let ctx = context(
@@ -321,12 +419,16 @@ mod tests {
             for version in &versions {
                 for roll in [Preview, Apply] {
                     for cloud_only in [false, true] {
-                        for instance_groups in [vec![], vec!["nodes".to_owned()]] {
+                        for (instance_groups, validate) in [
+                            (vec![], None),
+                            (vec!["nodes".to_owned()], Some(Duration::from_secs(600))),
+                        ] {
                             let flags = RunFlags {
                                 cloud_only,
                                 roll,
                                 instance_groups,
                                 allow_drift: cloud_only,
+                                validate,
                             };
                             let ctx = context(
                                 branch,

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "cli/ci.rs"]
+mod ci;
 #[path = "cli/guards.rs"]
 mod guards;
 #[path = "cli/ops.rs"]

@@ -180,5 +180,16 @@ case "$1 ${2:-}" in
   # and parses none of it (per kops source it prints `InstanceGroup "IG" found for deletion` and
   # `Deleted InstanceGroup: "IG"`, KOPS.md §4.5); the tests check the call and its order.
   "delete instancegroup") ;;
+  "validate cluster")
+    # KOPS_STANDIN_VALIDATE_FAIL: the real 1.29.2 failure (API unreachable), stdout then stderr,
+    # exit 1; else the documented success output (kops ~1.7, names substituted).
+    sample=validate-cluster.error.api-unreachable.REAL.kops-1.29.2.txt
+    if [ -n "${KOPS_STANDIN_VALIDATE_FAIL:-}" ]; then
+      replay "$sample" | sed -n '/^## STDOUT:/,/^## STDERR:/p' | grep -v '^##'
+      replay "$sample" | sed -n '/^## STDERR:/,$p' | grep -v '^##' >&2
+      exit 1
+    fi
+    replay validate-cluster.ready.aws.kops-1.7-doc.spaces.txt |
+      sed "s/mycluster01\.kopsclustertest\.kopeio\.org/$3/g" ;;
   *) echo "kops stand-in: unexpected call: $*" >&2; exit 99 ;;
 esac

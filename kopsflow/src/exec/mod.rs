@@ -388,6 +388,9 @@ impl ClusterRun<'_> {
             .runner
             .run(&self.exec.kops, &command.args(), &env)?;
         self.summary.commands.push(command_run(command, &out));
+        if output == OutputUse::Validation {
+            self.summary.validated = Some(out.success());
+        }
         if !out.success() {
             if output == OutputUse::LiveCluster && is_cluster_not_found(&out.stderr) {
                 self.exec.log(&format!(
@@ -420,7 +423,7 @@ impl ClusterRun<'_> {
             self.summary.instance_groups_kept = self.summary.instance_groups_to_delete.clone();
         }
         match output {
-            OutputUse::Shown => {}
+            OutputUse::Shown | OutputUse::Validation => {}
             OutputUse::LiveCluster => self.live_cluster = Some(out.stdout),
             OutputUse::LiveInstanceGroups => self.read_live(&out.stdout)?,
             OutputUse::UpdateReport => {

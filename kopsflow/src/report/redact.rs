@@ -299,8 +299,11 @@ fn hide_secret_assignments(line: &str) -> String {
             continue;
         }
         let name_start = line[..i]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |p| p + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+            // After that character, which may take more than one byte.
+            .map_or(0, |(p, c)| p + c.len_utf8());
         let name = &line[name_start..i];
         let mut value_start = i + 1;
         // A quote, or a quote escaped as JSON writes it (`KEY=\"value\"` inside a JSON string).
@@ -493,6 +496,11 @@ mod tests {
         );
         assert_eq!(r.redact("a == b, count=3"), "a == b, count=3");
         assert_eq!(r.redact("TOKEN="), "TOKEN=");
+        // A multi-byte character right before the name (fuzz/regressions/redact/89604865740be0ce).
+        assert_eq!(
+            r.redact("�TOKEN=abc —PASSWORD=x"),
+            "�TOKEN=*** —PASSWORD=***"
+        );
     }
 
     #[test]

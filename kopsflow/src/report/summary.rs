@@ -40,6 +40,9 @@ pub struct ClusterSummary {
     pub drift: Option<Drift>,
     /// Parsed `kops rolling-update cluster` table, when it ran.
     pub rolling_update: Option<RollingUpdateReport>,
+    /// Post-deploy `kops validate cluster`, when it ran: `Some(true)` the cluster is ready,
+    /// `Some(false)` it did not validate (then `error` says why).
+    pub validated: Option<bool>,
     /// Why this cluster failed, if it did (e.g. from [`super::parse_kops_error`]).
     pub error: Option<String>,
     /// The kops commands run for this cluster, in order, each with how it ended.

@@ -184,6 +184,7 @@ fn json_cluster(c: &ClusterSummary) -> Json {
             "rolling_update",
             c.rolling_update.as_ref().map(json_rolling),
         )
+        .with("validated", c.validated)
 }
 
 /// Pretty JSON with `"schema_version": 1` first (JSON.md "Top level").

@@ -430,6 +430,11 @@ fn md_cluster(out: &mut String, c: &ClusterSummary) {
     if let Some(r) = &c.rolling_update {
         md_rolling(out, r);
     }
+    match c.validated {
+        Some(true) => out.push_str("✅ **Validation**: the cluster is ready\n\n"),
+        Some(false) => out.push_str("❌ **Validation**: failed\n\n"),
+        None => {}
+    }
 }
 
 /// GitHub-flavoured markdown for a PR comment or `$GITHUB_STEP_SUMMARY`.

@@ -274,6 +274,15 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
         if let Some(r) = &c.rolling_update {
             text_rolling(&mut out, &p, r);
         }
+        match c.validated {
+            Some(true) => {
+                let _ = writeln!(out, "  {} {}", p.bold("validation:"), p.green("ready"));
+            }
+            Some(false) => {
+                let _ = writeln!(out, "  {} {}", p.bold("validation:"), p.red("failed"));
+            }
+            None => {}
+        }
     }
     out
 }
