@@ -196,6 +196,7 @@ pub fn audit_line(
             Json::array(cluster.instance_groups_to_delete.iter().map(|ig| r(ig))),
         )
         .with("rolling_update", rolling_update)
+        .with("validated", cluster.validated)
         .with("overrides", Json::array(run.overrides.iter().map(|o| r(o))))
         .compact()
 }

@@ -208,7 +208,18 @@ fn a_record_has_every_field() {
         .as_array()
         .expect("groups")
         .is_empty());
+    assert!(v["validated"].is_null(), "no post-deploy validation ran");
     assert_eq!(v["overrides"], serde_json::json!([]));
+    let mut validated = cluster();
+    validated.validated = Some(false);
+    let line = audit_line(
+        &run(),
+        &validated,
+        &AuditOutcome::Ok,
+        0,
+        &Redactor::default(),
+    );
+    assert_eq!(parse(&line)["validated"], false);
 }
 
 #[test]
