@@ -15,6 +15,7 @@ const CORE_MODULES: &[&str] = &[
     "kopsflow/src/report",
     "kopsflow/src/duration.rs",
     "kopsflow/src/lock.rs",
+    "kopsflow/src/policy",
 ];
 
 /// What the core must not use.
