@@ -248,8 +248,8 @@ impl Violation {
 }
 
 /// `policy kubernetes-minor-jump (blocks): cluster-spec/a.yml:40:22: spec.kubernetesVersion: …`
-/// then `why:`, `override:` and, for a rendered spec, `rendered:` lines indented below. No
-/// trailing newline.
+/// then `why:`, `override:` (when it blocks) and, for a rendered spec, `rendered:` lines
+/// indented below. No trailing newline.
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -262,7 +262,7 @@ impl fmt::Display for Violation {
             self.message
         )?;
         write!(f, "\n  why: {}", self.why)?;
-        if !self.allowed {
+        if self.blocks() {
             write!(
                 f,
                 "\n  override: {} (on deploy; recorded in the run's summary)",

@@ -1,9 +1,10 @@
 //! Run summary: what one kopsflow command (plan, deploy, rolling-update) found for each cluster —
-//! spec diff, parsed kops dry-run, instance groups to delete, rolling-update table, error — and
-//! the overall outcome the exit code is derived from.
+//! spec diff, parsed kops dry-run, instance groups to delete, rolling-update table, policy
+//! violations, error — and the overall outcome the exit code is derived from.
 
 use super::rolling::RollingUpdateReport;
 use super::update::UpdateReport;
+use crate::policy::Violation;
 use crate::spec::SpecDiff;
 
 /// The result of one kopsflow command over all clusters it touched.
@@ -33,6 +34,8 @@ pub struct ClusterSummary {
     pub rolling_update: Option<RollingUpdateReport>,
     /// Why this cluster failed, if it did (e.g. from [`super::parse_kops_error`]).
     pub error: Option<String>,
+    /// The policy's violations, once evaluated (`None`: the policy was not evaluated).
+    pub policy: Option<Vec<Violation>>,
 }
 
 /// One-word outcome of a cluster, in precedence order: error, new cluster, changes pending,
@@ -113,5 +116,20 @@ impl RunSummary {
     /// Any cluster failed.
     pub fn has_errors(&self) -> bool {
         self.clusters.iter().any(|c| c.error.is_some())
+    }
+
+    /// Every policy violation of every cluster, in order.
+    pub fn violations(&self) -> impl Iterator<Item = &Violation> {
+        self.clusters.iter().flat_map(|c| c.policy.iter().flatten())
+    }
+
+    /// Some violation blocks (a blocking rule, not allowed): `plan` and `deploy` exit 1.
+    pub fn policy_blocked(&self) -> bool {
+        self.violations().any(Violation::blocks)
+    }
+
+    /// The violations let through by `--allow RULE`: the overrides an audit record keeps.
+    pub fn overrides(&self) -> impl Iterator<Item = &Violation> {
+        self.violations().filter(|v| v.allowed)
     }
 }

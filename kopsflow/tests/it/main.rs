@@ -9,6 +9,7 @@
 mod policy_corpus;
 mod report_bounds;
 mod report_parsers;
+mod report_policy;
 mod report_render;
 mod report_samples;
 mod report_tolerance;

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::policy::Violation;
 use crate::report::redact::redact_report;
 use crate::report::rolling::{GroupStatus, RollingUpdateReport};
 use crate::report::summary::{ClusterStatus, ClusterSummary, RunSummary};
@@ -24,7 +25,34 @@ struct JsonRun<'a> {
     changes_pending: bool,
     rolling_update_needed: bool,
     has_errors: bool,
+    policy_blocked: bool,
+    overrides: Vec<JsonOverride<'a>>,
     clusters: Vec<JsonCluster<'a>>,
+}
+
+/// JSON.md "override".
+#[derive(Serialize)]
+struct JsonOverride<'a> {
+    cluster: &'a str,
+    rule: &'a str,
+}
+
+/// JSON.md "violation".
+#[derive(Serialize)]
+struct JsonViolation<'a> {
+    rule: &'a str,
+    level: &'static str,
+    blocks: bool,
+    allowed: bool,
+    file: &'a str,
+    line: Option<usize>,
+    column: Option<usize>,
+    path: &'a str,
+    message: &'a str,
+    why: &'a str,
+    #[serde(rename = "override")]
+    override_flag: String,
+    rendered: Option<&'a str>,
 }
 
 /// JSON.md "cluster".
@@ -40,6 +68,7 @@ struct JsonCluster<'a> {
     update: Option<JsonUpdate>,
     instance_groups_to_delete: &'a [String],
     rolling_update: Option<JsonRolling<'a>>,
+    policy: Option<Vec<JsonViolation<'a>>>,
 }
 
 /// JSON.md "spec change".
@@ -271,6 +300,27 @@ fn json_cluster(c: &ClusterSummary) -> JsonCluster<'_> {
         update: c.update.as_ref().map(json_update),
         instance_groups_to_delete: &c.instance_groups_to_delete,
         rolling_update: c.rolling_update.as_ref().map(json_rolling),
+        policy: c
+            .policy
+            .as_ref()
+            .map(|violations| violations.iter().map(json_violation).collect()),
+    }
+}
+
+fn json_violation(v: &Violation) -> JsonViolation<'_> {
+    JsonViolation {
+        rule: &v.rule,
+        level: v.level.as_str(),
+        blocks: v.blocks(),
+        allowed: v.allowed,
+        file: v.file.as_str(),
+        line: v.line,
+        column: v.column,
+        path: &v.path,
+        message: &v.message,
+        why: &v.why,
+        override_flag: v.override_flag(),
+        rendered: v.rendered.as_deref(),
     }
 }
 
@@ -283,6 +333,14 @@ pub fn render_json(s: &RunSummary) -> String {
         changes_pending: s.changes_pending(),
         rolling_update_needed: s.rolling_update_needed(),
         has_errors: s.has_errors(),
+        policy_blocked: s.policy_blocked(),
+        overrides: s
+            .overrides()
+            .map(|v| JsonOverride {
+                cluster: &v.cluster,
+                rule: &v.rule,
+            })
+            .collect(),
         clusters: s.clusters.iter().map(json_cluster).collect(),
     };
     // Serialising plain structs of strings, numbers and bools cannot fail; keep a JSON error
