@@ -30,8 +30,12 @@ pub enum Command {
     Deploy(Deploy),
     /// Rolling update of one cluster: a preview unless --yes (--yes only on the main branch).
     RollingUpdate(RollingUpdate),
-    /// Parse and validate every cluster spec offline (no kops, no network).
+    /// Parse and validate every cluster spec offline (no kops, no network), and check the
+    /// policy rules that need no production state.
     Validate(Validate),
+    /// Write the cluster specs rendered from templates (cluster-spec/templates/), or with
+    /// --check fail when a committed one is stale.
+    Render(Render),
     /// Measure kopsflow itself: a fresh clone's cold build, `plan --print --all` over generated
     /// specs (wall time, peak RSS) and the --jobs speed-up, against their targets.
     Bench(Bench),
@@ -117,6 +121,15 @@ pub struct Lock {
     pub lock_dir: Option<Utf8PathBuf>,
 }
 
+/// Policy rules to let through (`plan`, `deploy`, `validate`).
+#[derive(Debug, Args)]
+pub struct Allow {
+    /// Let violations of policy rule RULE through (repeatable); they are still reported, and
+    /// recorded in the summary. Use only after review.
+    #[arg(long = "allow", value_name = "RULE")]
+    pub rules: Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
@@ -132,6 +145,8 @@ pub struct Plan {
     pub run: Run,
     #[command(flatten)]
     pub jobs: Jobs,
+    #[command(flatten)]
+    pub allow: Allow,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +166,8 @@ pub struct Deploy {
     pub keep_going: bool,
     #[command(flatten)]
     pub lock: Lock,
+    #[command(flatten)]
+    pub allow: Allow,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +194,16 @@ pub struct Validate {
     /// Only these clusters (repeatable); default: all.
     #[arg(long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
+    #[command(flatten)]
+    pub allow: Allow,
+}
+
+#[derive(Debug, Args)]
+pub struct Render {
+    /// Write nothing; exit 1 with a diff when a rendered spec differs from its template and
+    /// values (stale, or edited by hand).
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::flags::{self, Format, Selection};
 use crate::output::Output;
 use crate::pipeline::{repo_pipeline, RepoPipeline, RunFlags};
-use crate::{env_var, select, specs};
+use crate::{env_var, policies, render, select, specs};
 
 /// The kops version `--print` resolves for when `--kops-version` is not given (it runs nothing,
 /// not even `kops version`).
@@ -80,6 +80,9 @@ pub struct Job {
     pub flags: RunFlags,
     /// How the clusters run: how many at once, after a failure, under which lock.
     pub schedule: Schedule,
+    /// `--allow RULE`: policy rules whose violations are let through (and recorded in the
+    /// summary); `None` for a job that does not check the policy (`rolling-update`).
+    pub allow: Option<Vec<String>>,
 }
 
 /// How a job's clusters run (`--jobs`, `--keep-going`, `--lock-timeout`, `--lock-dir`).
@@ -106,6 +109,7 @@ impl From<flags::Plan> for Job {
                 keep_going: true,
                 lock: None,
             },
+            allow: Some(cmd.allow.rules),
         }
     }
 }
@@ -125,6 +129,7 @@ impl From<flags::Deploy> for Job {
                 keep_going: cmd.keep_going,
                 lock: Some(cmd.lock),
             },
+            allow: Some(cmd.allow.rules),
         }
     }
 }
@@ -150,6 +155,7 @@ impl TryFrom<flags::RollingUpdate> for Job {
                 keep_going: true,
                 lock: Some(cmd.lock),
             },
+            allow: None,
         })
     }
 }
@@ -170,7 +176,9 @@ impl Job {
             run,
             flags,
             schedule,
+            allow,
         } = self;
+        let gate = allow.as_deref().map(policies::gate).transpose()?;
         let loaded = specs::load_all(root)?;
         for warning in &loaded.warnings {
             output.err(&warning.to_string());
@@ -229,6 +237,7 @@ impl Job {
                 .lock
                 .map(|lock| locks(sh, root, kind, lock))
                 .transpose()?,
+            policy: gate,
         };
         ctx.kops_version = match &run.kops_version {
             Some(v) => parse_kops_version(v)?,
@@ -245,10 +254,11 @@ impl Job {
                 kind.name()
             );
         }
-        let summary = exec.run(&plan, kind.name());
+        let summary = render::Sources::for_repo(root).summary(exec.run(&plan, kind.name()));
         drop(work);
         report(output, run.format, &summary)?;
         failures(&summary)?;
+        policies::blocked(&summary, kind.name())?;
         Ok(if kind.pending(&summary) {
             Outcome::Pending
         } else {

@@ -1,5 +1,6 @@
 //! Everything xtask shows or writes leaves through [`Output`]: stdout, stderr, the kops log and
-//! the files it appends to (`$GITHUB_STEP_SUMMARY`), each through the one redactor
+//! the files it appends to (`$GITHUB_STEP_SUMMARY`) or writes (rendered specs), each through the
+//! one redactor
 //! (`kopsflow::report::redact::Redactor`). A tidy rule keeps `println!` and friends out of the
 //! other modules, so unredacted output cannot be written by accident.
 
@@ -66,5 +67,16 @@ impl Output {
             .with_context(|| format!("cannot open {path}"))?;
         writeln!(file, "{}", self.redactor.redact_text(text))
             .with_context(|| format!("cannot write {path}"))
+    }
+
+    /// Writes a file whole (rendered specs). A file is never written redacted: text that holds
+    /// a secret's value is refused instead.
+    pub fn write_file(&self, path: &Utf8Path, text: &str) -> anyhow::Result<()> {
+        if self.redactor.redact_text(text) != text {
+            anyhow::bail!(
+                "not writing {path}: it would hold the value of a secret environment variable"
+            );
+        }
+        std::fs::write(path, text).with_context(|| format!("cannot write {path}"))
     }
 }
