@@ -271,7 +271,7 @@ impl ClusterRun<'_> {
                 if !reads_production(step) {
                     self.policy_gate().map_err(|err| {
                         err.context(format!(
-                            "cluster {}: stage {} stopped before step {}/{} ({step})",
+                            "cluster {}: stage {} stopped before step {}/{}",
                             self.plan.cluster,
                             stage.name,
                             n + 1,
