@@ -101,8 +101,21 @@ impl crate::flags::Render {
                 output.out(&format!("wrote {}", spec.path));
             }
         }
-        if stale.is_empty() {
+        // A spec rendered from the template for an environment no longer declared.
+        let mut orphans = Vec::new();
+        for file in crate::specs::spec_files(root)? {
+            let text = std::fs::read_to_string(root.join(&file)).unwrap_or_default();
+            let rendered_here = text.starts_with(&format!("# Rendered from {TEMPLATE} for "));
+            if rendered_here && !rendered.iter().any(|s| s.path == file) {
+                output.err(&format!("{}: {file} was rendered from {TEMPLATE} for an environment xtask/src/templates.rs no longer declares: delete it, or declare the environment again (kopsflow never deletes the cluster itself)", if self.check { "error" } else { "warning" }));
+                orphans.push(file);
+            }
+        }
+        if stale.is_empty() && (orphans.is_empty() || !self.check) {
             return Ok(ExitCode::SUCCESS);
+        }
+        if stale.is_empty() {
+            return Ok(ExitCode::FAILURE);
         }
         output.err(&format!(
             "error: stale rendered spec{}: {} (edited by hand, or the template or its values changed): run `cargo xtask render` and commit the result",

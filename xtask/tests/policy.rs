@@ -236,6 +236,21 @@ fn render_check_fails_on_a_stale_spec_and_render_fixes_it() {
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(std::fs::read_to_string(&prod).unwrap(), rendered);
     assert_eq!(test.run(&["render", "--check"]).code(), 0);
+    // A rendered spec whose environment is no longer declared.
+    let old = test.repo().join("cluster-spec/old.k8s.example.com.yml");
+    std::fs::write(
+        &old,
+        rendered.replace("prod.k8s.example.com", "old.k8s.example.com"),
+    )
+    .unwrap();
+    let run = test.run(&["render", "--check"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("error: cluster-spec/old.k8s.example.com.yml was rendered from cluster-spec/templates/cluster.yml.tmpl for an environment xtask/src/templates.rs no longer declares"),
+        "{}",
+        run.stderr()
+    );
+    std::fs::remove_file(&old).unwrap();
     // Hand-written and rendered clusters validate side by side.
     let run = test.run(&["validate"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
