@@ -291,8 +291,8 @@ fn etcd_member_removed(input: &Input<'_>, out: &mut Findings<'_>) {
         return;
     };
     let git = etcd_clusters(input.git);
-    for (index, (name, live_etcd)) in etcd_clusters(live).into_iter().enumerate() {
-        let Some((_, git_etcd)) = git.iter().find(|(n, _)| *n == name) else {
+    for (name, live_etcd) in etcd_clusters(live) {
+        let Some(index) = git.iter().position(|(n, _)| *n == name) else {
             match cluster_node(input.git, &["etcdClusters"]) {
                 Some(node) => out.at(
                     node,
@@ -306,6 +306,7 @@ fn etcd_member_removed(input: &Input<'_>, out: &mut Findings<'_>) {
             }
             continue;
         };
+        let git_etcd = git[index].1;
         let git_members = members(git_etcd);
         for (member, group) in members(live_etcd) {
             let path = format!("spec.etcdClusters[{index}].etcdMembers");
@@ -370,39 +371,52 @@ fn network_cidr_changed(input: &Input<'_>, out: &mut Findings<'_>) {
             cluster_node(live, &[field]),
             cluster_node(input.git, &[field]),
         );
-        // Absent in git: kops keeps production's value.
-        if let (Some(old), Some(new)) = (old, new) {
-            if old != new {
-                out.at(
-                    new,
-                    format!("spec.{field}"),
-                    format!("{} (production) → {}", old.to_flow(), new.to_flow()),
-                );
-            }
+        if old == new || (*field == "additionalNetworkCIDRs" && only_added(old, new)) {
+            continue;
+        }
+        let message = change(old.map(Node::to_flow), new.map(Node::to_flow));
+        match new {
+            Some(new) => out.at(new, format!("spec.{field}"), message),
+            None => out.at_cluster(format!("spec.{field}"), message),
         }
     }
     for (index, subnet) in input.git.cluster.subnets.iter().enumerate() {
         let Some(old) = live.cluster.subnets.iter().find(|s| s.name == subnet.name) else {
             continue; // a new subnet is an addition
         };
-        if let (Some(old_cidr), Some(new_cidr)) = (&old.cidr, &subnet.cidr) {
-            if old_cidr != new_cidr {
-                let node = cluster_node(input.git, &["subnets"])
-                    .and_then(Node::as_sequence)
-                    .and_then(|s| s.get(index))
-                    .and_then(|s| s.get("cidr"));
-                let path = format!("spec.subnets[{index}].cidr");
-                let message = format!(
-                    "subnet {}: {old_cidr} (production) → {new_cidr}",
-                    subnet.name
-                );
-                match node {
-                    Some(node) => out.at(node, path, message),
-                    None => out.at_cluster(path, message),
-                }
+        if old.cidr != subnet.cidr {
+            let node = cluster_node(input.git, &["subnets"])
+                .and_then(Node::as_sequence)
+                .and_then(|s| s.get(index));
+            let path = format!("spec.subnets[{index}].cidr");
+            let message = format!(
+                "subnet {}: {}",
+                subnet.name,
+                change(old.cidr.clone(), subnet.cidr.clone())
+            );
+            match node.map(|n| n.get("cidr").unwrap_or(n)) {
+                Some(node) => out.at(node, path, message),
+                None => out.at_cluster(path, message),
             }
         }
     }
+}
+
+/// `X (production) → Y`, naming a side that has no value.
+fn change(old: Option<String>, new: Option<String>) -> String {
+    match (old, new) {
+        (Some(old), Some(new)) => format!("{old} (production) → {new}"),
+        (Some(old), None) => format!("{old} (production) → absent in git"),
+        (None, Some(new)) => format!("absent in production → {new}"),
+        (None, None) => String::new(),
+    }
+}
+
+/// Whether the list `new` keeps every entry of `old` (ranges were only added).
+fn only_added(old: Option<&Node>, new: Option<&Node>) -> bool {
+    let entries = |n: Option<&Node>| n.and_then(Node::as_sequence).unwrap_or_default().to_vec();
+    let new = entries(new);
+    entries(old).iter().all(|o| new.contains(o))
 }
 
 /// The provider keys under `spec.networking` (`cilium`, `calico`, …).

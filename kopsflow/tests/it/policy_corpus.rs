@@ -142,6 +142,18 @@ const CASES: &[Case] = &[
         expect: &["network-cidr-changed", "network-cidr-changed"],
     },
     Case {
+        name: "network-cidr-removed",
+        // Git drops networkCIDR and a range production has; the API server range appears.
+        git: &[
+            ("  networkCIDR: 172.20.0.0/16\n", "  serviceClusterIPRange: 100.64.0.0/13\n"),
+        ],
+        live: &[(
+            "  networkCIDR: 172.20.0.0/16\n",
+            "  additionalNetworkCIDRs:\n  - 172.21.0.0/16\n  networkCIDR: 172.20.0.0/16\n",
+        )],
+        expect: &["network-cidr-changed", "network-cidr-changed", "network-cidr-changed"],
+    },
+    Case {
         name: "networking-provider-changed",
         git: &[("    cilium:\n      enableNodePort: true\n", "    calico: {}\n")],
         live: &[],
@@ -209,10 +221,13 @@ const CASES: &[Case] = &[
         expect: &[],
     },
     Case {
-        name: "networking-options-changed-and-network-cidr-left-to-kops",
+        name: "networking-options-changed-and-a-network-range-added",
         git: &[
             ("      enableNodePort: true\n", "      enableNodePort: false\n"),
-            ("  networkCIDR: 172.20.0.0/16\n", ""),
+            (
+                "  networkCIDR: 172.20.0.0/16\n",
+                "  additionalNetworkCIDRs:\n  - 172.21.0.0/16\n  networkCIDR: 172.20.0.0/16\n",
+            ),
         ],
         live: &[],
         expect: &[],
@@ -268,7 +283,7 @@ fn each_rule_fires_on_its_case_and_near_misses_pass() {
         let text: String = violations.iter().map(|v| format!("{v}\n")).collect();
         insta::assert_snapshot!(format!("policy_{}", case.name), text);
     }
-    assert!(broken >= 13);
+    assert!(broken >= 14);
 }
 
 /// Every built-in rule is broken by some case.
