@@ -12,7 +12,7 @@ use kopsflow::duration::parse_duration;
     name = "cargo xtask",
     bin_name = "cargo xtask",
     about = "Drive kops-managed clusters from git: validate specs, plan on branches, deploy on main.",
-    after_help = "Exit codes: 0 success; 1 error (invalid spec, kops failed, bad usage); \
+    after_help = "Exit codes: 0 success; 1 error (invalid spec, blocking policy violation, kops failed, bad usage, stale rendered spec); \
                   2 with --detailed-exitcode only: changes pending (plan) or a rolling update is needed (deploy, rolling-update)."
 )]
 pub struct Xtask {
@@ -22,11 +22,12 @@ pub struct Xtask {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Dry-run on any branch: diff git against production and preview what kops would change,
-    /// in an isolated per-run dry-run store. Production is never written.
+    /// Dry-run on any branch: diff git against production, preview what kops would change in an
+    /// isolated per-run dry-run store, and check the policy. Production is never written.
     Plan(Plan),
-    /// Apply on the main branch: replace the spec into production, update --yes, and check
-    /// which instance groups need a rolling update. On other branches it does nothing and says why.
+    /// Apply on the main branch: check the policy against production, replace the spec into
+    /// production, update --yes, and check which instance groups need a rolling update. On other
+    /// branches it does nothing and says why.
     Deploy(Deploy),
     /// Rolling update of one cluster: a preview unless --yes (--yes only on the main branch).
     RollingUpdate(RollingUpdate),
