@@ -4,7 +4,8 @@
 //! [`kops`] renders kops command lines, [`store`] names state stores, [`pipeline`] composes stages
 //! and resolves them into a [`plan::Plan`], and [`report`] turns kops output into summaries;
 //! [`duration`] reads and prints durations; [`time`] prints UTC timestamps; [`lock`] says who
-//! holds a cluster's lock.
+//! holds a cluster's lock; [`policy`] holds the typed rules that stop unsafe spec changes before
+//! kops is called.
 //! Effects live at the edge: [`git`] runs git, [`exec`] runs kops and writes the dry-run store.
 
 pub mod duration;
@@ -15,6 +16,7 @@ pub mod kops;
 pub mod lock;
 pub mod pipeline;
 pub mod plan;
+pub mod policy;
 pub mod report;
 pub mod spec;
 pub mod store;

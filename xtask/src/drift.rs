@@ -29,6 +29,8 @@ impl From<flags::Drift> for Job {
                 lock: None,
             },
             audit: None,
+            // Drift reports what differs; it changes nothing, so no policy gate.
+            allow: None,
         }
     }
 }

@@ -49,6 +49,8 @@ impl flags::Export {
             jobs: 1,
             keep_going: true,
             locks: None,
+            // Export only reads production: nothing for a policy to stop.
+            policy: None,
         };
         let version = exec.kops_version()?;
         let mut failed = Vec::new();

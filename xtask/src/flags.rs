@@ -12,7 +12,7 @@ use kopsflow::duration::parse_duration;
     name = "cargo xtask",
     bin_name = "cargo xtask",
     about = "Drive kops-managed clusters from git: validate specs, plan on branches, deploy on main.",
-    after_help = "Exit codes: 0 success; 1 error (invalid spec, kops failed, bad usage); \
+    after_help = "Exit codes: 0 success; 1 error (invalid spec, blocking policy violation, kops failed, bad usage, stale rendered spec); \
                   2 with --detailed-exitcode only: changes pending (plan), a rolling update is needed (deploy, rolling-update) \
                   or a cluster drifted (drift)."
 )]
@@ -23,11 +23,12 @@ pub struct Xtask {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Dry-run on any branch: diff git against production and preview what kops would change,
-    /// in an isolated per-run dry-run store. Production is never written.
+    /// Dry-run on any branch: diff git against production, preview what kops would change in an
+    /// isolated per-run dry-run store, and check the policy. Production is never written.
     Plan(Plan),
-    /// Apply on the main branch: replace the spec into production, update --yes, and check
-    /// which instance groups need a rolling update. On other branches it does nothing and says why.
+    /// Apply on the main branch: check the policy against production, replace the spec into
+    /// production, update --yes, and check which instance groups need a rolling update. On other
+    /// branches it does nothing and says why.
     Deploy(Deploy),
     /// Rolling update of one cluster: a preview unless --yes (--yes only on the main branch).
     RollingUpdate(RollingUpdate),
@@ -36,8 +37,12 @@ pub enum Command {
     Drift(Drift),
     /// Write cluster-spec/NAME.yml from production (kops get) in canonical form.
     Export(Export),
-    /// Parse and validate every cluster spec offline (no kops, no network).
+    /// Parse and validate every cluster spec offline (no kops, no network), and check the
+    /// policy rules that need no production state.
     Validate(Validate),
+    /// Write the cluster specs rendered from templates (cluster-spec/templates/), or with
+    /// --check fail when a committed one is stale.
+    Render(Render),
     /// Measure kopsflow itself: a fresh clone's cold build, `plan --print --all` over generated
     /// specs (wall time, peak RSS) and the --jobs speed-up, against their targets.
     Bench(Bench),
@@ -137,6 +142,15 @@ pub struct AuditLog {
     pub audit_log: Option<Utf8PathBuf>,
 }
 
+/// Policy rules to let through (`plan`, `deploy`, `validate`).
+#[derive(Debug, Args)]
+pub struct Allow {
+    /// Let violations of policy rule RULE through (repeatable); they are still reported, and
+    /// recorded in the summary. Use only after review.
+    #[arg(long = "allow", value_name = "RULE")]
+    pub rules: Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
@@ -152,6 +166,8 @@ pub struct Plan {
     pub run: Run,
     #[command(flatten)]
     pub jobs: Jobs,
+    #[command(flatten)]
+    pub allow: Allow,
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +198,8 @@ pub struct Deploy {
     /// (e.g. 10m; 0s validates once). A cluster that does not validate fails the deploy.
     #[arg(long, value_name = "WAIT", value_parser = parse_duration)]
     pub validate: Option<Duration>,
+    #[command(flatten)]
+    pub allow: Allow,
 }
 
 #[derive(Debug, Args)]
@@ -244,6 +262,16 @@ pub struct Validate {
     /// Only these clusters (repeatable); default: all.
     #[arg(long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
+    #[command(flatten)]
+    pub allow: Allow,
+}
+
+#[derive(Debug, Args)]
+pub struct Render {
+    /// Write nothing; exit 1 with a diff when a rendered spec differs from its template and
+    /// values (stale, or edited by hand).
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::flags::{self, Format, Selection};
 use crate::output::Output;
 use crate::pipeline::{repo_pipeline, RepoPipeline, RunFlags};
-use crate::{env_var, select, specs};
+use crate::{env_var, policies, render, select, specs};
 
 /// The kops version `--print` resolves for when `--kops-version` is not given (it runs nothing,
 /// not even `kops version`).
@@ -87,6 +87,9 @@ pub struct Job {
     pub schedule: Schedule,
     /// The audit log, for jobs that can change production.
     pub audit: Option<flags::AuditLog>,
+    /// `--allow RULE`: policy rules whose violations are let through (and recorded in the
+    /// summary); `None` for a job that does not check the policy (`rolling-update`).
+    pub allow: Option<Vec<String>>,
 }
 
 /// How a job's clusters run (`--jobs`, `--keep-going`, `--lock-timeout`, `--lock-dir`).
@@ -114,6 +117,7 @@ impl From<flags::Plan> for Job {
                 lock: None,
             },
             audit: None,
+            allow: Some(cmd.allow.rules),
         }
     }
 }
@@ -136,6 +140,7 @@ impl From<flags::Deploy> for Job {
                 lock: Some(cmd.lock),
             },
             audit: Some(cmd.audit),
+            allow: Some(cmd.allow.rules),
         }
     }
 }
@@ -163,6 +168,7 @@ impl TryFrom<flags::RollingUpdate> for Job {
                 lock: Some(cmd.lock),
             },
             audit: Some(cmd.audit),
+            allow: None,
         })
     }
 }
@@ -181,6 +187,9 @@ impl Job {
         let audit = Audit::new(self.kind.name(), self.audit.take(), root)?;
         if self.flags.allow_drift {
             audit.overridden("allow-drift");
+        }
+        for rule in self.allow.iter().flatten() {
+            audit.overridden(&format!("allow:{rule}"));
         }
         let result = self.run_audited(sh, output, root, config, &audit);
         let written = audit.finish(sh, output, result.as_ref().err());
@@ -209,7 +218,9 @@ impl Job {
             flags,
             schedule,
             audit: _,
+            allow,
         } = self;
+        let gate = allow.as_deref().map(policies::gate).transpose()?;
         let loaded = specs::load_all(root)?;
         for warning in &loaded.warnings {
             output.err(&warning.to_string());
@@ -275,6 +286,7 @@ impl Job {
                 .lock
                 .map(|lock| locks(sh, root, kind, lock))
                 .transpose()?,
+            policy: gate,
         };
         ctx.kops_version = match &run.kops_version {
             Some(v) => parse_kops_version(v)?,
@@ -294,11 +306,12 @@ impl Job {
         if mutates && kind == Kind::Deploy {
             crate::guards::latest_commit(sh)?;
         }
-        let summary = exec.run(&plan, kind.name());
+        let summary = render::Sources::for_repo(root).summary(exec.run(&plan, kind.name()));
         audit.ran(&summary);
         drop(work);
         report(output, run.format, &summary)?;
         failures(&summary)?;
+        policies::blocked(&summary, kind.name())?;
         Ok(if kind.pending(&summary) {
             Outcome::Pending
         } else {

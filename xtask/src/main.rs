@@ -15,8 +15,11 @@ mod guards;
 mod job;
 mod output;
 mod pipeline;
+mod policies;
+mod render;
 mod select;
 mod specs;
+mod templates;
 #[cfg(test)]
 mod tidy;
 
@@ -67,6 +70,7 @@ fn run(output: &Output) -> anyhow::Result<ExitCode> {
             cmd.run(output, &root)?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Render(cmd) => return cmd.run(output, &root),
         Command::Bench(cmd) => return cmd.run(&root),
         Command::Fuzz(cmd) => return cmd.run(&sh),
         Command::Ci(cmd) => return ci::run(cmd.engine, cmd.check, output, &root),
@@ -101,6 +105,7 @@ impl flags::Validate {
         for spec in &selected {
             output.out(&format!("ok: {} ({})", spec.file, spec.name()));
         }
-        Ok(())
+        let sources = render::Sources::for_repo(root);
+        policies::check_offline(output, &sources, &selected, &self.allow.rules)
     }
 }

@@ -1,6 +1,6 @@
 //! Everything xtask shows or writes leaves through [`Output`]: stdout, stderr, the kops log and
-//! the files it writes (`$GITHUB_STEP_SUMMARY`, the audit log, exported specs, the generated CI
-//! files), each through the one redactor
+//! the files it writes (`$GITHUB_STEP_SUMMARY`, the audit log, exported and rendered specs, the
+//! generated CI files), each through the one redactor
 //! (`kopsflow::report::redact::Redactor`). A tidy rule keeps `println!` and friends out of the
 //! other modules, so unredacted output cannot be written by accident.
 
@@ -101,5 +101,16 @@ impl Output {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
             Err(e) => Err(e).with_context(|| format!("cannot create {path}")),
         }
+    }
+
+    /// Writes a file whole (rendered specs). A file is never written redacted: text that holds
+    /// a secret's value is refused instead.
+    pub fn write_file(&self, path: &Utf8Path, text: &str) -> anyhow::Result<()> {
+        if self.redactor.redact_text(text) != text {
+            anyhow::bail!(
+                "not writing {path}: it would hold the value of a secret environment variable"
+            );
+        }
+        std::fs::write(path, text).with_context(|| format!("cannot write {path}"))
     }
 }

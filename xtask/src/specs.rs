@@ -98,6 +98,11 @@ pub fn load_all(root: &Utf8Path) -> anyhow::Result<Specs> {
             Err(diagnostics) => problems.extend(diagnostics),
         }
     }
+    if !problems.is_empty() || !warnings.is_empty() {
+        // In a rendered spec, point at the template line or value that caused it.
+        let sources = crate::render::Sources::for_repo(root);
+        (problems, warnings) = (sources.diagnostics(problems), sources.diagnostics(warnings));
+    }
     if !problems.is_empty() {
         problems.extend(warnings);
         return Err(InvalidSpecs {

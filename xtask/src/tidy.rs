@@ -17,6 +17,7 @@ const CORE_MODULES: &[&str] = &[
     "kopsflow/src/time.rs",
     "kopsflow/src/lock.rs",
     "kopsflow/src/json.rs",
+    "kopsflow/src/policy",
 ];
 
 /// What the core must not use.

@@ -20,6 +20,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use crate::duration::format_elapsed;
 use crate::kops::{KopsCommand, KopsVersion, Mode};
 use crate::plan::{ClusterPlan, OutputUse, Plan, PlannedStep, StageOutcome};
+use crate::policy;
 use crate::report::{
     is_api_unreachable, is_cluster_not_found, parse_kops_error, parse_rolling_update,
     parse_update_dry_run, ClusterSummary, CommandEnd, CommandRun, RunSummary,
@@ -82,6 +83,9 @@ pub struct Executor {
     pub keep_going: bool,
     /// Per-cluster locks, held by each cluster whose steps change production. `None`: no lock.
     pub locks: Option<Locks>,
+    /// The policy, evaluated once per cluster after production has been read and before any
+    /// other step; a blocking violation stops a cluster whose steps change production.
+    pub policy: Option<policy::Gate>,
 }
 
 impl Executor {
@@ -155,6 +159,7 @@ impl Executor {
             git: None,
             live_cluster: None,
             live: None,
+            policy_checked: false,
             kubeconfig: own_kubeconfig.then(|| cluster.work_dir.join("kubeconfig")),
             prunes: cluster.stages.iter().any(|stage| match &stage.outcome {
                 StageOutcome::Run(steps) => steps.iter().any(|step| {
@@ -247,6 +252,8 @@ struct ClusterRun<'a> {
     git: Option<ClusterSpec>,
     live_cluster: Option<String>,
     live: Option<ClusterSpec>,
+    /// Whether the policy gate has run for this cluster.
+    policy_checked: bool,
     /// `KUBECONFIG` for this cluster's kops calls, when it gets its own.
     kubeconfig: Option<Utf8PathBuf>,
     /// The plan deletes the instance groups live but not in git (prune is on). Without it, a
@@ -277,6 +284,17 @@ impl ClusterRun<'_> {
                         steps.len()
                     );
                 }
+                if !reads_production(step) {
+                    self.policy_gate().map_err(|err| {
+                        err.context(format!(
+                            "cluster {}: stage {} stopped before step {}/{}",
+                            self.plan.cluster,
+                            stage.name,
+                            n + 1,
+                            steps.len()
+                        ))
+                    })?;
+                }
                 let header = format!(
                     "==> {} · {} · step {}/{}: {step}",
                     stage.name,
@@ -304,6 +322,37 @@ impl ClusterRun<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The policy, once: after production has been read (or found missing) and before any other
+    /// step. Its violations go to the summary; a blocking one stops a cluster whose steps change
+    /// production, so nothing reaches kops that would.
+    fn policy_gate(&mut self) -> anyhow::Result<()> {
+        let Some(gate) = self.exec.policy.as_ref().filter(|_| !self.policy_checked) else {
+            return Ok(());
+        };
+        self.policy_checked = true;
+        self.git_spec()?; // loads it
+        let Some(git) = &self.git else {
+            bail!("the git spec was not loaded before the policy");
+        };
+        let violations = gate.evaluate(git, self.live.as_ref());
+        for v in &violations {
+            self.exec.log(&format!(
+                "    policy {} ({}): {}: {}: {}",
+                v.rule,
+                v.verdict(),
+                v.location(),
+                v.path,
+                v.message
+            ));
+        }
+        let refusal = policy::refusal(&violations).filter(|_| changes_production(self.plan));
+        self.summary.policy = Some(violations);
+        match refusal {
+            Some(why) => bail!("{why}"),
+            None => Ok(()),
+        }
     }
 
     fn git_spec(&mut self) -> anyhow::Result<&ClusterSpec> {
@@ -509,6 +558,25 @@ fn command_run(command: &KopsCommand, out: &ProcessOutput) -> CommandRun {
         },
         duration: out.elapsed,
     }
+}
+
+/// A `kops get` of production's spec: the policy gate runs after these.
+fn reads_production(step: &PlannedStep) -> bool {
+    matches!(
+        step,
+        PlannedStep::Kops {
+            output: OutputUse::LiveCluster | OutputUse::LiveInstanceGroups,
+            ..
+        }
+    )
+}
+
+/// Whether any step of the cluster changes production.
+fn changes_production(cluster: &ClusterPlan) -> bool {
+    cluster.stages.iter().any(|stage| match &stage.outcome {
+        StageOutcome::Run(steps) => steps.iter().any(PlannedStep::mutates_production),
+        StageOutcome::Skipped { .. } => false,
+    })
 }
 
 fn write_file(path: &Utf8Path, contents: &str) -> anyhow::Result<()> {

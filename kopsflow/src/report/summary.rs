@@ -1,12 +1,13 @@
 //! Run summary: what one kopsflow command (plan, deploy, rolling-update) found for each cluster —
 //! spec diff, drift from the spec deployed before, parsed kops dry-run, instance groups to
-//! delete (and deleted or kept by a deploy), rolling-update table, error — and the overall
-//! outcome the exit code is derived from.
+//! delete (and deleted or kept by a deploy), rolling-update table, policy violations, error —
+//! and the overall outcome the exit code is derived from.
 
 use std::time::Duration;
 
 use super::rolling::RollingUpdateReport;
 use super::update::UpdateReport;
+use crate::policy::Violation;
 use crate::spec::SpecDiff;
 
 /// The result of one kopsflow command over all clusters it touched.
@@ -45,6 +46,8 @@ pub struct ClusterSummary {
     pub validated: Option<bool>,
     /// Why this cluster failed, if it did (e.g. from [`super::parse_kops_error`]).
     pub error: Option<String>,
+    /// The policy's violations, once evaluated (`None`: the policy was not evaluated).
+    pub policy: Option<Vec<Violation>>,
     /// The kops commands run for this cluster, in order, each with how it ended.
     pub commands: Vec<CommandRun>,
 }
@@ -210,5 +213,20 @@ impl RunSummary {
     /// Any cluster failed.
     pub fn has_errors(&self) -> bool {
         self.clusters.iter().any(|c| c.error.is_some())
+    }
+
+    /// Every policy violation of every cluster, in order.
+    pub fn violations(&self) -> impl Iterator<Item = &Violation> {
+        self.clusters.iter().flat_map(|c| c.policy.iter().flatten())
+    }
+
+    /// Some violation blocks (a blocking rule, not allowed): `plan` and `deploy` exit 1.
+    pub fn policy_blocked(&self) -> bool {
+        self.violations().any(Violation::blocks)
+    }
+
+    /// The violations let through by `--allow RULE`: the overrides an audit record keeps.
+    pub fn overrides(&self) -> impl Iterator<Item = &Violation> {
+        self.violations().filter(|v| v.allowed)
     }
 }

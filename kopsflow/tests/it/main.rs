@@ -1,12 +1,15 @@
 //! kopsflow's library integration tests, built as one test binary: the report parsers, renderers
 //! and real kops samples, the spec corpus, and the round trip of every real spec. `samples` is the one loader of the real kops
-//! recordings in `tests/kops-samples/` (and the readable dumps of parsed reports); the spec
+//! recordings in `tests/kops-samples/` (and the readable dumps of parsed reports); the policy
+//! corpus (`policy_corpus.rs`) derives its cases from them; the spec
 //! corpus lives in `tests/spec-corpus/`. Snapshots are in `snapshots/` beside this file, except
 //! the spec corpus's, which stay with the corpus.
 #![allow(clippy::unwrap_used)]
 
+mod policy_corpus;
 mod report_bounds;
 mod report_parsers;
+mod report_policy;
 mod report_render;
 mod report_samples;
 mod report_tolerance;

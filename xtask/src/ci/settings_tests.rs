@@ -86,7 +86,16 @@ fn hostile_names_round_trip_through_yaml_and_groovy() -> anyhow::Result<()> {
         on(&rolling),
         &["workflow_dispatch", "inputs", "cluster", "options"],
     ));
-    assert_eq!(options, ["test.k8s.example.com", HOSTILE]);
+    assert_eq!(
+        options,
+        [
+            "dev.k8s.example.com",
+            "prod.k8s.example.com",
+            "stg.k8s.example.com",
+            "test.k8s.example.com",
+            HOSTILE
+        ]
+    );
     let deploy = yaml_doc(file(&github, ".github/workflows/kopsflow-deploy.yml"));
     // Pattern characters escaped: the filter matches exactly that branch.
     assert_eq!(

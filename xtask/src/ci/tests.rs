@@ -204,7 +204,12 @@ fn github_workflows() -> anyhow::Result<()> {
     assert_eq!(text(at(inputs, &["cluster", "type"])), "choice");
     assert_eq!(
         strings(at(inputs, &["cluster", "options"])),
-        ["test.k8s.example.com"]
+        [
+            "dev.k8s.example.com",
+            "prod.k8s.example.com",
+            "stg.k8s.example.com",
+            "test.k8s.example.com"
+        ]
     );
     assert_eq!(text(at(inputs, &["dry_run", "type"])), "boolean");
     assert!(boolean(at(inputs, &["dry_run", "default"])));
@@ -310,7 +315,7 @@ fn jenkins_pipelines() -> anyhow::Result<()> {
         "stage('Deploy') {",
         "branch pattern: 'main', comparator: 'EQUALS'",
         "branch pattern: 'master', comparator: 'EQUALS'",
-        "lock(resource: 'kops-test.k8s.example.com') {",
+        "lock(resource: 'kops-dev.k8s.example.com', extra: [[resource: 'kops-prod.k8s.example.com'], [resource: 'kops-stg.k8s.example.com'], [resource: 'kops-test.k8s.example.com']]) {",
         "credentialsId: 'kopsflow-deploy'",
         "cargo xtask deploy --detailed-exitcode --format markdown",
         "archiveArtifacts(artifacts: 'target/kopsflow-ci/*.md, target/kopsflow/audit.jsonl'",
@@ -324,7 +329,7 @@ fn jenkins_pipelines() -> anyhow::Result<()> {
     assert!(!test.contains("when"));
     let rolling = file(&files, "Jenkinsfile.rolling-update");
     for expected in [
-        "choice(name: 'CLUSTER', choices: ['test.k8s.example.com']",
+        "choice(name: 'CLUSTER', choices: ['dev.k8s.example.com', 'prod.k8s.example.com', 'stg.k8s.example.com', 'test.k8s.example.com']",
         "booleanParam(name: 'DRY_RUN', defaultValue: true",
         "expression { params.DRY_RUN == false }",
         "lock(resource: 'kops-' + params.CLUSTER) {",

@@ -140,6 +140,9 @@ fn a_checkout_behind_its_upstream_is_refused() {
 /// main: the root commit (the spec as production has it); `drifted`: the spec with
 /// kubernetesVersion 1.28.5 — production (the real recording) still has 1.28.6, as if someone
 /// had changed it outside git after that commit was deployed; HEAD: nodes maxSize 1 → 2.
+/// Deploying that history also downgrades production's Kubernetes (1.28.6 → 1.28.5), which the
+/// policy blocks before the drift check: these tests allow `kubernetes-downgrade` to look at the
+/// guard alone.
 fn drifted_history() -> (Test, String, String) {
     let test = Test::new();
     let root = test.rev_parse("HEAD");
@@ -154,7 +157,7 @@ fn drifted_history() -> (Test, String, String) {
 #[test]
 fn production_drifted_from_the_previous_commit_is_refused_and_shown() {
     let (test, _, drifted) = drifted_history();
-    let run = test.run(&["deploy"]);
+    let run = test.run(&["deploy", "--allow", "kubernetes-downgrade"]);
     assert_refused_before_any_change(
         &run,
         "refusing to deploy test.k8s.local: production has drifted",
@@ -190,7 +193,13 @@ fn production_drifted_from_the_previous_commit_is_refused_and_shown() {
         "{out}"
     );
 
-    let run = test.run(&["deploy", "--format", "json"]);
+    let run = test.run(&[
+        "deploy",
+        "--allow",
+        "kubernetes-downgrade",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code(), 1);
     let drift = &json(&run)["clusters"][0]["drift"];
     assert_eq!(drift["commit"], drifted.as_str());
@@ -204,7 +213,7 @@ fn production_drifted_from_the_previous_commit_is_refused_and_shown() {
 #[test]
 fn allow_drift_deploys_over_it_and_says_so() {
     let (test, _, drifted) = drifted_history();
-    let run = test.run(&["deploy", "--allow-drift"]);
+    let run = test.run(&["deploy", "--allow", "kubernetes-downgrade", "--allow-drift"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let argv = run.argv();
     assert!(call_index(&argv, "replace") < call_index(&argv, "update cluster"));
@@ -222,13 +231,27 @@ fn allow_drift_deploys_over_it_and_says_so() {
         "{}",
         run.stderr()
     );
-    let run = test.run(&["deploy", "--allow-drift", "--format", "markdown"]);
+    let run = test.run(&[
+        "deploy",
+        "--allow",
+        "kubernetes-downgrade",
+        "--allow-drift",
+        "--format",
+        "markdown",
+    ]);
     assert!(
         run.stdout().contains("deployed over it (`--allow-drift`)"),
         "{}",
         run.stdout()
     );
-    let run = test.run(&["deploy", "--allow-drift", "--format", "json"]);
+    let run = test.run(&[
+        "deploy",
+        "--allow",
+        "kubernetes-downgrade",
+        "--allow-drift",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let drift = &json(&run)["clusters"][0]["drift"];
     assert_eq!(
@@ -256,7 +279,10 @@ fn the_spec_compared_is_the_one_before_the_pushed_range() {
     // Both commits pushed at once: the spec deployed before is the root's, which production
     // matches. Not drift, though HEAD^ differs from production.
     let (test, root, _) = drifted_history();
-    let run = test.run_with(&[("GITHUB_EVENT_BEFORE", &root)], &["deploy"]);
+    let run = test.run_with(
+        &[("GITHUB_EVENT_BEFORE", &root)],
+        &["deploy", "--allow", "kubernetes-downgrade"],
+    );
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert!(
         run.stdout().contains(&format!(
@@ -267,7 +293,11 @@ fn the_spec_compared_is_the_one_before_the_pushed_range() {
         run.stdout()
     );
     // The same for --cluster and --all, which select without the range.
-    for args in [&["deploy", "--cluster", CLUSTER][..], &["deploy", "--all"]] {
+    let allow = ["--allow", "kubernetes-downgrade"];
+    for args in [
+        &["deploy", "--cluster", CLUSTER, allow[0], allow[1]][..],
+        &["deploy", "--all", allow[0], allow[1]],
+    ] {
         let run = test.run_with(&[("GITHUB_EVENT_BEFORE", &root)], args);
         assert_eq!(run.code(), 0, "{args:?}: {}", run.stderr());
         let run = test.run(args);
@@ -396,7 +426,15 @@ fn prune_never_deletes_the_last_control_plane_group() {
     let spec = test.read_spec();
     test.write_spec(&spec.replace("control-plane-us-east-1a", "control-plane-b"));
     test.commit("move the control plane to control-plane-b");
-    let run = test.run(&["deploy"]);
+    // The policy blocks this too (the etcd members move and the control-plane group goes): allow
+    // those rules to look at the prune guard alone.
+    let allow = [
+        "--allow",
+        "control-plane-ig-removed",
+        "--allow",
+        "etcd-member-removed",
+    ];
+    let run = test.run(&[&["deploy"][..], &allow].concat());
     assert_refused_before_any_change(&run, "refusing to prune cluster test.k8s.local");
     let err = run.stderr();
     for expected in [
@@ -413,7 +451,10 @@ fn prune_never_deletes_the_last_control_plane_group() {
         run.argv()
     );
     // With prune off, the same deploy goes on (and warns).
-    let run = test.run_with(&[("KOPSFLOW_PRUNE", "off")], &["deploy"]);
+    let run = test.run_with(
+        &[("KOPSFLOW_PRUNE", "off")],
+        &[&["deploy"][..], &allow].concat(),
+    );
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert!(
         run.stdout().contains("control-plane-us-east-1a"),

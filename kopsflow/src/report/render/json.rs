@@ -4,6 +4,7 @@
 //! documented in `report/JSON.md`; keep the two in step.
 
 use crate::json::Json;
+use crate::policy::Violation;
 use crate::report::redact::redact_report;
 use crate::report::rolling::{GroupStatus, RollingUpdateReport};
 use crate::report::summary::{ClusterStatus, ClusterSummary, Drift, RunSummary};
@@ -154,6 +155,23 @@ fn json_drift(d: &Drift) -> Json {
         )
 }
 
+/// JSON.md "violation".
+fn json_violation(v: &Violation) -> Json {
+    Json::object()
+        .with("rule", v.rule.as_str())
+        .with("level", v.level.as_str())
+        .with("blocks", v.blocks())
+        .with("allowed", v.allowed)
+        .with("file", v.file.as_str())
+        .with("line", v.line)
+        .with("column", v.column)
+        .with("path", v.path.as_str())
+        .with("message", v.message.as_str())
+        .with("why", v.why.as_str())
+        .with("override", v.override_flag())
+        .with("rendered", v.rendered.as_deref())
+}
+
 /// JSON.md "cluster".
 fn json_cluster(c: &ClusterSummary) -> Json {
     Json::object()
@@ -185,6 +203,12 @@ fn json_cluster(c: &ClusterSummary) -> Json {
             c.rolling_update.as_ref().map(json_rolling),
         )
         .with("validated", c.validated)
+        .with(
+            "policy",
+            c.policy
+                .as_ref()
+                .map(|violations| Json::array(violations.iter().map(json_violation))),
+        )
 }
 
 /// Pretty JSON with `"schema_version": 1` first (JSON.md "Top level").
@@ -196,6 +220,15 @@ pub fn render_json(s: &RunSummary) -> String {
         .with("changes_pending", s.changes_pending())
         .with("rolling_update_needed", s.rolling_update_needed())
         .with("has_errors", s.has_errors())
+        .with("policy_blocked", s.policy_blocked())
+        .with(
+            "overrides",
+            Json::array(s.overrides().map(|v| {
+                Json::object()
+                    .with("cluster", v.cluster.as_str())
+                    .with("rule", v.rule.as_str())
+            })),
+        )
         .with("clusters", Json::array(s.clusters.iter().map(json_cluster)))
         .pretty()
 }

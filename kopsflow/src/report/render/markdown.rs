@@ -13,7 +13,7 @@ use crate::spec::diff::{ChangeType, ABSENT};
 use crate::spec::SpecChange;
 
 /// Inline code span that survives backticks and table pipes.
-fn md_code(s: &str) -> String {
+pub(super) fn md_code(s: &str) -> String {
     if s.is_empty() {
         return "*(empty)*".to_string();
     }
@@ -46,7 +46,7 @@ fn md_fence(lines: &[String]) -> String {
     "`".repeat(longest.max(2) + 1)
 }
 
-fn md_text(s: &str) -> String {
+pub(super) fn md_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(
@@ -434,6 +434,9 @@ fn md_cluster(out: &mut String, c: &ClusterSummary) {
         Some(true) => out.push_str("✅ **Validation**: the cluster is ready\n\n"),
         Some(false) => out.push_str("❌ **Validation**: failed\n\n"),
         None => {}
+    }
+    if let Some(violations) = &c.policy {
+        super::policy::md_policy(out, violations);
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod json;
 mod markdown;
+mod policy;
 mod text;
 
 pub use json::{render_json, JSON_SCHEMA_VERSION};
@@ -101,6 +102,9 @@ fn overview(s: &RunSummary) -> String {
     );
     if s.rolling_update_needed() {
         line.push_str("; rolling update needed");
+    }
+    if s.policy_blocked() {
+        line.push_str("; blocked by policy");
     }
     line
 }

@@ -11,7 +11,7 @@ use crate::report::unparsed::UnparsedBlock;
 use crate::report::update::{FieldChange, UpdateReport};
 use crate::spec::SpecDiff;
 
-struct Painter {
+pub(super) struct Painter {
     color: bool,
 }
 
@@ -23,19 +23,19 @@ impl Painter {
             s.to_string()
         }
     }
-    fn bold(&self, s: &str) -> String {
+    pub(super) fn bold(&self, s: &str) -> String {
         self.paint("1", s)
     }
-    fn red(&self, s: &str) -> String {
+    pub(super) fn red(&self, s: &str) -> String {
         self.paint("31", s)
     }
-    fn green(&self, s: &str) -> String {
+    pub(super) fn green(&self, s: &str) -> String {
         self.paint("32", s)
     }
-    fn yellow(&self, s: &str) -> String {
+    pub(super) fn yellow(&self, s: &str) -> String {
         self.paint("33", s)
     }
-    fn cyan(&self, s: &str) -> String {
+    pub(super) fn cyan(&self, s: &str) -> String {
         self.paint("36", s)
     }
     fn status(&self, st: ClusterStatus) -> String {
@@ -282,6 +282,9 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
                 let _ = writeln!(out, "  {} {}", p.bold("validation:"), p.red("failed"));
             }
             None => {}
+        }
+        if let Some(violations) = &c.policy {
+            super::policy::text_policy(&mut out, &p, violations);
         }
     }
     out
