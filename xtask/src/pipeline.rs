@@ -1,9 +1,9 @@
-//! This repository's pipeline: the classic Jenkinsfile flow, typed and made safe. `Test` on every
-//! branch (the isolated dry-run store of `docs/ARCHITECTURE.md`), `Deploy` on main branches, and
-//! the deliberate `Rolling update` (a preview anywhere, `--yes` only on main branches), and the
-//! read-only `Drift` check of git against production (a scheduled job). Each job runs one stage.
-//! Its one setting, [`PRUNE`], decides whether `Deploy` deletes the instance groups git no
-//! longer has.
+//! This repository's pipeline: the classic Jenkinsfile flow, typed and made safe — first the
+//! definition ([`repo_pipeline`]): `Test` on every branch (the isolated dry-run store of
+//! `docs/ARCHITECTURE.md`), `Deploy` on main branches, the deliberate `Rolling update` (a preview
+//! anywhere, `--yes` only on main branches) and the read-only `Drift` check (a scheduled job).
+//! Each job runs one stage. Below it: its one setting, [`PRUNE`], and the settings of the CI
+//! files generated from it ([`ci_settings`]).
 
 use std::time::Duration;
 
@@ -16,6 +16,46 @@ use kopsflow::store::StateStore;
 
 use crate::ci::{AwsAuth, AwsCredentials, CiSettings, KopsInstall, Pair, Runners, Timeouts};
 use crate::config::Config;
+
+/// The pipeline: its stages in order, when each runs, the store it binds to (`dry_run` or
+/// `production`) and its steps. Laid out by hand, like the Jenkinsfile it replaces.
+#[rustfmt::skip]
+pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
+    let RunFlags { cloud_only, roll, instance_groups, allow_drift, validate } = flags;
+    let main = BranchCondition::any_of_names(&config.main_branches);
+    // Previewing a rolling update is safe anywhere; rolling (`--yes`) only on main branches.
+    let roll_on = match roll { Preview => Always, Apply => main.clone() };
+    // Production changed outside git since the last deploy stops the deploy, unless allowed.
+    let on_drift = if allow_drift { OnDrift::Proceed } else { OnDrift::Refuse };
+    // Optional steps: the prune (see PRUNE below) and `deploy --validate WAIT`.
+    let prune = (config.prune == Prune::On).then_some(ProductionStep::DeleteRemovedInstanceGroups(Apply));
+    let validate = validate.map(validate_cluster);
+    RepoPipeline {
+        production_store: config.production_store.clone(),
+        test: Stage::dry_run("Test", Always, vec![
+            DryRunStep::CopyProduction,
+            DryRunStep::ReplaceSpec,
+            DryRunStep::PreviewUpdate,
+        ]),
+        deploy: Stage::production("Deploy", main, steps([
+            Some(ProductionStep::ReadProduction),
+            Some(ProductionStep::CheckDrift(on_drift)),
+            Some(ProductionStep::ReplaceSpec),
+            prune,
+            Some(ProductionStep::ExportKubecfg),
+            Some(ProductionStep::UpdateCluster(Apply)),
+            validate,
+            Some(ProductionStep::RollingUpdate { mode: Preview, cloud_only, instance_groups: vec![] }),
+        ])),
+        rolling_update: Stage::production("Rolling update", roll_on, vec![
+            ProductionStep::RollingUpdate { mode: roll, cloud_only, instance_groups },
+        ]),
+        // Only reads: the spec diff of git against production, no store written.
+        drift: Stage::production("Drift", Always, vec![
+            ProductionStep::ReadProduction,
+        ]),
+    }
+}
 
 /// Instance-group prune: whether `deploy` deletes the instance groups production has and git no
 /// longer has (`kops delete instancegroup IG --name CLUSTER --yes`, after `kops replace`, before
@@ -34,52 +74,9 @@ pub enum Prune {
     On,
 }
 
-/// The pipeline: its stages in order, when each runs, the store it binds to (`dry_run` or
-/// `production`) and its steps. Laid out by hand, like the Jenkinsfile it replaces.
-#[rustfmt::skip]
-pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
-    let RunFlags { cloud_only, roll, instance_groups, allow_drift, validate } = flags;
-    let main = BranchCondition::any_of_names(&config.main_branches);
-    // Previewing a rolling update is safe anywhere; rolling (`--yes`) only on main branches.
-    let roll_on = match roll { Preview => Always, Apply => main.clone() };
-    // Production changed outside git since the last deploy stops the deploy, unless allowed.
-    let on_drift = if allow_drift { OnDrift::Proceed } else { OnDrift::Refuse };
-    let prune = match config.prune {
-        Prune::On => vec![ProductionStep::DeleteRemovedInstanceGroups(Apply)],
-        Prune::Off => vec![],
-    };
-    RepoPipeline {
-        production_store: config.production_store.clone(),
-        test: Stage::dry_run("Test", Always, vec![
-            DryRunStep::CopyProduction,
-            DryRunStep::ReplaceSpec,
-            DryRunStep::PreviewUpdate,
-        ]),
-        deploy: Stage::production("Deploy", main, [
-            vec![
-                ProductionStep::ReadProduction,
-                ProductionStep::CheckDrift(on_drift),
-                ProductionStep::ReplaceSpec,
-            ],
-            prune,
-            vec![
-                ProductionStep::ExportKubecfg,
-                ProductionStep::UpdateCluster(Apply),
-            ],
-            // `deploy --validate WAIT`: post-deploy validation (off unless asked for).
-            validate.map(validate_cluster).into_iter().collect(),
-            vec![
-                ProductionStep::RollingUpdate { mode: Preview, cloud_only, instance_groups: vec![] },
-            ],
-        ].concat()),
-        rolling_update: Stage::production("Rolling update", roll_on, vec![
-            ProductionStep::RollingUpdate { mode: roll, cloud_only, instance_groups },
-        ]),
-        // Only reads: the spec diff of git against production, no store written.
-        drift: Stage::production("Drift", Always, vec![
-            ProductionStep::ReadProduction,
-        ]),
-    }
+/// The steps that are on, in order.
+fn steps<const N: usize>(steps: [Option<ProductionStep>; N]) -> Vec<ProductionStep> {
+    steps.into_iter().flatten().collect()
 }
 
 /// `kops validate cluster --wait WAIT`; a zero WAIT validates once.
