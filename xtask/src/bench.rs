@@ -244,26 +244,28 @@ fn changed_only(root: &Utf8Path, dir: &Utf8Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {changed}"))?;
     git(&["commit", "-q", "-am", "resize one cluster"])?;
     let exe = std::env::current_exe().context("cannot find the xtask binary")?;
-    run(
-        Command::new(exe)
-            .args([
-                "plan",
-                "--kops-version",
-                "1.29.2",
-                "--kops",
-                root.join(STANDIN).as_str(),
-            ])
-            .current_dir(&workspace)
-            .env("HOME", &home)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("KOPS_STANDIN_DIR", &standin_dir)
-            .env("KOPS_STANDIN_SAMPLES", root.join(SAMPLES))
-            .env_remove("KOPS_STATE_STORE")
-            .env_remove("GITHUB_BASE_REF")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-        "plan with the kops stand-in",
-    )?;
+    // The stand-in replays one recorded production for every cluster, so the plan may end in a
+    // policy violation (exit 1) after its kops calls: what counts here is which clusters kops
+    // was asked about, read from the stand-in's log below.
+    Command::new(exe)
+        .args([
+            "plan",
+            "--kops-version",
+            "1.29.2",
+            "--kops",
+            root.join(STANDIN).as_str(),
+        ])
+        .current_dir(&workspace)
+        .env("HOME", &home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("KOPS_STANDIN_DIR", &standin_dir)
+        .env("KOPS_STANDIN_SAMPLES", root.join(SAMPLES))
+        .env_remove("KOPS_STATE_STORE")
+        .env_remove("GITHUB_BASE_REF")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("cannot run plan with the kops stand-in")?;
     let log = std::fs::read_to_string(standin_dir.join("calls.log")).unwrap_or_default();
     let calls: Vec<&str> = log.lines().filter(|l| l.starts_with("call ")).collect();
     let mut clusters: Vec<&str> = calls
