@@ -268,7 +268,7 @@ fn allow_drift_deploys_over_it_and_says_so() {
     for record in &records {
         assert_eq!(
             record["overrides"],
-            serde_json::json!(["allow-drift"]),
+            serde_json::json!(["allow-drift", "allow:kubernetes-downgrade"]),
             "{record}"
         );
     }
