@@ -86,10 +86,15 @@ pub struct Run {
     /// The kops binary. Default: $KOPS, else `kops` on PATH.
     #[arg(long, value_name = "PATH")]
     pub kops: Option<Utf8PathBuf>,
-    /// Resolve for this kops version instead of asking `kops version` (used by --print, which
-    /// runs nothing; default there: 1.29.2).
+    /// Resolve for this kops version instead of asking `kops version` (trusted: kops is not
+    /// asked). It must satisfy the kops pin like `kops version` would. Default with --print,
+    /// which runs nothing: the pinned version.
     #[arg(long, value_name = "VERSION")]
     pub kops_version: Option<String>,
+    /// Run even when kops (or --kops-version) is not the version the repository is pinned to
+    /// (KOPS_PIN in xtask/src/pipeline.rs); the summary and the audit record say so.
+    #[arg(long)]
+    pub any_kops_version: bool,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -252,6 +257,10 @@ pub struct Export {
     /// The kops binary. Default: $KOPS, else `kops` on PATH.
     #[arg(long, value_name = "PATH")]
     pub kops: Option<Utf8PathBuf>,
+    /// Export even when kops is not the version the repository is pinned to (KOPS_PIN in
+    /// xtask/src/pipeline.rs); a warning says so.
+    #[arg(long)]
+    pub any_kops_version: bool,
     /// Time limit per kops step, e.g. 30m, 90s, 1h.
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
     pub timeout: Duration,
