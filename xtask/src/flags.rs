@@ -12,7 +12,7 @@ use kopsflow::duration::parse_duration;
     name = "cargo xtask",
     bin_name = "cargo xtask",
     about = "Drive kops-managed clusters from git: validate specs, plan on branches, deploy on main.",
-    after_help = "Exit codes: 0 success; 1 error (invalid spec, blocking policy violation, kops failed, bad usage, stale rendered spec); \
+    after_help = "Exit codes: 0 success; 1 error (invalid spec, blocking policy violation, kops not the pinned version, kops failed, bad usage, stale rendered spec); \
                   2 with --detailed-exitcode only: changes pending (plan), a rolling update is needed (deploy, rolling-update) \
                   or a cluster drifted (drift)."
 )]
