@@ -1,5 +1,8 @@
 //! kops command lines as typed values (`KopsCommand`), rendered to program + argv + env and to a
-//! copy-paste-safe display form; `KopsVersion` and what each kops version needs.
+//! copy-paste-safe display form; `KopsVersion` and what each kops version needs; the version pin
+//! (`pin`).
+
+pub mod pin;
 
 use std::fmt;
 use std::time::Duration;

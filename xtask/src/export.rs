@@ -53,6 +53,14 @@ impl flags::Export {
             policy: None,
         };
         let version = exec.kops_version()?;
+        let how = format!("`{} version`", exec.kops);
+        crate::pin::check(
+            output,
+            &crate::pipeline::KOPS_PIN,
+            &version,
+            &how,
+            self.any_kops_version,
+        )?;
         let mut failed = Vec::new();
         for name in &self.clusters {
             let export = Export {

@@ -12,7 +12,7 @@ use kopsflow::duration::parse_duration;
     name = "cargo xtask",
     bin_name = "cargo xtask",
     about = "Drive kops-managed clusters from git: validate specs, plan on branches, deploy on main.",
-    after_help = "Exit codes: 0 success; 1 error (invalid spec, blocking policy violation, kops failed, bad usage, stale rendered spec); \
+    after_help = "Exit codes: 0 success; 1 error (invalid spec, blocking policy violation, kops not the pinned version, kops failed, bad usage, stale rendered spec); \
                   2 with --detailed-exitcode only: changes pending (plan), a rolling update is needed (deploy, rolling-update) \
                   or a cluster drifted (drift)."
 )]
@@ -86,10 +86,15 @@ pub struct Run {
     /// The kops binary. Default: $KOPS, else `kops` on PATH.
     #[arg(long, value_name = "PATH")]
     pub kops: Option<Utf8PathBuf>,
-    /// Resolve for this kops version instead of asking `kops version` (used by --print, which
-    /// runs nothing; default there: 1.29.2).
+    /// Resolve for this kops version instead of asking `kops version` (trusted: kops is not
+    /// asked). It must satisfy the kops pin like `kops version` would. Default with --print,
+    /// which runs nothing: the pinned version.
     #[arg(long, value_name = "VERSION")]
     pub kops_version: Option<String>,
+    /// Run even when kops (or --kops-version) is not the version the repository is pinned to
+    /// (KOPS_PIN in xtask/src/pipeline.rs); the summary and the audit record say so.
+    #[arg(long)]
+    pub any_kops_version: bool,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -252,6 +257,10 @@ pub struct Export {
     /// The kops binary. Default: $KOPS, else `kops` on PATH.
     #[arg(long, value_name = "PATH")]
     pub kops: Option<Utf8PathBuf>,
+    /// Export even when kops is not the version the repository is pinned to (KOPS_PIN in
+    /// xtask/src/pipeline.rs); a warning says so.
+    #[arg(long)]
+    pub any_kops_version: bool,
     /// Time limit per kops step, e.g. 30m, 90s, 1h.
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
     pub timeout: Duration,

@@ -17,12 +17,8 @@ use crate::audit::Audit;
 use crate::config::Config;
 use crate::flags::{self, Format, Selection};
 use crate::output::Output;
-use crate::pipeline::{repo_pipeline, RepoPipeline, RunFlags};
-use crate::{env_var, policies, render, select, specs};
-
-/// The kops version `--print` resolves for when `--kops-version` is not given (it runs nothing,
-/// not even `kops version`).
-const PRINT_KOPS_VERSION: KopsVersion = KopsVersion::new(1, 29, 2);
+use crate::pipeline::{repo_pipeline, RepoPipeline, RunFlags, KOPS_PIN};
+use crate::{env_var, pin, policies, render, select, specs};
 
 /// Which job: it picks the stage, names the run in reports, and says what exit 2 means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,6 +184,9 @@ impl Job {
         if self.flags.allow_drift {
             audit.overridden("allow-drift");
         }
+        if self.run.any_kops_version {
+            audit.overridden("any-kops-version");
+        }
         for rule in self.allow.iter().flatten() {
             audit.overridden(&format!("allow:{rule}"));
         }
@@ -233,7 +232,7 @@ impl Job {
         let selected = loaded.select(&decision.names())?;
         let mut ctx = Context {
             branch: branch.name.clone(),
-            kops_version: PRINT_KOPS_VERSION,
+            kops_version: pin::print_version(&KOPS_PIN)?,
             clusters: selected.into_iter().map(specs::target).collect(),
             work_dir: std::env::temp_dir()
                 .join("kopsflow-XXXXXX")
@@ -248,8 +247,17 @@ impl Job {
             if let Some(v) = &run.kops_version {
                 ctx.kops_version = parse_kops_version(v)?;
             }
+            let how = "--kops-version";
+            let used = pin::check(
+                output,
+                &KOPS_PIN,
+                &ctx.kops_version,
+                how,
+                run.any_kops_version,
+            )?;
             let plan = pipeline.resolve(&ctx)?;
             output.out(&plan.to_string());
+            output.out(&pin::print_line(&used));
             output.out(&format!(
                 "(branch from {}; --print ran nothing)",
                 branch.source
@@ -288,10 +296,13 @@ impl Job {
                 .transpose()?,
             policy: gate,
         };
-        ctx.kops_version = match &run.kops_version {
-            Some(v) => parse_kops_version(v)?,
-            None => exec.kops_version()?,
+        // The pin, before any other kops call: a kops it does not allow stops here.
+        let (version, how) = match &run.kops_version {
+            Some(v) => (parse_kops_version(v)?, "--kops-version".to_owned()),
+            None => (exec.kops_version()?, format!("`{} version`", exec.kops)),
         };
+        let kops_used = pin::check(output, &KOPS_PIN, &version, &how, run.any_kops_version)?;
+        ctx.kops_version = version;
         let plan = pipeline.resolve(&ctx)?;
         audit.planned(&plan);
         output.err(&plan.to_string());
@@ -306,7 +317,8 @@ impl Job {
         if mutates && kind == Kind::Deploy {
             crate::guards::latest_commit(sh)?;
         }
-        let summary = render::Sources::for_repo(root).summary(exec.run(&plan, kind.name()));
+        let mut summary = render::Sources::for_repo(root).summary(exec.run(&plan, kind.name()));
+        summary.kops = Some(kops_used);
         audit.ran(&summary);
         drop(work);
         report(output, run.format, &summary)?;
@@ -423,7 +435,7 @@ mod tests {
         let config = Config::from_env(|_| None)?;
         let ctx = Context {
             branch: "main".to_owned(),
-            kops_version: PRINT_KOPS_VERSION,
+            kops_version: KopsVersion::new(1, 29, 2),
             clusters: vec![ClusterTarget {
                 name: "c.example.com".to_owned(),
                 spec_file: "cluster-spec/c.example.com.yml".into(),

@@ -14,6 +14,7 @@ mod fuzz;
 mod guards;
 mod job;
 mod output;
+mod pin;
 mod pipeline;
 mod policies;
 mod render;
@@ -106,6 +107,8 @@ impl flags::Validate {
             output.out(&format!("ok: {} ({})", spec.file, spec.name()));
         }
         let sources = render::Sources::for_repo(root);
-        policies::check_offline(output, &sources, &selected, &self.allow.rules)
+        let pinned = pin::validate(output, &sources, &selected);
+        policies::check_offline(output, &sources, &selected, &self.allow.rules)?;
+        pinned
     }
 }

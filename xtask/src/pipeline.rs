@@ -2,11 +2,13 @@
 //! definition ([`repo_pipeline`]): `Test` on every branch (the isolated dry-run store of
 //! `docs/ARCHITECTURE.md`), `Deploy` on main branches, the deliberate `Rolling update` (a preview
 //! anywhere, `--yes` only on main branches) and the read-only `Drift` check (a scheduled job).
-//! Each job runs one stage. Below it: its one setting, [`PRUNE`], and the settings of the CI
-//! files generated from it ([`ci_settings`]).
+//! Each job runs one stage. Below it, its settings: [`KOPS_PIN`], the kops version the
+//! repository is operated with, [`PRUNE`], whether `Deploy` deletes the instance groups git no
+//! longer has, and the settings of the CI files generated from it ([`ci_settings`]).
 
 use std::time::Duration;
 
+use kopsflow::kops::pin::KopsPin;
 use kopsflow::kops::KopsVersion;
 use kopsflow::kops::Mode::{self, Apply, Preview};
 use kopsflow::pipeline::BranchCondition::{self, Always};
@@ -56,6 +58,15 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
         ]),
     }
 }
+
+/// The kops version this repository is operated with: an exact release
+/// (`KopsPin::exact(1, 29, 2)`) or a range of minors (`KopsPin::range((1, 29), (1, 31))`: any
+/// 1.29.x or 1.30.x). `plan`, `deploy`, `rolling-update`, `drift` and `export` compare it with
+/// `kops version` before any other kops call and stop on a mismatch, unless given
+/// `--any-kops-version`; `validate` checks it offline against the specs (kops 1.36 refuses
+/// Kubernetes below 1.31). The CI jobs install `ci_settings().kops.version`, which must satisfy
+/// it (`cargo xtask ci` refuses one that does not, and `cargo test` fails).
+pub const KOPS_PIN: KopsPin = KopsPin::exact(1, 29, 2);
 
 /// Instance-group prune: whether `deploy` deletes the instance groups production has and git no
 /// longer has (`kops delete instancegroup IG --name CLUSTER --yes`, after `kops replace`, before
@@ -155,6 +166,8 @@ pub fn ci_settings() -> CiSettings {
     const MINUTE: u64 = 60;
     CiSettings {
         kops: KopsInstall {
+            // The kops the jobs install: the pinned one (KOPS_PIN above). With a range pin, name
+            // a release in the range here.
             version: KopsVersion::new(1, 29, 2),
             // Not pinned: the jobs check kops-linux-amd64 against the `.sha256` file published
             // with the release. Pinning is stronger (a changed release asset then fails the job):

@@ -353,6 +353,8 @@ pub fn show(
             let summary = RunSummary {
                 command: verb.to_owned(),
                 branch: branch.name.clone(),
+                // No kops was asked: nothing ran.
+                kops: None,
                 clusters: Vec::new(),
             };
             output.out(kopsflow::report::render_json(&summary).trim_end());

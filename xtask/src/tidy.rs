@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 const CORE_MODULES: &[&str] = &[
     "kopsflow/src/spec",
     "kopsflow/src/kops.rs",
+    "kopsflow/src/kops",
     "kopsflow/src/store.rs",
     "kopsflow/src/pipeline.rs",
     "kopsflow/src/plan.rs",

@@ -11,6 +11,8 @@ mod ci;
 mod guards;
 #[path = "cli/ops.rs"]
 mod ops;
+#[path = "cli/pin.rs"]
+mod pin;
 #[path = "cli/policy.rs"]
 mod policy;
 mod support;

@@ -119,6 +119,7 @@ impl Executor {
         RunSummary {
             command: command.to_owned(),
             branch: plan.branch.clone(),
+            kops: None,
             clusters,
         }
     }

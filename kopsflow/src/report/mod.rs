@@ -26,7 +26,9 @@ pub use redact::{redact_report, REDACTED};
 pub use render::{render_json, render_markdown, render_text, use_color, JSON_SCHEMA_VERSION};
 pub use rolling::{parse_rolling_update, GroupState, GroupStatus, RollingUpdateReport};
 pub use stderr::{is_api_unreachable, is_cluster_not_found, parse_kops_error};
-pub use summary::{ClusterStatus, ClusterSummary, CommandEnd, CommandRun, Drift, RunSummary};
+pub use summary::{
+    ClusterStatus, ClusterSummary, CommandEnd, CommandRun, Drift, KopsUsed, RunSummary,
+};
 pub use unparsed::UnparsedBlock;
 pub use update::{
     normalize_value, parse_update_dry_run, Deletion, DeletionSection, FieldChange, TaskChange,

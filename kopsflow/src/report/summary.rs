@@ -11,13 +11,28 @@ use crate::policy::Violation;
 use crate::spec::SpecDiff;
 
 /// The result of one kopsflow command over all clusters it touched.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunSummary {
     /// `"plan"`, `"deploy"` or `"rolling-update"`.
     pub command: String,
     /// The git branch the run was for.
     pub branch: String,
+    /// The kops the run used and the repository's pin, once known.
+    pub kops: Option<KopsUsed>,
     pub clusters: Vec<ClusterSummary>,
+}
+
+/// The kops a run used, compared with the kops version the repository is pinned to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KopsUsed {
+    /// What `kops version` said (or `--kops-version`).
+    pub version: String,
+    /// The pin, e.g. `1.29.2` or `>=1.29, <1.31`.
+    pub pin: String,
+    /// The version satisfies the pin.
+    pub matches_pin: bool,
+    /// The run was given `--any-kops-version`: a version outside the pin ran anyway.
+    pub any_kops_version: bool,
 }
 
 /// What was found for one cluster.

@@ -45,6 +45,7 @@ fn render_all(
     let s = RunSummary {
         command: "plan".into(),
         branch: "main".into(),
+        kops: None,
         clusters: vec![ClusterSummary {
             cluster: "demo1.k8s.local".into(),
             update,
@@ -114,6 +115,7 @@ fn counts_near_u32_max_render() {
     let s = RunSummary {
         command: "rolling-update".into(),
         branch: "main".into(),
+        kops: None,
         clusters: vec![ClusterSummary {
             cluster: "demo1.k8s.local".into(),
             rolling_update: Some(r),

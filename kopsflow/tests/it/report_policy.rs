@@ -47,6 +47,7 @@ fn summary() -> RunSummary {
     RunSummary {
         command: "plan".into(),
         branch: "feature/x".into(),
+        kops: None,
         clusters: vec![
             ClusterSummary {
                 cluster: "test.k8s.local".into(),

@@ -4,7 +4,7 @@
 use crate::samples::sample;
 use kopsflow::report::{
     parse_kops_error, parse_rolling_update, parse_update_dry_run, render_json, render_markdown,
-    render_text, use_color, ClusterStatus, ClusterSummary, RunSummary,
+    render_text, use_color, ClusterStatus, ClusterSummary, KopsUsed, RunSummary,
 };
 use kopsflow::spec::{ObjectKind, SpecChange, SpecDiff};
 
@@ -81,6 +81,12 @@ fn summary() -> RunSummary {
     RunSummary {
         command: "plan".into(),
         branch: "feature/bigger-nodes".into(),
+        kops: Some(KopsUsed {
+            version: "1.29.2".into(),
+            pin: "1.29.2".into(),
+            matches_pin: true,
+            any_kops_version: false,
+        }),
         clusters: vec![demo1, demo2, broken],
     }
 }
@@ -124,6 +130,13 @@ fn summary_with_diffs() -> RunSummary {
     RunSummary {
         command: "deploy".into(),
         branch: "main".into(),
+        // A kops outside the pin, run anyway: every format says so.
+        kops: Some(KopsUsed {
+            version: "1.36.2".into(),
+            pin: ">=1.29, <1.31".into(),
+            matches_pin: false,
+            any_kops_version: true,
+        }),
         clusters: vec![ClusterSummary {
             cluster: "demo1.k8s.local".into(),
             spec_diff: Some(diff),
@@ -214,6 +227,7 @@ fn new_cluster_markdown() {
     let s = RunSummary {
         command: "plan".into(),
         branch: "feature/new-cluster".into(),
+        kops: None,
         clusters: vec![ClusterSummary {
             cluster: "test.k8s.local".into(),
             new_cluster: true,
@@ -273,6 +287,7 @@ fn summary_not_parsed() -> RunSummary {
     RunSummary {
         command: "plan".into(),
         branch: "main".into(),
+        kops: None,
         clusters: vec![
             ClusterSummary {
                 cluster: "demo1.k8s.local".into(),

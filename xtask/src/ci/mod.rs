@@ -23,12 +23,13 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use camino::Utf8Path;
+use kopsflow::kops::pin::KopsPin;
 use kopsflow::kops::{KopsVersion, Mode};
 use kopsflow::pipeline::BranchCondition;
 
 use crate::config::Config;
 use crate::output::Output;
-use crate::pipeline::{ci_settings, repo_pipeline, RunFlags};
+use crate::pipeline::{ci_settings, repo_pipeline, RunFlags, KOPS_PIN};
 use crate::specs;
 
 /// The CI engine to generate for.
@@ -87,10 +88,20 @@ pub struct KopsInstall {
 
 impl KopsInstall {
     pub fn url(&self) -> String {
-        format!(
-            "https://github.com/kubernetes/kops/releases/download/v{}/kops-linux-amd64",
-            self.version
-        )
+        kopsflow::kops::pin::download_url(&self.version)
+    }
+
+    /// The version the jobs install must satisfy the repository's kops pin, or the pipeline
+    /// they run would refuse it.
+    pub fn check_pin(&self, pin: &KopsPin) -> anyhow::Result<()> {
+        if !pin.allows(&self.version) {
+            bail!(
+                "the CI jobs would install kops {} (ci_settings in xtask/src/pipeline.rs), which the kops pin {pin} ({}) refuses: install the pinned kops",
+                self.version,
+                crate::pin::WHERE
+            );
+        }
+        Ok(())
     }
 
     /// The pinned sha256, lower-case, when it is 64 hex digits; an error when it is not.
@@ -211,6 +222,8 @@ pub struct CiInput {
     pub deploy_when: BranchCondition,
     pub roll_when: BranchCondition,
     pub clusters: Vec<Cluster>,
+    /// The kops version the pipeline is pinned to; the jobs must install a kops it allows.
+    pub kops_pin: KopsPin,
 }
 
 impl CiInput {
@@ -232,6 +245,7 @@ impl CiInput {
             deploy_when: plain.deploy.when,
             roll_when: rolling.rolling_update.when,
             clusters,
+            kops_pin: KOPS_PIN,
         })
     }
 
@@ -254,6 +268,7 @@ impl CiInput {
     fn check(&self) -> anyhow::Result<()> {
         let s = &self.settings;
         s.kops.pinned_sha256()?;
+        s.kops.check_pin(&self.kops_pin)?;
         let fields: Vec<&str> = s.drift_schedule.split_whitespace().collect();
         if fields.len() != 5
             || !fields

@@ -198,6 +198,49 @@ fn a_pinned_sha256_is_checked_and_used() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The CI jobs install the kops the pipeline is pinned to (`KOPS_PIN`): the settings agree with
+/// the pin, every committed CI file that downloads kops downloads exactly the pinned release, and
+/// a disagreeing pair is refused.
+#[test]
+fn ci_files_install_the_pinned_kops() -> anyhow::Result<()> {
+    use kopsflow::kops::pin::{download_url, KopsPin};
+    let installed = &ci_settings().kops.version;
+    assert!(
+        KOPS_PIN.allows(installed),
+        "CI installs {installed}, pin {KOPS_PIN}"
+    );
+    if let KopsPin::Exact(pinned) = &KOPS_PIN {
+        assert_eq!(installed, pinned);
+    }
+    let url = download_url(installed);
+    let mut downloads = 0;
+    for engine in ENGINES {
+        for f in generate(engine, &repo_input())? {
+            let committed = std::fs::read_to_string(super::tests::repo_root().join(&f.path))?;
+            for line in committed.lines().filter(|l| l.contains("kops-linux-amd64")) {
+                if let Some(at) = line.find("https://") {
+                    assert!(line[at..].starts_with(&url), "{}: {line}", f.path);
+                    downloads += 1;
+                }
+            }
+        }
+    }
+    assert!(downloads >= 3, "every engine downloads kops: {downloads}");
+
+    let mut input = repo_input();
+    input.kops_pin = KopsPin::exact(1, 36, 2);
+    let err = generate(Engine::Gitlab, &input).expect_err("CI kops outside the pin");
+    assert!(
+        format!("{err:#}").contains(&format!(
+            "the CI jobs would install kops {installed} (ci_settings in xtask/src/pipeline.rs), which the kops pin 1.36.2 (KOPS_PIN in xtask/src/pipeline.rs) refuses"
+        )),
+        "{err:#}"
+    );
+    input.kops_pin = KopsPin::range((installed.major, installed.minor), (2, 0));
+    generate(Engine::Gitlab, &input)?;
+    Ok(())
+}
+
 #[test]
 fn post_deploy_validation_reaches_every_deploy_job() -> anyhow::Result<()> {
     let mut input = repo_input();

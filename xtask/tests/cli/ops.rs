@@ -319,8 +319,20 @@ fn assert_canonical(spec: &str, version: &str, cluster: &str) {
 /// Export, validate with no diagnostics, then plan: no spec diff, and nothing pending at all
 /// when kops's dry-run (real recording) has no changes either.
 fn export_then_plan(test: &Test, extra: &[(&str, &str)], version: &str, cluster: &str) {
-    let run = test.run_with(extra, &["export", "--cluster", cluster]);
+    // This repository is pinned to kops 1.29.2: another kops runs only when told to.
+    let pinned = version == "1.29.2";
+    let any: &[&str] = if pinned { &[] } else { &["--any-kops-version"] };
+    let run = test.run_with(extra, &[&["export", "--cluster", cluster], any].concat());
     assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(
+        run.stderr().contains(&format!(
+            "warning: kops {version} (`{}/kops version`) is not the pinned 1.29.2",
+            test.path("bin").display()
+        )),
+        !pinned,
+        "{}",
+        run.stderr()
+    );
     let store = store(extra);
     let expected = [
         "version".to_owned(),
@@ -344,19 +356,20 @@ fn export_then_plan(test: &Test, extra: &[(&str, &str)], version: &str, cluster:
     let no_changes = format!("update-cluster-dryrun.no-changes.REAL.kops-{version}.stdout.txt");
     let mut env = extra.to_vec();
     env.push(("KOPS_STANDIN_UPDATE", &no_changes));
-    let plan = test.run_with(
-        &env,
-        &[
-            "plan",
-            "--cluster",
-            cluster,
-            "--format",
-            "json",
-            "--detailed-exitcode",
-        ],
-    );
+    let args = [
+        "plan",
+        "--cluster",
+        cluster,
+        "--format",
+        "json",
+        "--detailed-exitcode",
+    ];
+    let plan = test.run_with(&env, &[&args[..], any].concat());
     assert_eq!(plan.code(), 0, "nothing pending: {}", plan.stdout());
     let summary = json(&plan.stdout());
+    assert_eq!(summary["kops"]["version"], version);
+    assert_eq!(summary["kops"]["matches_pin"], pinned);
+    assert_eq!(summary["kops"]["any_kops_version"], !pinned);
     assert_eq!(summary["clusters"][0]["spec_diff"], serde_json::json!([]));
     assert_eq!(summary["clusters"][0]["status"], "no_changes");
 }

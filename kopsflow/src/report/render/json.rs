@@ -7,7 +7,7 @@ use crate::json::Json;
 use crate::policy::Violation;
 use crate::report::redact::redact_report;
 use crate::report::rolling::{GroupStatus, RollingUpdateReport};
-use crate::report::summary::{ClusterStatus, ClusterSummary, Drift, RunSummary};
+use crate::report::summary::{ClusterStatus, ClusterSummary, Drift, KopsUsed, RunSummary};
 use crate::report::unparsed::UnparsedBlock;
 use crate::report::update::{Deletion, DeletionSection, FieldChange, TaskChange, UpdateReport};
 use crate::spec::SpecChange;
@@ -211,12 +211,22 @@ fn json_cluster(c: &ClusterSummary) -> Json {
         )
 }
 
+/// JSON.md "kops".
+fn json_kops(k: &KopsUsed) -> Json {
+    Json::object()
+        .with("version", k.version.as_str())
+        .with("pin", k.pin.as_str())
+        .with("matches_pin", k.matches_pin)
+        .with("any_kops_version", k.any_kops_version)
+}
+
 /// Pretty JSON with `"schema_version": 1` first (JSON.md "Top level").
 pub fn render_json(s: &RunSummary) -> String {
     Json::object()
         .with("schema_version", JSON_SCHEMA_VERSION)
         .with("command", s.command.as_str())
         .with("branch", s.branch.as_str())
+        .with("kops", s.kops.as_ref().map(json_kops))
         .with("changes_pending", s.changes_pending())
         .with("rolling_update_needed", s.rolling_update_needed())
         .with("has_errors", s.has_errors())

@@ -450,6 +450,10 @@ pub fn render_markdown(s: &RunSummary) -> String {
         md_code(&s.branch)
     );
     let _ = writeln!(out, "{}\n", overview(s));
+    if let Some(k) = &s.kops {
+        let warn = if k.matches_pin { "" } else { "⚠️ " };
+        let _ = writeln!(out, "{warn}{}\n", md_text(&super::kops_line(k)));
+    }
     if !s.clusters.is_empty() {
         let _ = writeln!(
             out,

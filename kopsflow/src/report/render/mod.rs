@@ -15,7 +15,7 @@ pub use text::render_text;
 
 use std::fmt::Write as _;
 
-use super::summary::{ClusterStatus, RunSummary};
+use super::summary::{ClusterStatus, KopsUsed, RunSummary};
 use super::update::{DeletionSection, UpdateReport};
 
 /// Longest single-line value shown by the text and markdown renderers (JSON is never clipped).
@@ -107,4 +107,17 @@ fn overview(s: &RunSummary) -> String {
         line.push_str("; blocked by policy");
     }
     line
+}
+
+/// Which kops ran, against the pin: `kops 1.29.2 (pinned: 1.29.2)`, or
+/// `kops 1.36.2 is not the pinned 1.29.2: run anyway (--any-kops-version)`.
+fn kops_line(k: &KopsUsed) -> String {
+    if k.matches_pin {
+        format!("kops {} (pinned: {})", k.version, k.pin)
+    } else {
+        format!(
+            "kops {} is not the pinned {}: run anyway (--any-kops-version)",
+            k.version, k.pin
+        )
+    }
 }

@@ -221,6 +221,14 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
         s.branch
     );
     let _ = writeln!(out, "{}", overview(s));
+    if let Some(k) = &s.kops {
+        let line = super::kops_line(k);
+        let _ = writeln!(
+            out,
+            "{}",
+            if k.matches_pin { line } else { p.yellow(&line) }
+        );
+    }
     for c in &s.clusters {
         let _ = writeln!(out);
         let st = c.status();
