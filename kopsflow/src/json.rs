@@ -138,6 +138,18 @@ fn push_indent(out: &mut String, level: usize) {
 /// A JSON string with serde_json's escapes: `"` `\` and control characters.
 fn write_string(out: &mut String, s: &str) {
     out.push('"');
+    push_escaped(out, s);
+    out.push('"');
+}
+
+/// The body of `s` as a JSON string (without the quotes), escaped as serde_json does.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_escaped(&mut out, s);
+    out
+}
+
+fn push_escaped(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -153,7 +165,6 @@ fn write_string(out: &mut String, s: &str) {
             c => out.push(c),
         }
     }
-    out.push('"');
 }
 
 impl From<bool> for Json {

@@ -58,13 +58,19 @@ impl Output {
         Arc::new(move |line: &str| output.err(line))
     }
 
-    /// Writes a whole file, creating its directory (generated CI files).
+    /// Writes a whole file, creating its directory (generated CI files, exported and rendered
+    /// specs). A file is never written redacted — that would break it silently: text that holds
+    /// a secret (anything the redactor would hide) is refused instead.
     pub fn write(&self, path: &Utf8Path, text: &str) -> anyhow::Result<()> {
-        if let Some(dir) = path.parent() {
+        if self.redactor.redact_text(text) != text {
+            anyhow::bail!(
+                "not writing {path}: it would hold a secret (a secret environment variable's value, a credential or a private key)"
+            );
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
         }
-        std::fs::write(path, self.redactor.redact_text(text))
-            .with_context(|| format!("cannot write {path}"))
+        std::fs::write(path, text).with_context(|| format!("cannot write {path}"))
     }
 
     /// Appends a text (and a newline) to a file, creating the file and its directory. The text
@@ -88,29 +94,6 @@ impl Output {
     /// Creates `dir` with a `.gitignore` of `*` (kept if there is one), so that what kopsflow
     /// writes there never makes the work tree look dirty to a later run's clean-tree check.
     pub fn ignored_dir(&self, dir: &Utf8Path, what: &str) -> anyhow::Result<()> {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
-        let path = dir.join(".gitignore");
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut file) => file
-                .write_all(format!("# {what}: never committed\n*\n").as_bytes())
-                .with_context(|| format!("cannot write {path}")),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-            Err(e) => Err(e).with_context(|| format!("cannot create {path}")),
-        }
-    }
-
-    /// Writes a file whole (rendered specs). A file is never written redacted: text that holds
-    /// a secret's value is refused instead.
-    pub fn write_file(&self, path: &Utf8Path, text: &str) -> anyhow::Result<()> {
-        if self.redactor.redact_text(text) != text {
-            anyhow::bail!(
-                "not writing {path}: it would hold the value of a secret environment variable"
-            );
-        }
-        std::fs::write(path, text).with_context(|| format!("cannot write {path}"))
+        kopsflow::exec::ignored_dir(dir, what)
     }
 }

@@ -97,7 +97,7 @@ impl crate::flags::Render {
                 ));
                 stale.push(spec.path.as_str());
             } else {
-                output.write_file(&file, &r.text)?;
+                output.write(&file, &r.text)?;
                 output.out(&format!("wrote {}", spec.path));
             }
         }

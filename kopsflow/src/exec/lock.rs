@@ -109,7 +109,7 @@ impl Locks {
     ) -> anyhow::Result<LockGuard> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("cannot create the lock directory {}", self.dir))?;
-        ignore_in_git(&self.dir)?;
+        super::ignored_dir(&self.dir, "kopsflow lock files")?;
         remove_leftovers(&self.dir, cluster);
         let me = Me::new();
         let path = self.path(cluster);
@@ -338,23 +338,6 @@ fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-/// A `.gitignore` of `*` in the lock directory: a lock inside the work tree (the default,
-/// `target/kopsflow/locks`) never makes it look dirty to another run's clean-tree check.
-fn ignore_in_git(dir: &Utf8Path) -> anyhow::Result<()> {
-    let path = dir.join(".gitignore");
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-    {
-        Ok(mut file) => file
-            .write_all(b"# kopsflow lock files: never committed\n*\n")
-            .with_context(|| format!("cannot write {path}")),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("cannot create {path}")),
-    }
 }
 
 /// Removes `cluster`'s markers and temp files left by runs that died long ago.

@@ -31,7 +31,7 @@ use crate::store::{dry_run_seed, DryRunStore};
 pub use crate::report::redact::Redactor;
 pub use lock::{LockGuard, Locks};
 pub use process::{Ended, ProcessOutput, ProcessRunner};
-pub use scratch::ScratchDir;
+pub use scratch::{ignored_dir, ScratchDir};
 
 /// The error of a cluster that was not started because the run was interrupted.
 pub const NOT_RUN_INTERRUPTED: &str = "not run: interrupted";

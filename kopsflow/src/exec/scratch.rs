@@ -1,5 +1,7 @@
-//! The per-run scratch directory (prepared specs, dry-run stores): created private and unique
-//! under the system temp dir, removed when dropped — on success, error and interruption alike.
+//! kopsflow's own directories: the per-run scratch directory (prepared specs, dry-run stores),
+//! created private and unique under the system temp dir and removed when dropped — on success,
+//! error and interruption alike — and the git-ignored ones it keeps in the work tree (locks, the
+//! audit log).
 
 use std::os::unix::fs::DirBuilderExt as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,6 +53,26 @@ impl ScratchDir {
 impl Drop for ScratchDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Creates `dir` with a `.gitignore` of `*` (kept if there is one), so that what kopsflow writes
+/// there (locks, the audit log) never makes the work tree look dirty to a later run's clean-tree
+/// check.
+pub fn ignored_dir(dir: &Utf8Path, what: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
+    let path = dir.join(".gitignore");
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
+        Ok(mut file) => file
+            .write_all(format!("# {what}: never committed\n*\n").as_bytes())
+            .with_context(|| format!("cannot write {path}")),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create {path}")),
     }
 }
 

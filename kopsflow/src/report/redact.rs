@@ -174,7 +174,7 @@ impl Redactor {
                 continue;
             }
             // As JSON writes it (`"`, `\`, control characters escaped).
-            let escaped = json_escape(&value);
+            let escaped = crate::json::escape(&value);
             if escaped != value {
                 secrets.push(escaped);
             }
@@ -408,22 +408,6 @@ fn find_json_string_end(body: &str) -> Option<usize> {
         }
     }
     None
-}
-
-fn json_escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
