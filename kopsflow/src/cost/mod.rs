@@ -35,7 +35,7 @@ impl fmt::Display for Micros {
         let whole = (cents / 100).to_string();
         let mut grouped = String::new();
         for (i, c) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i) % 3 == 0 {
+            if i > 0 && (whole.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(c);
@@ -52,7 +52,7 @@ pub struct Span {
 }
 
 impl Span {
-    pub fn add(self, other: Span) -> Span {
+    pub fn plus(self, other: Span) -> Span {
         Span {
             min: Micros(self.min.0.saturating_add(other.min.0)),
             max: Micros(self.max.0.saturating_add(other.max.0)),
@@ -184,7 +184,7 @@ impl CostChange {
         self.groups
             .iter()
             .filter_map(side)
-            .try_fold(Span::default(), |sum, g| Some(sum.add(g.monthly()?)))
+            .try_fold(Span::default(), |sum, g| Some(sum.plus(g.monthly()?)))
     }
 
     /// Production's monthly cost; `None` when a group's price is unknown.
@@ -226,6 +226,21 @@ impl CostChange {
                     still_running: true,
                 }
         })
+    }
+}
+
+/// What a run prices clusters with: the table, and whether a deploy would delete removed
+/// groups (prune) or leave them running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pricing {
+    pub table: PriceTable,
+    pub prune: bool,
+}
+
+impl Pricing {
+    /// [`estimate`] with this table and prune setting.
+    pub fn estimate(&self, git: &ClusterSpec, live: Option<&ClusterSpec>) -> CostChange {
+        estimate(git, live, &self.table, self.prune)
     }
 }
 
