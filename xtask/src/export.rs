@@ -51,6 +51,7 @@ impl flags::Export {
             locks: None,
             // Export only reads production: nothing for a policy to stop.
             policy: None,
+            pricing: None,
         };
         let version = exec.kops_version()?;
         let how = format!("`{} version`", exec.kops);

@@ -295,6 +295,10 @@ impl Job {
                 .map(|lock| locks(sh, root, kind, lock))
                 .transpose()?,
             policy: gate,
+            // Every plan summary shows what the change costs per month.
+            pricing: (kind == Kind::Plan)
+                .then(|| crate::cost::pricing(root, config))
+                .transpose()?,
         };
         // The pin, before any other kops call: a kops it does not allow stops here.
         let (version, how) = match &run.kops_version {

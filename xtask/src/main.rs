@@ -7,6 +7,7 @@ mod audit;
 mod bench;
 mod ci;
 mod config;
+mod cost;
 mod drift;
 mod export;
 mod flags;

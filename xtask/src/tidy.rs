@@ -19,6 +19,7 @@ const CORE_MODULES: &[&str] = &[
     "kopsflow/src/lock.rs",
     "kopsflow/src/json.rs",
     "kopsflow/src/policy",
+    "kopsflow/src/cost",
 ];
 
 /// What the core must not use.

@@ -86,6 +86,8 @@ pub struct Executor {
     /// The policy, evaluated once per cluster after production has been read and before any
     /// other step; a blocking violation stops a cluster whose steps change production.
     pub policy: Option<policy::Gate>,
+    /// Prices each cluster's change once production was read (`plan`); `None`: no cost.
+    pub pricing: Option<crate::cost::Pricing>,
 }
 
 impl Executor {
@@ -448,6 +450,11 @@ impl ClusterRun<'_> {
                     self.plan.cluster
                 ));
                 self.summary.new_cluster = true;
+                let exec = self.exec;
+                if let Some(pricing) = &exec.pricing {
+                    let cost = pricing.estimate(self.git_spec()?, None);
+                    self.summary.cost = Some(cost);
+                }
                 return Ok(());
             }
             if output == OutputUse::RollingUpdateReport && is_api_unreachable(&out.stderr) {
@@ -504,7 +511,11 @@ impl ClusterRun<'_> {
                 live.name()
             );
         }
-        let diff = spec::diff(self.git_spec()?, &live);
+        let exec = self.exec;
+        let git = self.git_spec()?;
+        let diff = spec::diff(git, &live);
+        let cost = exec.pricing.as_ref().map(|p| p.estimate(git, Some(&live)));
+        self.summary.cost = cost;
         self.summary.instance_groups_to_delete =
             diff.removed_instance_groups().map(str::to_owned).collect();
         self.summary.spec_diff = Some(diff);

@@ -27,7 +27,7 @@ pub use render::{render_json, render_markdown, render_text, use_color, JSON_SCHE
 pub use rolling::{parse_rolling_update, GroupState, GroupStatus, RollingUpdateReport};
 pub use stderr::{is_api_unreachable, is_cluster_not_found, parse_kops_error};
 pub use summary::{
-    ClusterStatus, ClusterSummary, CommandEnd, CommandRun, Drift, KopsUsed, RunSummary,
+    ClusterStatus, ClusterSummary, CommandEnd, CommandRun, CostTotal, Drift, KopsUsed, RunSummary,
 };
 pub use unparsed::UnparsedBlock;
 pub use update::{

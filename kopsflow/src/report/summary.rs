@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::rolling::RollingUpdateReport;
 use super::update::UpdateReport;
+use crate::cost::{CostChange, Span};
 use crate::policy::Violation;
 use crate::spec::SpecDiff;
 
@@ -63,6 +64,8 @@ pub struct ClusterSummary {
     pub error: Option<String>,
     /// The policy's violations, once evaluated (`None`: the policy was not evaluated).
     pub policy: Option<Vec<Violation>>,
+    /// The estimated monthly cost before and after the change (`plan`), once production was read.
+    pub cost: Option<CostChange>,
     /// The kops commands run for this cluster, in order, each with how it ended.
     pub commands: Vec<CommandRun>,
 }
@@ -212,7 +215,44 @@ impl ClusterSummary {
     }
 }
 
+/// The run's monthly cost over the clusters that have one: `None` on a side when a price is
+/// unknown in any of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CostTotal {
+    pub before: Option<Span>,
+    pub after: Option<Span>,
+    pub clusters: usize,
+}
+
 impl RunSummary {
+    /// The total cost of the clusters that have one; `None` when none has.
+    pub fn cost_total(&self) -> Option<CostTotal> {
+        let costs: Vec<&CostChange> = self
+            .clusters
+            .iter()
+            .filter_map(|c| c.cost.as_ref())
+            .collect();
+        if costs.is_empty() {
+            return None;
+        }
+        let sum = |side: &dyn Fn(&CostChange) -> Option<Span>| {
+            costs
+                .iter()
+                .try_fold(Span::default(), |total, c| Some(total.plus(side(c)?)))
+        };
+        Some(CostTotal {
+            before: sum(&|c| {
+                if c.new_cluster {
+                    Some(Span::default())
+                } else {
+                    c.before()
+                }
+            }),
+            after: sum(&|c| c.after()),
+            clusters: costs.len(),
+        })
+    }
+
     /// Any cluster has changes pending (see [`ClusterSummary::changes_pending`]).
     pub fn changes_pending(&self) -> bool {
         self.clusters.iter().any(ClusterSummary::changes_pending)

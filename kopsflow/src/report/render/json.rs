@@ -209,6 +209,7 @@ fn json_cluster(c: &ClusterSummary) -> Json {
                 .as_ref()
                 .map(|violations| Json::array(violations.iter().map(json_violation))),
         )
+        .with("cost", c.cost.as_ref().map(super::cost::json_cost))
 }
 
 /// JSON.md "kops".
@@ -239,6 +240,7 @@ pub fn render_json(s: &RunSummary) -> String {
                     .with("rule", v.rule.as_str())
             })),
         )
+        .with("cost", super::cost::json_total(s))
         .with("clusters", Json::array(s.clusters.iter().map(json_cluster)))
         .pretty()
 }

@@ -406,6 +406,9 @@ fn md_cluster(out: &mut String, c: &ClusterSummary) {
             to_delete.join(", ")
         );
     }
+    if let Some(cost) = &c.cost {
+        super::cost::md_cost(out, cost);
+    }
     let list = |igs: &[String]| {
         igs.iter()
             .map(|g| md_code(g))
@@ -453,6 +456,9 @@ pub fn render_markdown(s: &RunSummary) -> String {
     if let Some(k) = &s.kops {
         let warn = if k.matches_pin { "" } else { "⚠️ " };
         let _ = writeln!(out, "{warn}{}\n", md_text(&super::kops_line(k)));
+    }
+    if let Some(line) = super::cost::total_line(s) {
+        let _ = writeln!(out, "💰 {}\n", md_text(&line));
     }
     if !s.clusters.is_empty() {
         let _ = writeln!(

@@ -229,6 +229,9 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
             if k.matches_pin { line } else { p.yellow(&line) }
         );
     }
+    if let Some(line) = super::cost::total_line(s) {
+        let _ = writeln!(out, "{line}");
+    }
     for c in &s.clusters {
         let _ = writeln!(out);
         let st = c.status();
@@ -262,6 +265,9 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
                 p.bold("instance groups to delete (removed from git):"),
                 p.red(&to_delete.join(", "))
             );
+        }
+        if let Some(cost) = &c.cost {
+            super::cost::text_cost(&mut out, &p.bold("cost per month"), cost);
         }
         if !c.instance_groups_deleted.is_empty() {
             let _ = writeln!(
