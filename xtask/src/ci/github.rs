@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 
 use super::quote::{check_github, github_branch_filter, yaml, yaml_block, yaml_list};
-use super::script::{install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR, KOPS_BIN};
+use super::script::{deploy_args, install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR, KOPS_BIN};
 use super::{header, minutes, AwsAuth, CiInput, Engine, GeneratedFile, Identity};
 
 /// Serialises every job that changes production (deploy, rolling update) in the repository.
@@ -304,14 +304,8 @@ fn deploy(input: &CiInput) -> anyhow::Result<String> {
         &[("GITHUB_EVENT_BEFORE", "${{ github.event.before }}")],
     ));
     s.push_str(&setup_steps(input, Identity::Deploy)?);
-    let mut args = vec!["deploy", "--detailed-exitcode"];
-    let wait = input
-        .settings
-        .validate_after_deploy
-        .map(kopsflow::duration::format_go);
-    if let Some(wait) = &wait {
-        args.extend(["--validate", wait.as_str()]);
-    }
+    let args = deploy_args(input.settings.validate_after_deploy);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let job = run_job(
         "deploy",
         &args,
@@ -322,7 +316,7 @@ fn deploy(input: &CiInput) -> anyhow::Result<String> {
             "::warning title=kopsflow deploy::a rolling update is needed: run the kopsflow rolling-update workflow",
         )),
     );
-    let name = if wait.is_some() {
+    let name = if input.settings.validate_after_deploy.is_some() {
         "cargo xtask deploy (and validate)"
     } else {
         "cargo xtask deploy"

@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 
 use super::quote::{check_gitlab, check_gitlab_path, yaml, yaml_block, yaml_list};
-use super::script::{install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR, KOPS_BIN};
+use super::script::{deploy_args, install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR, KOPS_BIN};
 use super::{header, minutes, AwsAuth, CiInput, Engine, GeneratedFile, Identity};
 use kopsflow::pipeline::BranchCondition;
 
@@ -169,11 +169,8 @@ pub fn files(input: &CiInput) -> anyhow::Result<Vec<GeneratedFile>> {
     );
 
     // deploy, per cluster
-    let mut args = vec!["deploy", "--detailed-exitcode"];
-    let wait = s_.validate_after_deploy.map(kopsflow::duration::format_go);
-    if let Some(wait) = &wait {
-        args.extend(["--validate", wait.as_str()]);
-    }
+    let args = deploy_args(s_.validate_after_deploy);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let deploy = run_job(
         "deploy",
         &args,

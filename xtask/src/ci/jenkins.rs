@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use kopsflow::pipeline::BranchCondition;
 
 use super::quote::{groovy, groovy_script};
-use super::script::{install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR, KOPS_BIN};
+use super::script::{deploy_args, install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR, KOPS_BIN};
 use super::{header, minutes, CiInput, Engine, GeneratedFile, Identity};
 
 pub fn files(input: &CiInput) -> anyhow::Result<Vec<GeneratedFile>> {
@@ -212,11 +212,8 @@ fn main(input: &CiInput) -> anyhow::Result<String> {
         "Deploy the changed cluster specs to production",
         "Deploy",
     ));
-    let mut args = vec!["deploy", "--detailed-exitcode"];
-    let wait = s_.validate_after_deploy.map(kopsflow::duration::format_go);
-    if let Some(wait) = &wait {
-        args.extend(["--validate", wait.as_str()]);
-    }
+    let args = deploy_args(s_.validate_after_deploy);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let deploy = run_job(
         "deploy",
         &args,

@@ -72,6 +72,16 @@ pub enum OnPending {
 /// `target/kopsflow-ci/<name>.md` and printed; exit 2 handled per `pending`; any other non-zero
 /// exit fails. `extra` is shell text appended to the command (e.g. `"$@"` or `--cluster "$CLUSTER"`),
 /// and `prelude` runs first.
+/// `deploy --detailed-exitcode`, with `--validate WAIT` when the settings ask for post-deploy
+/// validation: the deploy command of every engine.
+pub fn deploy_args(validate_after_deploy: Option<std::time::Duration>) -> Vec<String> {
+    let mut args = vec!["deploy".to_owned(), "--detailed-exitcode".to_owned()];
+    if let Some(wait) = validate_after_deploy {
+        args.extend(["--validate".to_owned(), kopsflow::duration::format_go(wait)]);
+    }
+    args
+}
+
 pub fn run_job(
     name: &str,
     args: &[&str],
