@@ -54,6 +54,14 @@ const DIRECT_OUTPUT_ALLOWED: &[&str] = &[
     "xtask/src/tidy.rs",
 ];
 
+/// Documents outside the repository that code must not cite, spelled in parts so that this file,
+/// which names them, does not cite them itself.
+const FOREIGN_DOCUMENTS: [&str; 3] = [
+    concat!("..", "/shared"),
+    concat!("DESIGN", " §"),
+    concat!("DESIGN", ".md"),
+];
+
 /// Directories whose `.rs` files the size and module-doc rules cover.
 const SOURCE_DIRS: &[&str] = &["kopsflow/src", "xtask/src"];
 
@@ -170,7 +178,7 @@ fn docs_references(text: &str) -> Vec<String> {
 fn foreign_references(text: &str) -> Vec<(usize, String)> {
     let mut found = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        for bad in ["../shared", "DESIGN §", "DESIGN.md"] {
+        for bad in FOREIGN_DOCUMENTS {
             if line.contains(bad) {
                 found.push((n + 1, bad.to_owned()));
             }
@@ -327,7 +335,7 @@ fn the_rules_catch_what_they_are_for() {
     assert!(direct_outputs("std::fs::write(p, s)?;", true).is_empty());
     assert_eq!(direct_outputs("let _ = std::io::stderr();", true).len(), 1);
     assert!(direct_outputs("// println!(\"old\")", false).is_empty());
-    assert_eq!(foreign_references("// DESIGN §3").len(), 1);
-    assert_eq!(foreign_references("// KOPS.md §2").len(), 1);
+    assert_eq!(foreign_references(concat!("// DESIGN", " §3")).len(), 1);
+    assert_eq!(foreign_references(concat!("// KOPS", ".md §2")).len(), 1);
     assert!(foreign_references("// docs/KOPS.md §2").is_empty());
 }
