@@ -305,7 +305,6 @@ fn deploy(input: &CiInput) -> anyhow::Result<String> {
     ));
     s.push_str(&setup_steps(input, Identity::Deploy)?);
     let args = deploy_args(input.settings.validate_after_deploy);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let job = run_job(
         "deploy",
         &args,

@@ -170,7 +170,6 @@ pub fn files(input: &CiInput) -> anyhow::Result<Vec<GeneratedFile>> {
 
     // deploy, per cluster
     let args = deploy_args(s_.validate_after_deploy);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let deploy = run_job(
         "deploy",
         &args,

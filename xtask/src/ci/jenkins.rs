@@ -213,7 +213,6 @@ fn main(input: &CiInput) -> anyhow::Result<String> {
         "Deploy",
     ));
     let args = deploy_args(s_.validate_after_deploy);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let deploy = run_job(
         "deploy",
         &args,

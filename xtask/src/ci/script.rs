@@ -84,7 +84,7 @@ pub fn deploy_args(validate_after_deploy: Option<std::time::Duration>) -> Vec<St
 
 pub fn run_job(
     name: &str,
-    args: &[&str],
+    args: &[impl AsRef<str>],
     extra: &str,
     prelude: &str,
     pending: Option<(OnPending, &str)>,
@@ -93,7 +93,7 @@ pub fn run_job(
     let _ = writeln!(s, "mkdir -p {CI_DIR}");
     s.push_str(prelude);
     let summary = format!("{CI_DIR}/{name}.md");
-    let words: Vec<String> = args.iter().map(|a| shell(a)).collect();
+    let words: Vec<String> = args.iter().map(|a| shell(a.as_ref())).collect();
     let _ = writeln!(s, "status=0");
     let _ = writeln!(
         s,
@@ -117,7 +117,7 @@ pub fn run_job(
     let _ = writeln!(
         s,
         "  *) echo \"cargo xtask {} failed (exit $status)\" >&2; exit \"$status\" ;;",
-        args.first().copied().unwrap_or("")
+        args.first().map_or("", |a| a.as_ref())
     );
     s.push_str("esac\n");
     s

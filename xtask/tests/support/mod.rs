@@ -111,9 +111,15 @@ impl Test {
     }
 
     pub fn git(&self, args: &[&str]) {
+        self.git_in(&self.repo(), args);
+    }
+
+    /// `git ARGS` in `dir` with the test's hermetic environment; it must succeed. Its stdout,
+    /// trimmed.
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
         let out = Command::new("git")
             .args(args)
-            .current_dir(self.repo())
+            .current_dir(dir)
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output()
@@ -123,6 +129,7 @@ impl Test {
             "git {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
     /// Switches to `feature/x` with a committed change: nodes maxSize 1 → 3.
@@ -438,14 +445,7 @@ impl Test {
 
     /// The short commit of HEAD, as lock records name it.
     pub fn head(&self) -> String {
-        let out = Command::new("git")
-            .args(["rev-parse", "--short=12", "HEAD"])
-            .current_dir(self.repo())
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        self.git_in(&self.repo(), &["rev-parse", "--short=12", "HEAD"])
     }
 }
 
@@ -536,15 +536,7 @@ impl Test {
     }
 
     pub fn rev_parse(&self, rev: &str) -> String {
-        let out = Command::new("git")
-            .args(["rev-parse", rev])
-            .current_dir(self.repo())
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git rev-parse {rev}");
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        self.git_in(&self.repo(), &["rev-parse", rev])
     }
 
     /// A CI checkout: `repo/` moves to `origin/` and is cloned back into `repo/` with
@@ -553,22 +545,9 @@ impl Test {
         let (repo, origin) = (self.repo(), self.path("origin"));
         std::fs::rename(&repo, &origin).unwrap();
         let url = format!("file://{}", origin.display());
-        let out = Command::new("git")
-            .arg("clone")
-            .arg("-q")
-            .args(args)
-            .arg(&url)
-            .arg(&repo)
-            .current_dir(self.dir.path())
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git clone {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let repo = repo.to_str().unwrap();
+        let clone = [&["clone", "-q"][..], args, &[url.as_str(), repo]].concat();
+        self.git_in(self.dir.path(), &clone);
         self
     }
 }
