@@ -219,6 +219,8 @@ impl Job {
             audit: _,
             allow,
         } = self;
+        // KOPSFLOW_CLOUDONLY, and its refusal of `--validate`, before anything runs.
+        let flags = flags.with_config(config)?;
         let gate = allow.as_deref().map(policies::gate).transpose()?;
         let loaded = specs::load_all(root)?;
         for warning in &loaded.warnings {

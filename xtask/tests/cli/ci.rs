@@ -102,7 +102,7 @@ fn ci_writes_the_files_and_check_fails_with_a_diff_when_one_is_stale() {
         "{stdout}"
     );
     assert!(
-        check.stderr().contains("run it and commit the result"),
+        check.stderr().contains("run `cargo xtask ci github` and commit the result"),
         "{}",
         check.stderr()
     );
