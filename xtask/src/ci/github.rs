@@ -233,6 +233,27 @@ fn on_branches(branches: &[String]) -> String {
     format!("({})", refs.join(" || "))
 }
 
+/// A job `refused` that runs under `condition` and fails with `before` + the branch + `after`:
+/// a request the workflow cannot carry out here is a failed run that says why, not a green run
+/// that did nothing.
+fn refused_job(input: &CiInput, condition: &str, name: &str, before: &str, after: &str) -> String {
+    let mut s = format!("  refused:\n    if: ${{{{ {condition} }}}}\n");
+    let labels = input.settings.runners.github;
+    if labels.len() == 1 {
+        let _ = writeln!(s, "    runs-on: {}", yaml(labels[0]));
+    } else {
+        let _ = writeln!(s, "    runs-on: {}", yaml_list(labels));
+    }
+    s.push_str("    timeout-minutes: 5\n    permissions: {}\n    steps:\n");
+    let script = format!(
+        "#!/usr/bin/env bash\nset -euo pipefail\necho {}\"$GITHUB_REF_NAME\"{}\nexit 1\n",
+        shell(before),
+        shell(after)
+    );
+    s.push_str(&run_step(name, None, &[], &script));
+    s
+}
+
 fn plan(input: &CiInput) -> anyhow::Result<String> {
     let mut s = top(
         "kopsflow plan",
@@ -366,7 +387,24 @@ fn deploy(input: &CiInput) -> anyhow::Result<String> {
         "concurrency:\n",
     ));
     let _ = writeln!(s, "  group: {PRODUCTION_GROUP}");
-    s.push_str("  cancel-in-progress: false\njobs:\n  deploy:\n");
+    s.push_str("  cancel-in-progress: false\njobs:\n");
+    // Started by hand outside the main branches: refused with the reason (the deploy would
+    // skip its stage: a green run that deployed nothing).
+    let on_main = on_branches(&branches);
+    s.push_str(&refused_job(
+        input,
+        &format!("github.event_name != 'push' && !{on_main}"),
+        "Refuse a deploy outside the main branches",
+        &format!(
+            "::error title=kopsflow deploy::deploy runs only from a main branch ({}); this run is on ",
+            branches.join(", ")
+        ),
+        ", and nothing was deployed. Start the workflow from a main branch.",
+    ));
+    let _ = writeln!(
+        s,
+        "  deploy:\n    if: ${{{{ github.event_name == 'push' || {on_main} }}}}"
+    );
     if let Some(env) = input.settings.approval_environment {
         let _ = writeln!(s, "    environment: {}", yaml(env));
     }
@@ -467,30 +505,15 @@ fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
     // dry_run unticked outside a main branch: a failed run that says why, not a green one that
     // rolled nothing.
     let on_main = on_branches(&branches);
-    let _ = writeln!(
-        s,
-        "  refused:\n    if: ${{{{ !inputs.dry_run && !{on_main} }}}}"
-    );
-    let labels = input.settings.runners.github;
-    if labels.len() == 1 {
-        let _ = writeln!(s, "    runs-on: {}", yaml(labels[0]));
-    } else {
-        let _ = writeln!(s, "    runs-on: {}", yaml_list(labels));
-    }
-    s.push_str("    timeout-minutes: 5\n    permissions: {}\n    steps:\n");
-    let refuse = format!(
-        "#!/usr/bin/env bash\nset -euo pipefail\necho {}\"$GITHUB_REF_NAME\"{}\nexit 1\n",
-        shell(&format!(
+    s.push_str(&refused_job(
+        input,
+        &format!("!inputs.dry_run && !{on_main}"),
+        "Refuse a roll outside the main branches",
+        &format!(
             "::error title=kopsflow rolling update::dry_run=false rolls only from a main branch ({}); this run is on ",
             branches.join(", ")
-        )),
-        shell(", and nothing was rolled. Start the workflow from a main branch.")
-    );
-    s.push_str(&run_step(
-        "Refuse a roll outside the main branches",
-        None,
-        &[],
-        &refuse,
+        ),
+        ", and nothing was rolled. Start the workflow from a main branch.",
     ));
 
     let _ = writeln!(

@@ -166,6 +166,20 @@ fn a_roll_requested_where_it_cannot_run_fails_with_the_reason() {
         "refused without waiting for approval"
     );
 
+    // A deploy started by hand outside the main branches, likewise.
+    let deploy = github(&input, "deploy");
+    let refused = at(&deploy, &["jobs", "refused"]);
+    assert!(text(at(refused, &["if"])).starts_with("${{ github.event_name != 'push' && !("));
+    let run = text(at(&steps(refused)[0], &["run"]));
+    assert!(
+        run.contains("deploy runs only from a main branch (main, master)")
+            && run.contains("exit 1")
+    );
+    assert_eq!(
+        text(at(&deploy, &["jobs", "deploy", "if"])),
+        "${{ github.event_name == 'push' || (github.ref == 'refs/heads/main' || github.ref == 'refs/heads/master') }}"
+    );
+
     let root = gitlab(&input);
     let refused = at(&root, &["rolling-update-refused"]);
     let rules = at(refused, &["rules"]).as_sequence().expect("rules");
