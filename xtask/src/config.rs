@@ -107,6 +107,37 @@ mod tests {
         assert_eq!(cloud("")?.cloud_only, None, "set but empty: as if unset");
         let err = cloud("yes").unwrap_err().to_string();
         assert!(err.contains("$KOPSFLOW_CLOUDONLY is \"yes\""), "{err}");
+        // The variable turns the run's --cloudonly on; false leaves the flag as given.
+        use crate::pipeline::RunFlags;
+        let on = RunFlags::default().with_config(&cloud("true")?)?;
+        assert!(on.cloud_only);
+        assert!(
+            !RunFlags::default()
+                .with_config(&cloud("false")?)?
+                .cloud_only
+        );
+        let flag = RunFlags {
+            cloud_only: true,
+            ..RunFlags::default()
+        };
+        assert!(flag.clone().with_config(&cloud("false")?)?.cloud_only);
+        // --validate needs the Kubernetes API: refused with cloud-only, from either source.
+        let validate = |flags: RunFlags| RunFlags {
+            validate: Some(std::time::Duration::from_secs(600)),
+            ..flags
+        };
+        let err = validate(RunFlags::default())
+            .with_config(&cloud("true")?)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("$KOPSFLOW_CLOUDONLY is true") && err.contains("needs the Kubernetes API"),
+            "{err}"
+        );
+        assert!(validate(flag).with_config(&cloud("")?).is_err());
+        assert!(validate(RunFlags::default())
+            .with_config(&cloud("false")?)
+            .is_ok());
         Ok(())
     }
 }
