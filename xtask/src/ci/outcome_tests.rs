@@ -49,7 +49,7 @@ fn script(job: &Node) -> String {
 #[test]
 fn every_plan_job_checks_the_ci_files_before_installing_kops() {
     let input = repo_input();
-    let fix = |engine: &str| format!("run `cargo xtask ci {engine}` and commit the result");
+    let fix = |engine: &str| format!("run cargo xtask ci {engine} and commit the result");
     let plan = github(&input, "plan");
     let job = at(&plan, &["jobs", "plan"]);
     let check = step_with(job, "cargo xtask ci github --check");
