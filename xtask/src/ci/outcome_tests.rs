@@ -295,7 +295,7 @@ fn deploy_jobs_set_the_last_successful_deploy() {
     let step = &steps(job)[read];
     assert_eq!(text(at(step, &["env", "GH_TOKEN"])), "${{ github.token }}");
     let run = text(at(step, &["run"]));
-    assert!(run.contains("gh api --method GET \"repos/$GITHUB_REPOSITORY/actions/workflows/kopsflow-deploy.yml/runs\" -f branch=\"$GITHUB_REF_NAME\" -f status=success -f per_page=1 --jq '.workflow_runs[0].head_sha // \"\"'"), "{run}");
+    assert!(run.contains("gh api --method GET \"repos/$GITHUB_REPOSITORY/actions/workflows/kopsflow-deploy.yml/runs\" -f branch=\"$GITHUB_REF_NAME\" -f event=push -f status=success -f per_page=1 --jq '.workflow_runs[0].head_sha // \"\"'"), "{run}");
     assert!(run.contains(">> \"$GITHUB_ENV\""));
 
     let root = gitlab(&input);
