@@ -312,6 +312,22 @@ fn deploy_jobs_set_the_last_successful_deploy() {
     assert!(strings(at(deploy, &["artifacts", "paths"]))
         .contains(&"target/kopsflow-ci/deployed-commit"));
 
+    // The artifacts API looks in the latest successful pipeline of the branch: the other jobs of
+    // a main-branch pipeline carry the record they read forward, after their command succeeded.
+    for name in ["drift", "rolling-update", "rolling-update-preview"] {
+        let job = at(&root, &[name]);
+        let text = self::script(job);
+        let keep = text
+            .find("printf '%s\\n' \"$KOPSFLOW_LAST_DEPLOYED\" > target/kopsflow-ci/deployed-commit")
+            .unwrap_or_else(|| panic!("{name} keeps no record: {text}"));
+        assert!(text.find("esac").is_some_and(|end| end < keep), "{name}");
+        assert!(strings(at(job, &["artifacts", "paths"]))
+            .contains(&"target/kopsflow-ci/deployed-commit"));
+        assert!(
+            script.contains("for job in deploy drift rolling-update rolling-update-preview; do")
+        );
+    }
+
     let main = jenkins(&input, "Jenkinsfile");
     let stage = &main[main.find("stage('Deploy')").expect("Deploy")..];
     assert!(
