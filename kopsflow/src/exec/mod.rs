@@ -11,6 +11,7 @@ pub mod lock;
 mod parallel;
 pub mod process;
 mod scratch;
+mod seed;
 
 use std::sync::atomic::Ordering;
 
@@ -26,7 +27,6 @@ use crate::report::{
     parse_update_dry_run, ClusterSummary, CommandEnd, CommandRun, RunSummary,
 };
 use crate::spec::{self, ClusterSpec};
-use crate::store::{dry_run_seed, DryRunStore};
 
 pub use crate::report::redact::Redactor;
 pub use lock::{LockGuard, Locks};
@@ -391,7 +391,7 @@ impl ClusterRun<'_> {
                 };
                 write_file(dest, &spec.to_kops_yaml())
             }
-            PlannedStep::SeedDryRunStore { store, .. } => self.seed(store),
+            PlannedStep::SeedDryRunStore { store, as_is, .. } => self.seed(store, *as_is),
             PlannedStep::CheckDrift { deployed, on_drift } => self.check_drift(deployed, *on_drift),
             PlannedStep::CheckPrune { .. } => self.check_prune(),
             PlannedStep::DeleteRemovedInstanceGroups {
@@ -426,7 +426,9 @@ impl ClusterRun<'_> {
     }
 
     fn kops(&mut self, command: &KopsCommand, output: OutputUse) -> anyhow::Result<()> {
-        if output == OutputUse::LiveInstanceGroups && self.summary.new_cluster {
+        let reads_what_production_has =
+            matches!(output, OutputUse::LiveInstanceGroups | OutputUse::CloudReport);
+        if reads_what_production_has && self.summary.new_cluster {
             self.exec
                 .log("    skipped: the cluster does not exist in production yet");
             return Ok(());
@@ -488,6 +490,11 @@ impl ClusterRun<'_> {
                     .with_context(|| format!("cannot read the output of `{command}`"))?;
                 self.summary.update = Some(report);
             }
+            OutputUse::CloudReport => {
+                let report = parse_update_dry_run(&out.stdout)
+                    .with_context(|| format!("cannot read the output of `{command}`"))?;
+                self.summary.cloud = Some(report);
+            }
             OutputUse::RollingUpdateReport => {
                 let report = parse_rolling_update(&out.stdout)
                     .with_context(|| format!("cannot read the output of `{command}`"))?;
@@ -520,40 +527,6 @@ impl ClusterRun<'_> {
             diff.removed_instance_groups().map(str::to_owned).collect();
         self.summary.spec_diff = Some(diff);
         self.live = Some(live);
-        Ok(())
-    }
-
-    /// Writes the dry-run store: what [`dry_run_seed`] chose from production
-    /// (`docs/ARCHITECTURE.md`, "The dry-run store").
-    fn seed(&mut self, store: &DryRunStore) -> anyhow::Result<()> {
-        let dir = store.dir();
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
-        self.git_spec()?; // loads it
-        let (Some(git), Some(live)) = (&self.git, &self.live) else {
-            if self.summary.new_cluster {
-                self.exec
-                    .log("    new cluster: the dry-run store starts empty");
-                return Ok(());
-            }
-            bail!("production was not read before seeding the dry-run store");
-        };
-        let seed = dry_run_seed(store, live, &git.instance_group_names());
-        for (path, contents) in &seed.files {
-            write_file(path, contents)?;
-        }
-        self.exec.log(&format!(
-            "    {}: config + {} instance group(s){}",
-            store.store(),
-            seed.files.len() - 1,
-            if seed.left_out.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; left out (removed from git): {}",
-                    seed.left_out.join(", ")
-                )
-            }
-        ));
         Ok(())
     }
 }
