@@ -373,7 +373,9 @@ mod tests {
                 steps[3]
             );
             assert!(steps[4].starts_with("remove /tmp/kopsflow-XXXXXX/a.example.com"));
-            assert!(!steps.iter().any(|s| s.contains("replace") || s.contains("--yes")));
+            assert!(!steps
+                .iter()
+                .any(|s| s.contains("replace") || s.contains("--yes")));
             assert!(plan.steps().all(|(_, _, s)| !s.mutates_production()));
         }
         Ok(())

@@ -7,6 +7,8 @@
 
 #[path = "cli/ci.rs"]
 mod ci;
+#[path = "cli/drift.rs"]
+mod drift;
 #[path = "cli/guards.rs"]
 mod guards;
 #[path = "cli/ops.rs"]

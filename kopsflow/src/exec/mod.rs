@@ -426,8 +426,10 @@ impl ClusterRun<'_> {
     }
 
     fn kops(&mut self, command: &KopsCommand, output: OutputUse) -> anyhow::Result<()> {
-        let reads_what_production_has =
-            matches!(output, OutputUse::LiveInstanceGroups | OutputUse::CloudReport);
+        let reads_what_production_has = matches!(
+            output,
+            OutputUse::LiveInstanceGroups | OutputUse::CloudReport
+        );
         if reads_what_production_has && self.summary.new_cluster {
             self.exec
                 .log("    skipped: the cluster does not exist in production yet");

@@ -50,9 +50,11 @@ fn is_server_set_metadata_line(line: &str) -> bool {
     let Some(key_line) = yaml.strip_prefix("  ").filter(|k| !k.starts_with(' ')) else {
         return false;
     };
-    SERVER_SET_METADATA
-        .iter()
-        .any(|key| key_line.strip_prefix(key).is_some_and(|rest| rest.starts_with(':')))
+    SERVER_SET_METADATA.iter().any(|key| {
+        key_line
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.starts_with(':'))
+    })
 }
 
 /// Bracket levels [`normalize_value`] descends into; deeper values are kept as they are. kops
@@ -199,8 +201,13 @@ mod tests {
         assert!(!only_server_set_fields(&completed_spec(&[
             "-       creationTimestamp: x"
         ])));
-        assert!(!only_server_set_fields(&completed_spec(&["...", "  kind: Cluster"])));
-        assert!(!only_server_set_fields(&completed_spec(&["-   creationTimestampX: 1"])));
+        assert!(!only_server_set_fields(&completed_spec(&[
+            "...",
+            "  kind: Cluster"
+        ])));
+        assert!(!only_server_set_fields(&completed_spec(&[
+            "-   creationTimestampX: 1"
+        ])));
         let mut other = completed_spec(&real);
         other.name = "igconfig/node/nodes/nodeupconfig.yaml".to_owned();
         assert!(!only_server_set_fields(&other));
@@ -221,5 +228,49 @@ mod tests {
         );
         let deep = nest(MAX_NORMALIZE_DEPTH, "{b: 2, a: 1}");
         assert_eq!(normalize_value(&deep), deep);
+    }
+
+    /// The real kops 1.36.2 dry-run of an exported spec, from the recording.
+    const MODIFY_IG_136: &str = include_str!(
+        "../../../tests/kops-samples/update-cluster-dryrun.modify-ig.REAL.kops-1.36.2.stdout.txt"
+    );
+
+    /// The parser leaves the timestamp-only completed spec out; when it was all kops listed,
+    /// nothing is pending although kops closed with `Must specify --yes`.
+    #[test]
+    fn the_parser_leaves_a_timestamp_only_completed_spec_out() {
+        let (_, real) = MODIFY_IG_136.split_once('\n').unwrap_or_default();
+        let report = crate::report::parse_update_dry_run(real).expect("parses");
+        assert!(report.changes_pending);
+        assert_eq!(
+            report.resources(),
+            ["AutoscalingGroup/nodes-us-east-1a.demo1.k8s.local"]
+        );
+        assert_eq!(
+            report.ignored[0].resource(),
+            "ManagedFile/cluster-completed.spec"
+        );
+
+        // DERIVED: the AutoscalingGroup block cut (what an export then plan of that cluster shows).
+        let start = real.find("  AutoscalingGroup/").unwrap_or_default();
+        let end = real.find("  ManagedFile/").unwrap_or_default();
+        let only_timestamp = format!("{}{}", &real[..start], &real[end..]);
+        let report = crate::report::parse_update_dry_run(&only_timestamp).expect("parses");
+        assert!(!report.changes_pending && report.closing_line_seen);
+        assert!(!report.has_listed_changes());
+        assert_eq!(report.ignored.len(), 1);
+
+        // DERIVED: a real change inside the completed spec next to the timestamp stays a change.
+        let timestamp = "-   creationTimestamp: \"2026-11-25T23:27:13Z\"\n";
+        let changed = only_timestamp.replacen(
+            timestamp,
+            &format!("{timestamp}  \t                    \t+   kubernetesVersion: 1.28.7\n"),
+            1,
+        );
+        assert_ne!(changed, only_timestamp);
+        let report = crate::report::parse_update_dry_run(&changed).expect("parses");
+        assert!(report.changes_pending);
+        assert_eq!(report.resources(), ["ManagedFile/cluster-completed.spec"]);
+        assert!(report.ignored.is_empty());
     }
 }
