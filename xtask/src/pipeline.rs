@@ -119,6 +119,13 @@ impl RepoPipeline {
         Pipeline::new(Some(self.production_store), stages)
     }
 
+    /// `status`: the `Drift` stage, then the `Rolling update` stage (a preview unless the run's
+    /// flags say `--yes`, which `status` never does).
+    pub fn status(self) -> Pipeline {
+        let stages = vec![self.drift, self.rolling_update];
+        Pipeline::new(Some(self.production_store), stages)
+    }
+
     /// One stage, picked by field: `repo_pipeline(…).only(|p| p.deploy)`.
     pub fn only(self, stage: fn(RepoPipeline) -> Stage) -> Pipeline {
         let production_store = self.production_store.clone();

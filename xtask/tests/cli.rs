@@ -17,6 +17,8 @@ mod ops;
 mod pin;
 #[path = "cli/policy.rs"]
 mod policy;
+#[path = "cli/status.rs"]
+mod status;
 mod support;
 
 use std::process::Command;

@@ -39,6 +39,10 @@ pub const NOT_RUN_INTERRUPTED: &str = "not run: interrupted";
 /// `--keep-going`).
 pub const NOT_RUN_AFTER_FAILURE: &str = "not run: an earlier cluster failed";
 
+/// How the error of a rolling-update check that kops could not run (no route to the
+/// Kubernetes API) begins, after the cluster and step it names.
+pub const API_UNREACHABLE: &str = "kops cannot reach the Kubernetes API of";
+
 /// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
 pub fn find_kops(
     flag: Option<&Utf8Path>,
@@ -463,7 +467,7 @@ impl ClusterRun<'_> {
             }
             if output == OutputUse::RollingUpdateReport && is_api_unreachable(&out.stderr) {
                 bail!(
-                    "kops cannot reach the Kubernetes API of {}: `{command}` needs it unless --cloudonly is given \
+                    "{API_UNREACHABLE} {}: `{command}` needs it unless --cloudonly is given \
                      (kops ≤ 1.30 also needs `kops export kubecfg --admin` first); {}{}",
                     self.plan.cluster,
                     out.ended,

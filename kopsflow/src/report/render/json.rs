@@ -216,7 +216,7 @@ fn json_cluster(c: &ClusterSummary) -> Json {
 }
 
 /// JSON.md "kops".
-fn json_kops(k: &KopsUsed) -> Json {
+pub(super) fn json_kops(k: &KopsUsed) -> Json {
     Json::object()
         .with("version", k.version.as_str())
         .with("pin", k.pin.as_str())

@@ -8,10 +8,12 @@ mod cost;
 mod json;
 mod markdown;
 mod policy;
+mod status;
 mod text;
 
 pub use json::{render_json, JSON_SCHEMA_VERSION};
 pub use markdown::render_markdown;
+pub use status::{render_status_json, render_status_markdown, render_status_text};
 pub use text::render_text;
 
 use std::fmt::Write as _;
