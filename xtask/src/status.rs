@@ -5,7 +5,7 @@
 //! commit that changed each spec, the last successful and the last deploy of each cluster — and
 //! reports the rows as text, markdown or JSON (`kopsflow::report::status`). A rolling-update
 //! check that cannot reach the Kubernetes API makes its row `unknown (API unreachable)` rather
-//! than failing the command.
+//! than failing the command (and one of a cluster not in production, `not in production`).
 
 use anyhow::{bail, Context as _};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -103,7 +103,7 @@ impl Options {
                 found,
                 rolling_unknown: None,
             };
-            api_unreachable_is_unknown(&mut row);
+            rolling_check_is_unknown(&mut row);
             report.rows.push(row);
         }
         let text = match format {
@@ -173,21 +173,21 @@ fn revision(sh: &Shell, spec_file: &Utf8Path) -> anyhow::Result<Option<Revision>
     }))
 }
 
-/// A cluster whose only failure is the rolling-update check that could not reach the
-/// Kubernetes API (its last kops command, after the drift checks had run) is not an error of
-/// `status`: its row says the rolling update is `unknown (API unreachable)`.
-fn api_unreachable_is_unknown(row: &mut StatusRow) {
-    let last_is_rolling = row
-        .found
-        .commands
-        .last()
-        .is_some_and(|c| c.command.starts_with("kops rolling-update cluster "));
-    let unreachable = row
-        .found
-        .error
-        .as_deref()
-        .is_some_and(|e| e.contains(kopsflow::exec::API_UNREACHABLE));
-    if last_is_rolling && unreachable {
+/// A cluster whose only failure is the rolling-update check (its last kops command, after the
+/// drift checks had run) is not an error of `status` when kops could not have answered: the
+/// Kubernetes API is unreachable (the row says `unknown (API unreachable)`), or the cluster is
+/// not in production (nothing to roll; the row says `not in production`).
+fn rolling_check_is_unknown(row: &mut StatusRow) {
+    let in_rolling_check = row.found.commands.last().is_some_and(|c| {
+        c.command.starts_with("kops rolling-update cluster ")
+            || c.command.starts_with("kops export kubecfg ")
+    });
+    let Some(error) = row.found.error.as_deref().filter(|_| in_rolling_check) else {
+        return;
+    };
+    if row.found.new_cluster {
+        row.found.error = None;
+    } else if error.contains(kopsflow::exec::API_UNREACHABLE) {
         row.found.error = None;
         row.rolling_unknown = Some("API unreachable".to_owned());
     }
@@ -244,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unreachable_api_is_an_unknown_rolling_update() {
+    fn a_rolling_check_kops_cannot_answer_is_no_error() {
         let mut row = StatusRow {
             found: kopsflow::report::ClusterSummary {
                 error: Some(format!(
@@ -262,13 +262,19 @@ mod tests {
         };
         let mut other = row.clone();
         other.found.commands[0].command = "kops get cluster c".to_owned();
-        api_unreachable_is_unknown(&mut row);
+        let mut new_cluster = row.clone();
+        new_cluster.found.new_cluster = true;
+        new_cluster.found.error = Some("`kops rolling-update cluster c` failed".to_owned());
+        rolling_check_is_unknown(&mut row);
         assert_eq!(row.found.error, None);
         assert_eq!(row.rolling_update().text, "unknown (API unreachable)");
-        api_unreachable_is_unknown(&mut other);
+        rolling_check_is_unknown(&mut other);
         assert!(
             other.found.error.is_some(),
             "another step's failure stays an error"
         );
+        rolling_check_is_unknown(&mut new_cluster);
+        assert_eq!(new_cluster.found.error, None);
+        assert_eq!(new_cluster.rolling_update().text, "not in production");
     }
 }

@@ -127,9 +127,13 @@ impl Cell {
         }
     }
 
-    /// Something to act on: a drift, a cloud not applied, a rolling update needed.
+    /// Something to act on: a drift, a cluster not in production yet, a cloud not applied, a
+    /// rolling update needed.
     pub fn needs_attention(&self) -> bool {
-        matches!(self.state, "drifted" | "not_applied" | "needed")
+        matches!(
+            self.state,
+            "drifted" | "not_in_production" | "not_applied" | "needed"
+        )
     }
 }
 

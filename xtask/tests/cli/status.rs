@@ -232,10 +232,17 @@ fn a_cluster_that_cannot_be_read_fails_status_after_its_row() {
     );
     assert_eq!(run.code(), 1, "{}", run.stderr());
     let out = run.stdout();
-    assert!(
-        out.contains("b.k8s.local     unknown") || out.contains("unknown (error)"),
-        "{out}"
-    );
+    let b_row = out
+        .lines()
+        .find(|l| l.starts_with("b.k8s.local "))
+        .unwrap_or_default();
+    assert!(b_row.contains("unknown (error)"), "{out}");
+    assert!(out.contains("\n== b.k8s.local\n  error: "), "{out}");
+    let a_row = out
+        .lines()
+        .find(|l| l.starts_with("test.k8s.local "))
+        .unwrap_or_default();
+    assert!(a_row.contains("  none  "), "{out}");
     assert!(
         run.stderr()
             .contains("1 of 2 cluster(s) could not be checked"),
@@ -256,4 +263,36 @@ fn a_cluster_that_cannot_be_read_fails_status_after_its_row() {
         "{out}"
     );
     assert!(run.argv().is_empty());
+}
+
+/// A cluster in git but not in production: no dry-run, and a rolling-update check that kops
+/// fails (the stand-in fails call 3, after `version` and the `get cluster` that found nothing)
+/// is no error; the row says `not in production` and needs attention.
+#[test]
+fn a_cluster_not_in_production_is_a_row_not_an_error() {
+    let test = Test::new();
+    let env = [
+        ("KOPS_STANDIN_NEW_CLUSTER", "1"),
+        ("KOPS_STANDIN_FAIL_AT", "3"),
+    ];
+    let args = [
+        "status",
+        "--cloudonly",
+        "--format",
+        "json",
+        "--detailed-exitcode",
+    ];
+    let run = test.run_with(&env, &args);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    let argv = run.argv();
+    assert_eq!(argv.len(), 3, "{argv:#?}");
+    assert!(
+        argv[2].starts_with("rolling-update cluster test.k8s.local"),
+        "{argv:#?}"
+    );
+    let c = &json(&run.stdout())["clusters"][0];
+    for check in ["spec_drift", "cloud", "rolling_update"] {
+        assert_eq!(c[check]["state"], "not_in_production", "{check}: {c}");
+    }
+    assert!(c["error"].is_null(), "{c}");
 }
