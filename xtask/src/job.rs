@@ -1,4 +1,4 @@
-//! Jobs: `plan`, `deploy`, `rolling-update` and `drift`, typed. Each runs one stage of the repo
+//! Jobs: `plan`, `deploy`, `rolling-update`, `drift` and `status`, typed. Each runs one stage of the repo
 //! pipeline over the selected clusters: resolved and printed (`--print`), or run through kops and
 //! summarised on stdout. `deploy` and `rolling-update` runs leave audit records (`audit.rs`).
 
