@@ -1,5 +1,5 @@
 //! Reading JSON back into a [`Json`] value: the audit log's lines, which `cargo xtask status`
-//! reads for the last deploy of each cluster. A strict RFC 8259 reader, small like the writer:
+//! reads for the last deploy of each cluster. An RFC 8259 reader, small like the writer:
 //! nesting is bounded ([`MAX_DEPTH`]) and work is linear in the input.
 
 use super::Json;
@@ -149,6 +149,10 @@ impl Reader<'_> {
             self.at += 1;
         }
         let text = &self.text[start..self.at];
+        let unsigned = text.strip_prefix('-').unwrap_or(text).as_bytes();
+        if unsigned.len() > 1 && unsigned[0] == b'0' && unsigned[1].is_ascii_digit() {
+            return Err(format!("invalid number {text:?} at byte {start} (leading zero)"));
+        }
         if let Ok(n) = text.parse::<u64>() {
             return Ok(Json::UInt(n));
         }
@@ -266,6 +270,8 @@ mod tests {
             "tru",
             "\"abc",
             "01x",
+            "01",
+            "-01",
             "1.",
             "{} x",
             "\"\u{1}\"",
@@ -274,6 +280,8 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
+        assert_eq!(parse("0"), Ok(Json::UInt(0)));
+        assert_eq!(parse("-0.5e1"), Ok(Json::Float(-5.0)));
         let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
         assert!(parse(&deep).unwrap_err().contains("nested too deeply"));
     }
