@@ -8,7 +8,7 @@
 //! field when it creates a cluster and writes it into the completed spec; a spec exported without
 //! it (`cargo xtask export` removes server-set fields) and replaced into a dry-run store makes kops
 //! list the completed spec as modified, although the next `kops update cluster --yes` would only
-//! drop the timestamp.
+//! drop the timestamp (`docs/KOPS.md` §1.8).
 
 use super::TaskChange;
 
