@@ -151,7 +151,7 @@ pub enum ClusterStatus {
     /// `ChangesPending`), and kops's dry-run of production's own spec lists cloud changes: the
     /// cloud does not match the store. kops shows an apply that did not finish and a change made
     /// in the cloud outside kops the same way, so this one status covers both
-    /// ([`ClusterSummary::cloud`]).
+    /// ([`ClusterSummary::cloud`], `docs/KOPS.md` §1.8).
     NotApplied,
     NoChanges,
 }
