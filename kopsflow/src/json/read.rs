@@ -151,7 +151,9 @@ impl Reader<'_> {
         let text = &self.text[start..self.at];
         let unsigned = text.strip_prefix('-').unwrap_or(text).as_bytes();
         if unsigned.len() > 1 && unsigned[0] == b'0' && unsigned[1].is_ascii_digit() {
-            return Err(format!("invalid number {text:?} at byte {start} (leading zero)"));
+            return Err(format!(
+                "invalid number {text:?} at byte {start} (leading zero)"
+            ));
         }
         if let Ok(n) = text.parse::<u64>() {
             return Ok(Json::UInt(n));

@@ -268,6 +268,24 @@ fn an_export_from_kops_1_36_plans_and_drifts_clean_despite_creation_timestamp() 
         ("KOPS_STATE_STORE", "s3://kopsflow-prod"),
     ];
     export_round_trip(&test, &env, "demo1.k8s.local", &["--any-kops-version"]);
+    // kops 1.36.2's real report of nothing to do: no drift.
+    let mut clean = env.to_vec();
+    clean.push((
+        "KOPS_STANDIN_UPDATE",
+        "update-cluster-dryrun.no-changes.REAL.kops-1.36.2.stdout.txt",
+    ));
+    let args = [
+        "drift",
+        "--cluster",
+        "demo1.k8s.local",
+        "--detailed-exitcode",
+        "--any-kops-version",
+    ];
+    let run = test.run_with(&clean, &args);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout(), run.stderr());
+    assert!(run
+        .stdout()
+        .contains("matches the store: 0 to create, 0 to modify, 0 to delete"));
     // The real 1.36.2 report of a resize: the resize is still not applied, the timestamp ignored.
     let mut env = env.to_vec();
     env.push(("KOPS_STANDIN_UPDATE", PENDING_1_36));
