@@ -13,6 +13,13 @@ const PENDING_1_36: &str = "update-cluster-dryrun.modify-ig.REAL.kops-1.36.2.std
 /// The stand-in's real 1.36.2 report cut to its creationTimestamp-only completed-spec diff.
 const CREATION_TIMESTAMP_ONLY: &str = "creation-timestamp-only";
 
+/// `drift --format json` with `env`.
+fn run_json_text(test: &Test, env: &[(&str, &str)]) -> String {
+    let run = test.run_with(env, &["drift", "--format", "json"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    run.stdout()
+}
+
 fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
@@ -126,8 +133,11 @@ fn a_cloud_that_lags_the_store_is_not_applied_with_exit_2_in_every_format() {
     assert_eq!(c["cloud"]["modifies"][0]["kind"], "AutoscalingGroup");
     assert_eq!(c["cloud"]["modifies"][0]["fields"][0]["new"], "3");
 
+    insta::assert_snapshot!("drift_not_applied_text", out);
+    insta::assert_snapshot!("drift_not_applied_json", run_json_text(&test, &env));
     let run = test.run_with(&env, &["drift", "--format", "markdown"]);
     let out = run.stdout();
+    insta::assert_snapshot!("drift_not_applied_markdown", out);
     assert!(
         out.contains("### ☁️ `test.k8s.local` — not applied"),
         "{out}"

@@ -492,7 +492,8 @@ pub fn render_markdown(s: &RunSummary) -> String {
         let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
         for c in &s.clusters {
             let st = c.status();
-            let (cr, md, dl) = c.update.as_ref().map_or(
+            // `drift` has no dry-run of git's spec: its counts are the cloud's.
+            let (cr, md, dl) = c.update.as_ref().or(c.cloud.as_ref()).map_or(
                 ("–".to_string(), "–".to_string(), "–".to_string()),
                 |u| {
                     (
