@@ -82,20 +82,29 @@ fn text_field(out: &mut String, p: &Painter, f: &FieldChange) {
 }
 
 fn text_update(out: &mut String, p: &Painter, u: &UpdateReport) {
-    text_update_titled(out, p, "kops update cluster (dry-run):", "", u);
+    text_update_titled(out, p, "kops update cluster (dry-run):", "", None, u);
 }
 
 /// The cloud dry-run of `drift`: `not applied` and what it means, or that the cloud matches.
 fn text_cloud(out: &mut String, p: &Painter, u: &UpdateReport) {
     let title = format!("{}:", super::CLOUD_TITLE);
     if u.changes_pending {
-        text_update_titled(out, p, &title, &p.yellow("not applied: "), u);
+        let meaning = Some(super::NOT_APPLIED_MEANING);
+        text_update_titled(out, p, &title, &p.yellow("not applied: "), meaning, u);
     } else {
-        text_update_titled(out, p, &title, &p.green("matches the store: "), u);
+        text_update_titled(out, p, &title, &p.green("matches the store: "), None, u);
     }
 }
 
-fn text_update_titled(out: &mut String, p: &Painter, title: &str, verdict: &str, u: &UpdateReport) {
+/// A dry-run report under `title`, its counts after `verdict`, then `meaning` on its own line.
+fn text_update_titled(
+    out: &mut String,
+    p: &Painter,
+    title: &str,
+    verdict: &str,
+    meaning: Option<&str>,
+    u: &UpdateReport,
+) {
     let _ = writeln!(
         out,
         "  {} {verdict}{}{}",
@@ -107,8 +116,8 @@ fn text_update_titled(out: &mut String, p: &Painter, title: &str, verdict: &str,
             " (kops closing line missing: output may be incomplete)"
         }
     );
-    if u.changes_pending && !verdict.is_empty() {
-        let _ = writeln!(out, "    {}", super::NOT_APPLIED_MEANING);
+    if let Some(meaning) = meaning {
+        let _ = writeln!(out, "    {meaning}");
     }
     for t in &u.ignored {
         let _ = writeln!(out, "    {} {}", p.yellow("note:"), super::ignored_line(t));
