@@ -183,6 +183,27 @@ fn spec_drift_comes_first_and_a_new_cluster_has_no_cloud_dry_run() {
     assert!(run.tmp_left.is_empty());
 }
 
+/// Case 1 of the issue: `kops replace` created the cluster in the store, `update --yes` never
+/// ran, so the cloud has nothing: git equals the store, and kops's real dry-run of a store whose
+/// cluster does not exist in the cloud yet creates everything.
+#[test]
+fn a_cluster_only_in_the_store_is_not_applied() {
+    let test = Test::new();
+    let env = [(
+        "KOPS_STANDIN_UPDATE",
+        "update-cluster-dryrun.create-all.REAL.kops-1.29.2.stdout.txt",
+    )];
+    let args = ["drift", "--format", "json", "--detailed-exitcode"];
+    let run = test.run_with(&env, &args);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert_production_untouched(&run);
+    let c = &json(&run.stdout())["clusters"][0];
+    assert_eq!(c["status"], "not_applied");
+    assert_eq!(c["new_cluster"], false);
+    assert_eq!(c["cloud"]["counts"]["modify"], 0);
+    assert!(c["cloud"]["counts"]["create"].as_u64().unwrap() > 50, "{c}");
+}
+
 #[test]
 fn drift_reads_the_committed_spec_and_prints_its_steps() {
     let test = Test::new();
