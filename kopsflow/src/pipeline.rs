@@ -97,6 +97,14 @@ pub enum DryRunStep {
     ReplaceSpec,
     /// `kops update cluster` without `--yes` against the dry-run store.
     PreviewUpdate,
+    /// `kops get` cluster + instance groups from production, seed the dry-run store with all of
+    /// them, as production has them (instance groups git no longer has included): production's
+    /// own spec, for [`DryRunStep::PreviewCloud`].
+    CopyProductionAsIs,
+    /// `kops update cluster` without `--yes` against the dry-run store holding production's own
+    /// spec (after `CopyProductionAsIs`, no replace): what the cloud lacks of production's state
+    /// store (`drift`: not applied).
+    PreviewCloud,
 }
 
 /// A step of a stage bound to the production store.
@@ -345,8 +353,21 @@ impl StageResolver<'_> {
                     out.push(PlannedStep::SeedDryRunStore {
                         store: store.clone(),
                         cluster: self.name().to_owned(),
+                        as_is: false,
                     });
                 }
+                DryRunStep::CopyProductionAsIs => {
+                    out.extend(self.read_production());
+                    out.push(PlannedStep::SeedDryRunStore {
+                        store: store.clone(),
+                        cluster: self.name().to_owned(),
+                        as_is: true,
+                    });
+                }
+                DryRunStep::PreviewCloud => out.push(PlannedStep::Kops {
+                    command: KopsCommand::update_cluster_preview(self.name(), &store),
+                    output: OutputUse::CloudReport,
+                }),
                 DryRunStep::ReplaceSpec => {
                     out.push(PlannedStep::PrepareSpec {
                         source: self.cluster.spec_file.clone(),

@@ -1,4 +1,4 @@
-//! Jobs: `plan`, `deploy`, `rolling-update` and `drift`, typed. Each runs one stage of the repo
+//! Jobs: `plan`, `deploy`, `rolling-update`, `drift` and `status`, typed. Each runs one stage of the repo
 //! pipeline over the selected clusters: resolved and printed (`--print`), or run through kops and
 //! summarised on stdout. `deploy` and `rolling-update` runs leave audit records (`audit.rs`).
 
@@ -31,6 +31,9 @@ pub enum Kind {
     RollingUpdate,
     /// `drift`: the read-only `Drift` stage; exit 2 when a cluster drifted.
     Drift,
+    /// `status`: the `Drift` stage and the `Rolling update` preview, reported one row per
+    /// cluster (`status.rs`); exit 2 when a cluster needs attention.
+    Status,
 }
 
 impl Kind {
@@ -41,6 +44,7 @@ impl Kind {
             Kind::Deploy => "deploy",
             Kind::RollingUpdate => "rolling-update",
             Kind::Drift => "drift",
+            Kind::Status => "status",
         }
     }
 
@@ -50,7 +54,16 @@ impl Kind {
             Kind::Plan => |p| p.test,
             Kind::Deploy => |p| p.deploy,
             Kind::RollingUpdate => |p| p.rolling_update,
-            Kind::Drift => |p| p.drift,
+            Kind::Drift | Kind::Status => |p| p.drift,
+        }
+    }
+
+    /// The job's stages of the repo pipeline: its [`Kind::stage`], and for `status` the
+    /// `Rolling update` preview after it.
+    pub fn pipeline(self, repo: RepoPipeline) -> kopsflow::pipeline::Pipeline {
+        match self {
+            Kind::Status => repo.status(),
+            _ => repo.only(self.stage()),
         }
     }
 
@@ -59,6 +72,7 @@ impl Kind {
     pub fn pending(self, summary: &RunSummary) -> bool {
         match self {
             Kind::Plan | Kind::Drift => summary.changes_pending(),
+            Kind::Status => summary.changes_pending() || summary.rolling_update_needed(),
             Kind::Deploy | Kind::RollingUpdate => summary.rolling_update_needed(),
         }
     }
@@ -86,6 +100,8 @@ pub struct Job {
     /// `--allow RULE`: policy rules whose violations are let through (and recorded in the
     /// summary); `None` for a job that does not check the policy (`rolling-update`).
     pub allow: Option<Vec<String>>,
+    /// `status`: what its report reads besides the run (the audit log); `None` for other jobs.
+    pub status: Option<crate::status::Options>,
 }
 
 /// How a job's clusters run (`--jobs`, `--keep-going`, `--lock-timeout`, `--lock-dir`).
@@ -114,6 +130,7 @@ impl From<flags::Plan> for Job {
             },
             audit: None,
             allow: Some(cmd.allow.rules),
+            status: None,
         }
     }
 }
@@ -137,6 +154,7 @@ impl From<flags::Deploy> for Job {
             },
             audit: Some(cmd.audit),
             allow: Some(cmd.allow.rules),
+            status: None,
         }
     }
 }
@@ -165,6 +183,7 @@ impl TryFrom<flags::RollingUpdate> for Job {
             },
             audit: Some(cmd.audit),
             allow: None,
+            status: None,
         })
     }
 }
@@ -220,6 +239,7 @@ impl Job {
             schedule,
             audit: _,
             allow,
+            status,
         } = self;
         let gate = allow.as_deref().map(policies::gate).transpose()?;
         let loaded = specs::load_all(root)?;
@@ -241,7 +261,7 @@ impl Job {
                 .try_into()
                 .context("the temp directory is not UTF-8")?,
         };
-        let pipeline = repo_pipeline(config, flags).only(kind.stage());
+        let pipeline = kind.pipeline(repo_pipeline(config, flags));
         if pipeline.checks_drift(&branch.name) {
             crate::guards::read_deployed(sh, &selection, &branch, config, &mut ctx.clusters)?;
         }
@@ -267,7 +287,7 @@ impl Job {
             return Ok(Outcome::Clean);
         }
         audit.selected(&branch.name, &decision.names());
-        if kind == Kind::Drift {
+        if matches!(kind, Kind::Drift | Kind::Status) {
             crate::drift::require_committed(sh, &ctx)?;
         }
 
@@ -327,6 +347,9 @@ impl Job {
         summary.kops = Some(kops_used);
         audit.ran(&summary);
         drop(work);
+        if let Some(status) = status {
+            return status.report(sh, output, run.format, &plan, summary);
+        }
         report(output, run.format, &summary)?;
         failures(&summary)?;
         policies::blocked(&summary, kind.name())?;

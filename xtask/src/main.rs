@@ -1,7 +1,7 @@
 //! xtask: this repository's kops pipeline (`pipeline.rs`) and its command line.
 //!
 //! Exit codes: 0 success, 1 error, 2 (only with `--detailed-exitcode`) changes pending, a
-//! rolling update needed or a cluster drifted.
+//! rolling update needed, a cluster drifted or needs attention (`status`).
 
 mod audit;
 mod bench;
@@ -21,6 +21,7 @@ mod policies;
 mod render;
 mod select;
 mod specs;
+mod status;
 mod templates;
 #[cfg(test)]
 mod tidy;
@@ -80,6 +81,7 @@ fn run(output: &Output) -> anyhow::Result<ExitCode> {
         Command::Deploy(cmd) => cmd.into(),
         Command::RollingUpdate(cmd) => cmd.try_into()?,
         Command::Drift(cmd) => cmd.into(),
+        Command::Status(cmd) => cmd.into(),
         Command::Export(cmd) => {
             cmd.run(&sh, output, &root, &Config::from_env(env_var)?)?;
             return Ok(ExitCode::SUCCESS);

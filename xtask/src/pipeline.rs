@@ -54,9 +54,11 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
         rolling_update: Stage::production("Rolling update", roll_on, vec![
             ProductionStep::RollingUpdate { mode: roll, cloud_only, instance_groups },
         ]),
-        // Only reads: the spec diff of git against production, no store written.
-        drift: Stage::production("Drift", Always, vec![
-            ProductionStep::ReadProduction,
+        // Only reads production: the spec diff of git against it, then kops's dry-run of
+        // production's own spec in a dry-run store (the cloud against the store: not applied).
+        drift: Stage::dry_run("Drift", Always, vec![
+            DryRunStep::CopyProductionAsIs,
+            DryRunStep::PreviewCloud,
         ]),
     }
 }
@@ -116,6 +118,13 @@ impl RepoPipeline {
     #[cfg(test)]
     pub fn all(self) -> Pipeline {
         let stages = vec![self.test, self.deploy, self.rolling_update, self.drift];
+        Pipeline::new(Some(self.production_store), stages)
+    }
+
+    /// `status`: the `Drift` stage, then the `Rolling update` stage (a preview unless the run's
+    /// flags say `--yes`, which `status` never does).
+    pub fn status(self) -> Pipeline {
+        let stages = vec![self.drift, self.rolling_update];
         Pipeline::new(Some(self.production_store), stages)
     }
 
@@ -377,7 +386,8 @@ mod tests {
         Ok(())
     }
 
-    /// `drift` runs anywhere and only reads production: the two `kops get`s, nothing written.
+    /// `drift` runs anywhere and only reads production: the two `kops get`s, then the dry-run
+    /// of production's own spec in a dry-run store (seeded as production has it, no replace).
     #[test]
     fn drift_only_reads_production() -> anyhow::Result<()> {
         for branch in ["main", "feature/x"] {
@@ -386,9 +396,21 @@ mod tests {
                 .only(|p| p.drift)
                 .resolve(&ctx)?;
             let steps: Vec<String> = plan.steps().map(|(_, _, s)| s.to_string()).collect();
-            assert_eq!(steps.len(), 2, "{steps:#?}");
+            assert_eq!(steps.len(), 5, "{steps:#?}");
             assert!(steps[0].starts_with("kops get cluster a.example.com -o yaml"));
             assert!(steps[1].starts_with("kops get instancegroups --name a.example.com"));
+            assert!(steps[2].contains("as production has them"), "{}", steps[2]);
+            assert!(
+                steps[3].starts_with(
+                    "kops update cluster a.example.com --state file:///tmp/kopsflow-XXXXXX/a.example.com/store\n"
+                ),
+                "{}",
+                steps[3]
+            );
+            assert!(steps[4].starts_with("remove /tmp/kopsflow-XXXXXX/a.example.com"));
+            assert!(!steps
+                .iter()
+                .any(|s| s.contains("replace") || s.contains("--yes")));
             assert!(plan.steps().all(|(_, _, s)| !s.mutates_production()));
         }
         Ok(())

@@ -7,6 +7,8 @@
 
 #[path = "cli/ci.rs"]
 mod ci;
+#[path = "cli/drift.rs"]
+mod drift;
 #[path = "cli/guards.rs"]
 mod guards;
 #[path = "cli/ops.rs"]
@@ -15,6 +17,8 @@ mod ops;
 mod pin;
 #[path = "cli/policy.rs"]
 mod policy;
+#[path = "cli/status.rs"]
+mod status;
 mod support;
 
 use std::process::Command;

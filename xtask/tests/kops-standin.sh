@@ -7,7 +7,7 @@
 # Concurrent calls (parallel clusters, concurrent runs) are numbered and logged atomically: each
 # call's entry is one block, and its end is a line `end N: TIME` appended when it exits.
 # Knobs: KOPS_STANDIN_FAIL_AT=N, KOPS_STANDIN_HANG_AT=N, KOPS_STANDIN_NEW_CLUSTER=1,
-# KOPS_STANDIN_UPDATE=<sample>, KOPS_STANDIN_ROLLING=<sample>, KOPS_STANDIN_API_UNREACHABLE=1,
+# KOPS_STANDIN_UPDATE=<sample> (or creation-timestamp-only), KOPS_STANDIN_ROLLING=<sample>, KOPS_STANDIN_API_UNREACHABLE=1,
 # KOPS_STANDIN_LEAK=1 (echo $AWS_SECRET_ACCESS_KEY on stderr, to prove kopsflow redacts it);
 # KOPS_STANDIN_LEAK=value|unparsed|error put it where kops could print it: inside a field value
 # of the dry-run report (user data exporting it), in a report line kopsflow cannot parse, or in
@@ -158,6 +158,10 @@ case "$1 ${2:-}" in
   "update cluster")
     if [[ " $* " == *" --yes "* ]]; then
       replay update-cluster-yes.subsequent-run.REAL.kops-1.29.2.stdout.txt
+    elif [ "${KOPS_STANDIN_UPDATE:-}" = creation-timestamp-only ]; then
+      # DERIVED from the real 1.36.2 report: its AutoscalingGroup block cut, leaving the
+      # ManagedFile/cluster-completed.spec diff of only creationTimestamp and the closing line.
+      replay update-cluster-dryrun.modify-ig.REAL.kops-1.36.2.stdout.txt | sed '/^  AutoscalingGroup\//,/^$/d'
     else
       case "$leak" in
         # DERIVED from the real 1.36.2 report: a line of the ManagedFile diff (a field value)

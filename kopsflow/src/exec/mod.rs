@@ -11,6 +11,7 @@ pub mod lock;
 mod parallel;
 pub mod process;
 mod scratch;
+mod seed;
 
 use std::sync::atomic::Ordering;
 
@@ -26,7 +27,6 @@ use crate::report::{
     parse_update_dry_run, ClusterSummary, CommandEnd, CommandRun, RunSummary,
 };
 use crate::spec::{self, ClusterSpec};
-use crate::store::{dry_run_seed, DryRunStore};
 
 pub use crate::report::redact::Redactor;
 pub use lock::{LockGuard, Locks};
@@ -38,6 +38,10 @@ pub const NOT_RUN_INTERRUPTED: &str = "not run: interrupted";
 /// The error of a cluster that was not started because an earlier one failed (`deploy` without
 /// `--keep-going`).
 pub const NOT_RUN_AFTER_FAILURE: &str = "not run: an earlier cluster failed";
+
+/// How the error of a rolling-update check that kops could not run (no route to the
+/// Kubernetes API) begins, after the cluster and step it names.
+pub const API_UNREACHABLE: &str = "kops cannot reach the Kubernetes API of";
 
 /// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
 pub fn find_kops(
@@ -391,7 +395,7 @@ impl ClusterRun<'_> {
                 };
                 write_file(dest, &spec.to_kops_yaml())
             }
-            PlannedStep::SeedDryRunStore { store, .. } => self.seed(store),
+            PlannedStep::SeedDryRunStore { store, as_is, .. } => self.seed(store, *as_is),
             PlannedStep::CheckDrift { deployed, on_drift } => self.check_drift(deployed, *on_drift),
             PlannedStep::CheckPrune { .. } => self.check_prune(),
             PlannedStep::DeleteRemovedInstanceGroups {
@@ -426,7 +430,11 @@ impl ClusterRun<'_> {
     }
 
     fn kops(&mut self, command: &KopsCommand, output: OutputUse) -> anyhow::Result<()> {
-        if output == OutputUse::LiveInstanceGroups && self.summary.new_cluster {
+        let reads_what_production_has = matches!(
+            output,
+            OutputUse::LiveInstanceGroups | OutputUse::CloudReport
+        );
+        if reads_what_production_has && self.summary.new_cluster {
             self.exec
                 .log("    skipped: the cluster does not exist in production yet");
             return Ok(());
@@ -459,7 +467,7 @@ impl ClusterRun<'_> {
             }
             if output == OutputUse::RollingUpdateReport && is_api_unreachable(&out.stderr) {
                 bail!(
-                    "kops cannot reach the Kubernetes API of {}: `{command}` needs it unless --cloudonly is given \
+                    "{API_UNREACHABLE} {}: `{command}` needs it unless --cloudonly is given \
                      (kops ≤ 1.30 also needs `kops export kubecfg --admin` first); {}{}",
                     self.plan.cluster,
                     out.ended,
@@ -487,6 +495,11 @@ impl ClusterRun<'_> {
                 let report = parse_update_dry_run(&out.stdout)
                     .with_context(|| format!("cannot read the output of `{command}`"))?;
                 self.summary.update = Some(report);
+            }
+            OutputUse::CloudReport => {
+                let report = parse_update_dry_run(&out.stdout)
+                    .with_context(|| format!("cannot read the output of `{command}`"))?;
+                self.summary.cloud = Some(report);
             }
             OutputUse::RollingUpdateReport => {
                 let report = parse_rolling_update(&out.stdout)
@@ -520,40 +533,6 @@ impl ClusterRun<'_> {
             diff.removed_instance_groups().map(str::to_owned).collect();
         self.summary.spec_diff = Some(diff);
         self.live = Some(live);
-        Ok(())
-    }
-
-    /// Writes the dry-run store: what [`dry_run_seed`] chose from production
-    /// (`docs/ARCHITECTURE.md`, "The dry-run store").
-    fn seed(&mut self, store: &DryRunStore) -> anyhow::Result<()> {
-        let dir = store.dir();
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
-        self.git_spec()?; // loads it
-        let (Some(git), Some(live)) = (&self.git, &self.live) else {
-            if self.summary.new_cluster {
-                self.exec
-                    .log("    new cluster: the dry-run store starts empty");
-                return Ok(());
-            }
-            bail!("production was not read before seeding the dry-run store");
-        };
-        let seed = dry_run_seed(store, live, &git.instance_group_names());
-        for (path, contents) in &seed.files {
-            write_file(path, contents)?;
-        }
-        self.exec.log(&format!(
-            "    {}: config + {} instance group(s){}",
-            store.store(),
-            seed.files.len() - 1,
-            if seed.left_out.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; left out (removed from git): {}",
-                    seed.left_out.join(", ")
-                )
-            }
-        ));
         Ok(())
     }
 }

@@ -47,6 +47,12 @@ pub struct ClusterSummary {
     pub spec_diff: Option<SpecDiff>,
     /// Parsed `kops update cluster` dry-run, when it ran.
     pub update: Option<UpdateReport>,
+    /// `drift`: kops's dry-run of production's own spec (`kops update cluster` without `--yes`
+    /// against a dry-run store holding production's `config` and instance groups as they are),
+    /// when it ran: what `kops update cluster --yes` would change in the cloud with the state
+    /// store as it is. Pending changes there mean the cloud does not match the store
+    /// ([`ClusterStatus::NotApplied`]).
+    pub cloud: Option<UpdateReport>,
     /// Instance groups that are live but no longer in git (as production was read).
     pub instance_groups_to_delete: Vec<String>,
     /// Of those, the ones this run deleted (`deploy` with prune on).
@@ -135,12 +141,18 @@ impl Drift {
 }
 
 /// One-word outcome of a cluster, in precedence order: error, new cluster, changes pending,
-/// no changes.
+/// not applied, no changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClusterStatus {
     Error,
     NewCluster,
     ChangesPending,
+    /// The git spec equals production's state store (or differs, shown first as
+    /// `ChangesPending`), and kops's dry-run of production's own spec lists cloud changes: the
+    /// cloud does not match the store. kops shows an apply that did not finish and a change made
+    /// in the cloud outside kops the same way, so this one status covers both
+    /// ([`ClusterSummary::cloud`], `docs/KOPS.md` §1.8).
+    NotApplied,
     NoChanges,
 }
 
@@ -151,6 +163,7 @@ impl ClusterStatus {
             ClusterStatus::Error => "error",
             ClusterStatus::NewCluster => "new cluster",
             ClusterStatus::ChangesPending => "changes pending",
+            ClusterStatus::NotApplied => "not applied",
             ClusterStatus::NoChanges => "no changes",
         }
     }
@@ -161,19 +174,31 @@ impl ClusterStatus {
             ClusterStatus::Error => "❌",
             ClusterStatus::NewCluster => "🆕",
             ClusterStatus::ChangesPending => "⚠️",
+            ClusterStatus::NotApplied => "☁️",
             ClusterStatus::NoChanges => "✅",
         }
     }
 }
 
 impl ClusterSummary {
-    /// Something would change: a new cluster, a spec diff, a pending kops change, or instance
-    /// groups to delete.
+    /// Something would change: a new cluster, a spec diff, a pending kops change, instance
+    /// groups to delete, or a cloud that does not match production's store ([`Self::not_applied`]).
     pub fn changes_pending(&self) -> bool {
+        self.spec_changes_pending() || self.not_applied()
+    }
+
+    /// [`Self::changes_pending`] without the cloud: what git changes in production.
+    fn spec_changes_pending(&self) -> bool {
         self.new_cluster
             || self.spec_diff.as_ref().is_some_and(|d| !d.is_empty())
             || self.update.as_ref().is_some_and(|u| u.changes_pending)
             || !self.instance_groups_to_delete.is_empty()
+    }
+
+    /// kops's dry-run of production's own spec lists changes ([`Self::cloud`]): the cloud does
+    /// not match production's state store.
+    pub fn not_applied(&self) -> bool {
+        self.cloud.as_ref().is_some_and(|u| u.changes_pending)
     }
 
     /// The run deployed over production's drift (`--allow-drift`), which an audit record notes.
@@ -207,8 +232,10 @@ impl ClusterSummary {
             ClusterStatus::Error
         } else if self.new_cluster {
             ClusterStatus::NewCluster
-        } else if self.changes_pending() {
+        } else if self.spec_changes_pending() {
             ClusterStatus::ChangesPending
+        } else if self.not_applied() {
+            ClusterStatus::NotApplied
         } else {
             ClusterStatus::NoChanges
         }

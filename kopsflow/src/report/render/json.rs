@@ -21,6 +21,7 @@ fn status(st: ClusterStatus) -> &'static str {
         ClusterStatus::Error => "error",
         ClusterStatus::NewCluster => "new_cluster",
         ClusterStatus::ChangesPending => "changes_pending",
+        ClusterStatus::NotApplied => "not_applied",
         ClusterStatus::NoChanges => "no_changes",
     }
 }
@@ -103,6 +104,7 @@ fn json_update(u: &UpdateReport) -> Json {
             "deletions",
             Json::array(u.deletions.into_iter().map(json_deletion)),
         )
+        .with_nonempty("ignored", Json::array(u.ignored.into_iter().map(json_task)))
         .with("notices", u.notices)
         .with_nonempty(
             "unparsed",
@@ -188,6 +190,7 @@ fn json_cluster(c: &ClusterSummary) -> Json {
                 .map(|d| Json::array(d.changes.iter().map(json_spec_change))),
         )
         .with("update", c.update.as_ref().map(json_update))
+        .with("cloud", c.cloud.as_ref().map(json_update))
         .with(
             "instance_groups_to_delete",
             c.instance_groups_to_delete.as_slice(),
@@ -213,7 +216,7 @@ fn json_cluster(c: &ClusterSummary) -> Json {
 }
 
 /// JSON.md "kops".
-fn json_kops(k: &KopsUsed) -> Json {
+pub(super) fn json_kops(k: &KopsUsed) -> Json {
     Json::object()
         .with("version", k.version.as_str())
         .with("pin", k.pin.as_str())
