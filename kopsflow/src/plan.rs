@@ -212,7 +212,7 @@ impl fmt::Display for PlannedStep {
                     }
                 }
                 f.write_str(match on_drift {
-                    OnDrift::Refuse => "if production changed outside git, stop here",
+                    OnDrift::Refuse => "equal to it, or already to the spec being deployed, goes on; changed outside git, stop here",
                     OnDrift::Proceed => "report what changed outside git and go on (allowed)",
                 })
             }

@@ -31,6 +31,7 @@ impl From<flags::Drift> for Job {
             audit: None,
             // Drift reports what differs; it changes nothing, so no policy gate.
             allow: None,
+            last_deployed: None,
         }
     }
 }

@@ -195,6 +195,14 @@ pub struct Deploy {
     /// shown in the summary either way.
     #[arg(long)]
     pub allow_drift: bool,
+    /// The commit of the last successful deploy, on a main branch: the changed clusters are
+    /// counted from it (REV..HEAD, which contains the pushed range), and the drift check
+    /// compares production with the specs at REV. Default: $KOPSFLOW_LAST_DEPLOYED (the
+    /// generated deploy jobs set it), else $GIT_PREVIOUS_SUCCESSFUL_COMMIT (Jenkins). Set but
+    /// empty, unknown, or not an ancestor of HEAD: every cluster is deployed. Unset: the pushed
+    /// range.
+    #[arg(long, value_name = "REV", conflicts_with = "base")]
+    pub last_deployed: Option<String>,
     #[command(flatten)]
     pub lock: Lock,
     #[command(flatten)]

@@ -15,7 +15,7 @@ use xshell::Shell;
 use crate::config::Config;
 use crate::flags::Selection;
 use crate::specs::SPEC_DIR;
-use crate::{env_var, select};
+use crate::select;
 
 /// How HEAD stands to its upstream's tip, when it is not that tip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,20 +78,18 @@ pub fn stale_message(head: &str, upstream: &str, tip: &str, stale: Stale) -> Str
 }
 
 /// Sets each cluster's [`ClusterTarget::deployed`]: its spec at the base of the deployed
-/// range, the range the changed-cluster selection uses (whatever selected the clusters).
+/// range, the range the changed-cluster selection uses (whatever selected the clusters): the
+/// last successful deploy's commit when `record` has a usable one, else the pushed range's base
+/// (or HEAD's parent) as before — also when the record is unusable and every cluster deploys.
 pub fn read_deployed(
     sh: &Shell,
     selection: &Selection,
     branch: &Branch,
     config: &Config,
+    record: Option<&select::record::Record>,
     targets: &mut [ClusterTarget],
 ) -> anyhow::Result<()> {
-    let (since, _) = select::since(
-        selection.base.as_deref(),
-        &branch.name,
-        &config.main_branches,
-        env_var,
-    )?;
+    let (since, _) = select::deploy_since(selection, branch, config, record)?;
     let range = kopsflow::git::range(sh, &since)
         .context("cannot read the specs deployed before, which deploy compares production with")?;
     let changes = if range.root {

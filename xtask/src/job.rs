@@ -86,6 +86,16 @@ pub struct Job {
     /// `--allow RULE`: policy rules whose violations are let through (and recorded in the
     /// summary); `None` for a job that does not check the policy (`rolling-update`).
     pub allow: Option<Vec<String>>,
+    /// `deploy --last-deployed REV` (else its variables); `None` for other jobs, which never
+    /// read the record of the last successful deploy.
+    pub last_deployed: Option<LastDeployed>,
+}
+
+/// Where `deploy` reads the record of the last successful deploy from: `--last-deployed`, else
+/// the variables of `select::record`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastDeployed {
+    pub flag: Option<String>,
 }
 
 /// How a job's clusters run (`--jobs`, `--keep-going`, `--lock-timeout`, `--lock-dir`).
@@ -114,6 +124,7 @@ impl From<flags::Plan> for Job {
             },
             audit: None,
             allow: Some(cmd.allow.rules),
+            last_deployed: None,
         }
     }
 }
@@ -137,6 +148,9 @@ impl From<flags::Deploy> for Job {
             },
             audit: Some(cmd.audit),
             allow: Some(cmd.allow.rules),
+            last_deployed: Some(LastDeployed {
+                flag: cmd.last_deployed,
+            }),
         }
     }
 }
@@ -165,6 +179,7 @@ impl TryFrom<flags::RollingUpdate> for Job {
             },
             audit: Some(cmd.audit),
             allow: None,
+            last_deployed: None,
         })
     }
 }
@@ -218,6 +233,7 @@ impl Job {
             schedule,
             audit: _,
             allow,
+            last_deployed,
         } = self;
         let gate = allow.as_deref().map(policies::gate).transpose()?;
         let loaded = specs::load_all(root)?;
@@ -225,7 +241,13 @@ impl Job {
             output.err(&warning.to_string());
         }
         let branch = kopsflow::git::current_branch(sh, selection.branch.as_deref(), env_var)?;
-        let decision = select::choose(sh, &selection, &branch, config, &loaded)?;
+        let record = match &last_deployed {
+            Some(last) => {
+                select::deploy_record(sh, &selection, &branch, config, last.flag.as_deref())?
+            }
+            None => None,
+        };
+        let decision = select::choose(sh, &selection, &branch, config, &loaded, record.as_ref())?;
         if !select::show(output, &decision, kind.name(), &branch, &run)? {
             return Ok(Outcome::Clean);
         }
@@ -241,7 +263,8 @@ impl Job {
         };
         let pipeline = repo_pipeline(config, flags).only(kind.stage());
         if pipeline.checks_drift(&branch.name) {
-            crate::guards::read_deployed(sh, &selection, &branch, config, &mut ctx.clusters)?;
+            let (clusters, record) = (&mut ctx.clusters, record.as_ref());
+            crate::guards::read_deployed(sh, &selection, &branch, config, record, clusters)?;
         }
         if run.print {
             if let Some(v) = &run.kops_version {
@@ -323,6 +346,7 @@ impl Job {
         }
         let mut summary = render::Sources::for_repo(root).summary(exec.run(&plan, kind.name()));
         summary.kops = Some(kops_used);
+        summary.note = decision.note();
         audit.ran(&summary);
         drop(work);
         report(output, run.format, &summary)?;

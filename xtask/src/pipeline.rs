@@ -44,8 +44,10 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
             Some(ProductionStep::CheckDrift(on_drift)),
             Some(ProductionStep::ReplaceSpec),
             prune,
-            Some(ProductionStep::ExportKubecfg),
+            // `update --yes` creates a new cluster's CA: the kubeconfig can be exported only
+            // after it (docs/KOPS.md §4.2); the rolling-update preview and validate need it.
             Some(ProductionStep::UpdateCluster(Apply)),
+            Some(ProductionStep::ExportKubecfg),
             validate,
             Some(ProductionStep::RollingUpdate { mode: Preview, cloud_only, instance_groups: vec![] }),
         ])),

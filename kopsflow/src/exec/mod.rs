@@ -30,7 +30,7 @@ use crate::store::{dry_run_seed, DryRunStore};
 
 pub use crate::report::redact::Redactor;
 pub use lock::{LockGuard, Locks};
-pub use process::{Ended, ProcessOutput, ProcessRunner};
+pub use process::{find_kops, Ended, ProcessOutput, ProcessRunner};
 pub use scratch::{ignored_dir, ScratchDir};
 
 /// The error of a cluster that was not started because the run was interrupted.
@@ -38,35 +38,6 @@ pub const NOT_RUN_INTERRUPTED: &str = "not run: interrupted";
 /// The error of a cluster that was not started because an earlier one failed (`deploy` without
 /// `--keep-going`).
 pub const NOT_RUN_AFTER_FAILURE: &str = "not run: an earlier cluster failed";
-
-/// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
-pub fn find_kops(
-    flag: Option<&Utf8Path>,
-    env: impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<Utf8PathBuf> {
-    if let Some(path) = flag {
-        if !path.is_file() {
-            bail!("--kops {path}: no such file");
-        }
-        return Ok(path.to_owned());
-    }
-    if let Some(path) = env("KOPS").filter(|p| !p.trim().is_empty()) {
-        let path = Utf8PathBuf::from(path);
-        if !path.is_file() {
-            bail!("$KOPS is {path}, but there is no such file");
-        }
-        return Ok(path);
-    }
-    if let Some(dirs) = env("PATH") {
-        for dir in dirs.split(':').filter(|d| !d.is_empty()) {
-            let candidate = Utf8Path::new(dir).join("kops");
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    bail!("kops not found: pass --kops PATH, set $KOPS to the kops binary, or put kops on PATH")
-}
 
 /// Runs plans with one kops binary.
 #[derive(Debug, Clone)]
@@ -122,6 +93,7 @@ impl Executor {
             command: command.to_owned(),
             branch: plan.branch.clone(),
             kops: None,
+            note: None,
             clusters,
         }
     }
@@ -474,6 +446,9 @@ impl ClusterRun<'_> {
                 out.ended,
                 stderr_excerpt(&out.stderr_tail)
             );
+        }
+        if command.subcommand() == "update cluster" && command.applies() {
+            self.summary.applied = true;
         }
         if command.subcommand() == "replace" && command.mutates_production() && !self.prunes {
             // `kops replace` never deletes (docs/KOPS.md §3): these stay in production.
