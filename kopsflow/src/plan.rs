@@ -212,7 +212,7 @@ impl fmt::Display for PlannedStep {
                     }
                 }
                 f.write_str(match on_drift {
-                    OnDrift::Refuse => "equal to it, or already to the spec being deployed, goes on; changed outside git, stop here",
+                    OnDrift::Refuse => "go on when production equals it or already equals the spec being deployed; stop here when it was changed outside git",
                     OnDrift::Proceed => "report what changed outside git and go on (allowed)",
                 })
             }

@@ -14,8 +14,8 @@ use xshell::Shell;
 
 use crate::config::Config;
 use crate::flags::Selection;
-use crate::specs::SPEC_DIR;
 use crate::select;
+use crate::specs::SPEC_DIR;
 
 /// How HEAD stands to its upstream's tip, when it is not that tip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

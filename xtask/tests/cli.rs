@@ -142,8 +142,9 @@ fn main_branch_deploy_applies_in_order() {
             "get instancegroups --name test.k8s.local -o yaml --state file:///srv/kstate"
                 .to_owned(),
             format!("replace -f {spec} --state file:///srv/kstate --force"),
-            "export kubecfg test.k8s.local --state file:///srv/kstate --admin".to_owned(),
+            // The kubeconfig after the update: a new cluster has no CA before it.
             "update cluster test.k8s.local --state file:///srv/kstate --yes".to_owned(),
+            "export kubecfg test.k8s.local --state file:///srv/kstate --admin".to_owned(),
             "rolling-update cluster test.k8s.local --state file:///srv/kstate".to_owned(),
         ]
     );
@@ -817,7 +818,8 @@ fn deploy_jobs_2_starts_no_cluster_after_a_failure_unless_keep_going() {
     let not_run = "not run: an earlier cluster failed";
     let expected = [
         ("a.k8s.local", "error"),
-        ("b.k8s.local", "no_changes"),
+        // Deployed: `update --yes` succeeded.
+        ("b.k8s.local", "applied"),
         ("c.k8s.local", "error"),
         (CLUSTER, "error"),
     ];

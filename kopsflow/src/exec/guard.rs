@@ -132,7 +132,10 @@ impl ClusterRun<'_> {
             commands.push(format!("`{}`", KopsCommand::get_cluster(name, store)));
         }
         if groups {
-            commands.push(format!("`{}`", KopsCommand::get_instance_groups(name, store)));
+            commands.push(format!(
+                "`{}`",
+                KopsCommand::get_instance_groups(name, store)
+            ));
         }
         commands.join(" and ")
     }

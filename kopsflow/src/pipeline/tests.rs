@@ -123,6 +123,50 @@ fn only_a_stage_that_runs_checks_drift() {
 }
 
 #[test]
+fn the_kubeconfig_is_exported_after_the_update_that_makes_the_ca() -> anyhow::Result<()> {
+    use ProductionStep::{ExportKubecfg, ReadProduction, ReplaceSpec, UpdateCluster};
+    let before = vec![
+        ReadProduction,
+        ReplaceSpec,
+        ExportKubecfg,
+        UpdateCluster(Mode::Apply),
+    ];
+    let err = format!("{:#}", deploy_of(before, None).unwrap_err());
+    assert!(
+        err.contains("ExportKubecfg must come after UpdateCluster(Apply)")
+            && err.contains("cannot find CA certificate"),
+        "{err}"
+    );
+    let after = vec![
+        ReadProduction,
+        ReplaceSpec,
+        UpdateCluster(Mode::Apply),
+        ExportKubecfg,
+    ];
+    let plan = deploy_of(after, None)?;
+    let kops: Vec<&str> = plan
+        .steps()
+        .filter_map(|(_, _, step)| match step {
+            PlannedStep::Kops { command, .. } => Some(command.subcommand()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kops,
+        [
+            "get cluster",
+            "get instancegroups",
+            "replace",
+            "update cluster",
+            "export kubecfg"
+        ]
+    );
+    // Without a replace (nothing new is created), an export before a preview is fine.
+    deploy_of(vec![ExportKubecfg, UpdateCluster(Mode::Preview)], None)?;
+    Ok(())
+}
+
+#[test]
 fn globs() {
     let release = BranchCondition::glob("release/*");
     assert!(release.matches("release/1.29"));

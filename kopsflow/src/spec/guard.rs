@@ -204,10 +204,7 @@ spec:
         };
         assert_eq!(since_deployed.changes.len(), 1);
         // The same, with server-set fields and a group git dropped still in production.
-        let live = spec(
-            CLUSTER,
-            &[("old", "Node", 1), ("nodes", "Node", 3), CP],
-        );
+        let live = spec(CLUSTER, &[("old", "Node", 1), ("nodes", "Node", 3), CP]);
         assert!(matches!(
             drift_verdict(&deployed, &target, &live),
             DriftVerdict::MatchesTarget { .. }

@@ -82,15 +82,24 @@ pub fn verdict(given: &Given, found: Option<&Found>, shallow: bool) -> Option<Re
         (Given::Empty { source }, _) => {
             unusable(format!("{source} is empty: no successful deploy on record"))
         }
-        (Given::Rev { source, .. }, Some(Found::Commit { sha, ancestor: true })) => {
-            Some(Record::Since(Since::Before {
-                sha: sha.clone(),
-                source: source.clone(),
-            }))
-        }
-        (Given::Rev { rev, source }, Some(Found::Commit { ancestor: false, .. })) => unusable(
-            format!("{source} is {rev}, not an ancestor of HEAD: history was rewritten"),
-        ),
+        (
+            Given::Rev { source, .. },
+            Some(Found::Commit {
+                sha,
+                ancestor: true,
+            }),
+        ) => Some(Record::Since(Since::Before {
+            sha: sha.clone(),
+            source: source.clone(),
+        })),
+        (
+            Given::Rev { rev, source },
+            Some(Found::Commit {
+                ancestor: false, ..
+            }),
+        ) => unusable(format!(
+            "{source} is {rev}, not an ancestor of HEAD: history was rewritten"
+        )),
         (Given::Rev { rev, source }, _) => unusable(format!(
             "{source} is {rev}, a commit this clone does not have{}",
             if shallow {
@@ -206,7 +215,9 @@ mod tests {
         let r = reason(verdict(&rev("--last-deployed"), Some(&rewritten), false));
         assert!(r.starts_with(NO_RECORD), "{r}");
         assert!(
-            r.contains(&format!("--last-deployed is {SHA}, not an ancestor of HEAD")),
+            r.contains(&format!(
+                "--last-deployed is {SHA}, not an ancestor of HEAD"
+            )),
             "{r}"
         );
         let r = reason(verdict(&rev("$X"), Some(&Found::Unknown), false));
