@@ -343,11 +343,16 @@ pub fn deploy_since(
         );
         return Ok((since.clone(), why));
     }
+    // An unusable record is no pushed range either (Jenkins' is in both lists).
+    let env = |name: &str| {
+        let hidden = record.is_some() && record::LAST_DEPLOYED_ENV_VARS.contains(&name);
+        env_var(name).filter(|_| !hidden)
+    };
     since(
         flags.base.as_deref(),
         &branch.name,
         &config.main_branches,
-        env_var,
+        env,
     )
 }
 

@@ -7,6 +7,8 @@
 
 #[path = "cli/ci.rs"]
 mod ci;
+#[path = "cli/converge.rs"]
+mod converge;
 #[path = "cli/guards.rs"]
 mod guards;
 #[path = "cli/ops.rs"]
@@ -15,6 +17,8 @@ mod ops;
 mod pin;
 #[path = "cli/policy.rs"]
 mod policy;
+#[path = "cli/record.rs"]
+mod record;
 mod support;
 
 use std::process::Command;

@@ -184,7 +184,7 @@ if [ -n "${KOPS_STANDIN_FAIL_ON:-}" ] && [[ "$* " == "$KOPS_STANDIN_FAIL_ON "* ]
   fail_on "$KOPS_STANDIN_FAIL_ON"
 fi
 # Without `configBase`, blank lines and separators: the spec as two replaces can compare it.
-spec_text() { grep -v -e '^  configBase:' -e '^---$' -e '^$' "$@" 2>/dev/null; }
+spec_text() { grep -h -v -e '^  configBase:' -e '^---$' -e '^$' "$@" 2>/dev/null; }
 if [ -n "$pstate" ] && [ -n "$subject" ]; then
   d="$(cluster_dir "$subject")"
   case "$1 ${2:-}" in
