@@ -211,7 +211,7 @@ impl Job {
             (result, Ok(())) => result,
             (Ok(_), Err(err)) => Err(err),
             (Err(err), Err(audit_err)) => {
-                output.err(&format!("error: {audit_err:#}"));
+                output.err(&crate::error_line(&audit_err));
                 Err(err)
             }
         }

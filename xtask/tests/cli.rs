@@ -53,6 +53,7 @@ fn invalid_spec_exits_1_names_file_and_line_and_runs_no_kops() {
             "the hint names the missing separator: {err}"
         );
         assert!(err.contains("nothing was sent to kops"), "{err}");
+        assert!(!err.contains("error: error:"), "said once: {err}");
         assert!(run.argv().is_empty(), "{args:?} ran kops: {:?}", run.argv());
     }
 }
