@@ -365,7 +365,7 @@ pub fn deploy_record(
     config: &Config,
     last_deployed: Option<&str>,
 ) -> anyhow::Result<Option<record::Record>> {
-    let main = config.main_branches.iter().any(|b| *b == branch.name);
+    let main = config.main_branches.contains(&branch.name);
     if !main || flags.base.is_some() {
         return Ok(None);
     }
