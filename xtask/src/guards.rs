@@ -7,9 +7,9 @@
 
 use anyhow::{bail, Context as _};
 use camino::Utf8PathBuf;
-use kopsflow::git::{Branch, FileChange};
+use kopsflow::git::{Branch, FileChange, Range};
 use kopsflow::pipeline::ClusterTarget;
-use kopsflow::plan::DeployedSpec;
+use kopsflow::plan::{DeployedSpec, SpecAt};
 use xshell::Shell;
 
 use crate::config::Config;
@@ -103,6 +103,7 @@ pub fn read_deployed(
                 commit: None,
                 file: target.spec_file.clone(),
                 text: None,
+                since: Vec::new(),
             }
         } else {
             let file = deployed_file(&changes, &target.spec_file);
@@ -111,10 +112,30 @@ pub fn read_deployed(
                 commit: Some(range.from.clone()),
                 file,
                 text,
+                since: committed_since(sh, &range, target.spec_file.as_str())?,
             }
         });
     }
     Ok(())
+}
+
+/// The most specs committed since the spec deployed before that the drift check reads per
+/// cluster: a record far behind HEAD could name hundreds of commits. Fewer means a refusal at
+/// worst (safe), never a deploy over drift.
+const MAX_SPECS_SINCE: usize = 50;
+
+/// The spec file at each commit of `range` that changed it (first-parent line, newest first,
+/// HEAD left out): what a deploy since the range's base that failed after `kops replace` may
+/// have left in production.
+fn committed_since(sh: &Shell, range: &Range, file: &str) -> anyhow::Result<Vec<SpecAt>> {
+    let commits = kopsflow::git::commits_changing(sh, range, file)?;
+    let mut specs = Vec::new();
+    for commit in commits.into_iter().take(MAX_SPECS_SINCE) {
+        if let Some(text) = kopsflow::git::show_file(sh, &commit, file)? {
+            specs.push(SpecAt { commit, text });
+        }
+    }
+    Ok(specs)
 }
 
 /// Where a spec file was at the base of a range: the file it was renamed from, if the range

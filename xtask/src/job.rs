@@ -472,6 +472,7 @@ mod tests {
                     commit: None,
                     file: "cluster-spec/c.example.com.yml".into(),
                     text: None,
+                    since: Vec::new(),
                 }),
             }],
             work_dir: "/tmp/kopsflow-XXXXXX".into(),

@@ -239,6 +239,7 @@ mod tests {
                         commit: Some("1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d".to_owned()),
                         file: format!("cluster-spec/{name}.yml").into(),
                         text: Some(String::new()),
+                        since: Vec::new(),
                     }),
                 })
                 .collect(),

@@ -12,6 +12,23 @@ use crate::report::Drift;
 use crate::spec::guard::{drift_verdict, kinds_changed, prune_refusal, DriftVerdict};
 use crate::spec::{render_diagnostics, ClusterSpec, SpecDiff};
 
+/// The specs committed since the spec deployed before (newest first), each with its commit;
+/// one that does not parse or names another cluster is left out (it cannot match production).
+fn later_specs(
+    deployed: &DeployedSpec,
+    file: &camino::Utf8Path,
+    cluster: &str,
+) -> Vec<(String, ClusterSpec)> {
+    deployed
+        .since
+        .iter()
+        .filter_map(|at| {
+            let spec = ClusterSpec::parse(file, &at.text).ok()?.spec;
+            (spec.name() == cluster).then(|| (at.commit.clone(), spec))
+        })
+        .collect()
+}
+
 /// How a commit is shown in messages.
 fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
@@ -64,11 +81,17 @@ impl ClusterRun<'_> {
             bail!("production was not read before the drift check");
         };
         let at = format!("{file} at {}", short(commit));
-        let verdict = drift_verdict(&previous, target, live);
-        let (changes, at_target) = match verdict {
-            DriftVerdict::MatchesDeployed => (SpecDiff::default(), false),
-            DriftVerdict::MatchesTarget { since_deployed } => (since_deployed, true),
-            DriftVerdict::Drifted { changes } => (changes, false),
+        let later = later_specs(deployed, &plan.spec_file, cluster);
+        let specs: Vec<ClusterSpec> = later.iter().map(|(_, spec)| spec.clone()).collect();
+        let verdict = drift_verdict(&previous, &specs, target, live);
+        let (changes, at_target, at_commit) = match verdict {
+            DriftVerdict::MatchesDeployed => (SpecDiff::default(), false, None),
+            DriftVerdict::MatchesTarget { since_deployed } => (since_deployed, true, None),
+            DriftVerdict::MatchesLater {
+                index,
+                since_deployed,
+            } => (since_deployed, false, Some(later[index].0.clone())),
+            DriftVerdict::Drifted { changes } => (changes, false, None),
         };
         let drift = Drift {
             commit: commit.clone(),
@@ -76,8 +99,18 @@ impl ClusterRun<'_> {
             changes,
             allowed: on_drift == OnDrift::Proceed,
             at_target,
+            at_commit: at_commit.clone(),
         };
         self.summary.drift = Some(drift.clone());
+        if let Some(later) = at_commit {
+            self.exec.log(&format!(
+                "    production matches {} at {}, committed since {at}: a deploy of it got past `kops replace` \
+                 and did not finish; going on, kops converges the rest",
+                plan.spec_file,
+                short(&later)
+            ));
+            return Ok(());
+        }
         if at_target {
             self.exec.log(&format!(
                 "    production already matches {}, the spec being deployed (not {at}, the spec deployed before): \

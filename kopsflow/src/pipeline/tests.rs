@@ -38,6 +38,7 @@ fn checks_come_after_reading_and_before_any_change() -> anyhow::Result<()> {
         commit: Some("1a2b3c4d5e6f7".to_owned()),
         file: "cluster-spec/c.example.com.yml".into(),
         text: Some(String::new()),
+        since: Vec::new(),
     });
     let drift = CheckDrift(OnDrift::Refuse);
     let prune = DeleteRemovedInstanceGroups(Mode::Apply);

@@ -134,13 +134,16 @@ pub struct Drift {
     /// Production differs from that spec but already equals the spec being deployed: a re-run
     /// of a deploy that got past `kops replace` (or a second deploy of one commit), not drift.
     pub at_target: bool,
+    /// Production differs from that spec but equals the spec at this later commit of the
+    /// deployed range, whose deploy got past `kops replace` and did not finish: not drift.
+    pub at_commit: Option<String>,
 }
 
 impl Drift {
     /// Production differs from the spec deployed before, and is not already the spec being
     /// deployed: changed outside git.
     pub fn drifted(&self) -> bool {
-        !self.changes.is_empty() && !self.at_target
+        !self.changes.is_empty() && !self.at_target && self.at_commit.is_none()
     }
 }
 

@@ -39,26 +39,44 @@ pub enum DriftVerdict {
     /// deployed) but equals the spec being deployed: a deploy of it got past `kops replace`
     /// (a failed, cancelled or repeated deploy). Already there, not drift.
     MatchesTarget { since_deployed: SpecDiff },
+    /// Production differs from the spec deployed before but equals `later[index]`, a spec
+    /// committed since whose deploy got past `kops replace` and did not finish: from git, not
+    /// drift.
+    MatchesLater {
+        index: usize,
+        since_deployed: SpecDiff,
+    },
     /// Production matches neither: changed outside git. `changes` read production → deployed.
     Drifted { changes: SpecDiff },
 }
 
 /// The deploy's drift decision: production is refused only when it matches neither the spec
-/// deployed before nor the spec being deployed (`target`), both compared as [`drift`] does.
+/// deployed before, nor one committed since (`later`), nor the spec being deployed (`target`),
+/// each compared as [`drift`] does.
 pub fn drift_verdict(
     deployed: &ClusterSpec,
+    later: &[ClusterSpec],
     target: &ClusterSpec,
     production: &ClusterSpec,
 ) -> DriftVerdict {
     let changes = drift(deployed, production);
     if changes.is_empty() {
-        DriftVerdict::MatchesDeployed
-    } else if drift(target, production).is_empty() {
-        DriftVerdict::MatchesTarget {
+        return DriftVerdict::MatchesDeployed;
+    }
+    if drift(target, production).is_empty() {
+        return DriftVerdict::MatchesTarget {
             since_deployed: changes,
-        }
-    } else {
-        DriftVerdict::Drifted { changes }
+        };
+    }
+    match later
+        .iter()
+        .position(|spec| drift(spec, production).is_empty())
+    {
+        Some(index) => DriftVerdict::MatchesLater {
+            index,
+            since_deployed: changes,
+        },
+        None => DriftVerdict::Drifted { changes },
     }
 }
 
@@ -193,12 +211,12 @@ spec:
         let target = spec(CLUSTER, &[CP, ("nodes", "Node", 3)]);
         // Nothing happened since: matches the spec deployed before.
         assert_eq!(
-            drift_verdict(&deployed, &target, &deployed),
+            drift_verdict(&deployed, &[], &target, &deployed),
             DriftVerdict::MatchesDeployed
         );
         // A deploy of the target got past `kops replace` (and failed after): already there.
         let DriftVerdict::MatchesTarget { since_deployed } =
-            drift_verdict(&deployed, &target, &target)
+            drift_verdict(&deployed, &[], &target, &target)
         else {
             panic!("production at the target is not drift");
         };
@@ -206,12 +224,13 @@ spec:
         // The same, with server-set fields and a group git dropped still in production.
         let live = spec(CLUSTER, &[("old", "Node", 1), ("nodes", "Node", 3), CP]);
         assert!(matches!(
-            drift_verdict(&deployed, &target, &live),
+            drift_verdict(&deployed, &[], &target, &live),
             DriftVerdict::MatchesTarget { .. }
         ));
         // Neither: changed outside git, what differs from the spec deployed before.
         let console = spec(&CLUSTER.replace("1.28.6", "1.28.7"), &[CP, NODES]);
-        let DriftVerdict::Drifted { changes } = drift_verdict(&deployed, &target, &console) else {
+        let DriftVerdict::Drifted { changes } = drift_verdict(&deployed, &[], &target, &console)
+        else {
             panic!("an out-of-band change is drift");
         };
         let lines: Vec<String> = changes.changes.iter().map(ToString::to_string).collect();
@@ -219,10 +238,18 @@ spec:
         assert_eq!(kinds_changed(&changes), (true, false));
         // An instance group changed outside git, on top of the target: still drift.
         let both = spec(CLUSTER, &[CP, ("nodes", "Node", 7)]);
-        let DriftVerdict::Drifted { changes } = drift_verdict(&deployed, &target, &both) else {
+        let DriftVerdict::Drifted { changes } = drift_verdict(&deployed, &[], &target, &both)
+        else {
             panic!("drift");
         };
         assert_eq!(kinds_changed(&changes), (false, true));
+        // A spec committed since, whose deploy got past `kops replace` and failed: from git.
+        let failed = spec(CLUSTER, &[CP, ("nodes", "Node", 7)]);
+        let later = [target.clone(), failed];
+        assert!(matches!(
+            drift_verdict(&deployed, &later, &target, &both),
+            DriftVerdict::MatchesLater { index: 1, .. }
+        ));
     }
 
     #[test]

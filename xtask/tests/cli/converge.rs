@@ -234,6 +234,34 @@ fn an_unrelated_push_deploys_what_a_failed_deploy_left() {
 }
 
 #[test]
+fn a_push_changing_a_cluster_whose_last_deploy_failed_is_not_drift() {
+    // C1's deploy fails after `kops replace` (production at C1); C2 changes the cluster again.
+    let (test, before) = failed_deploy("update cluster");
+    let failed = test.rev_parse("HEAD");
+    test.modify(CLUSTER);
+    test.commit("nodes maxSize 3");
+    // Production is neither the spec at the record (C0) nor HEAD's: it is C1's, from git.
+    let run = test.run_with(
+        &[("KOPSFLOW_LAST_DEPLOYED", &before)],
+        &["deploy", "--format", "json"],
+    );
+    assert_ok(&run);
+    assert!(
+        run.stderr().contains(&format!(
+            "production matches cluster-spec/{CLUSTER}.yml at {}, committed since cluster-spec/{CLUSTER}.yml at {}",
+            &failed[..12],
+            &before[..12]
+        )),
+        "{}",
+        run.stderr()
+    );
+    let drift = &json(&run)["clusters"][0]["drift"];
+    assert_eq!(drift["at_commit"], failed.as_str());
+    assert_eq!(drift["drifted"], false);
+    assert_eq!(json(&run)["clusters"][0]["status"], "applied");
+}
+
+#[test]
 fn two_deploys_of_one_commit_in_a_row() {
     let test = stateful();
     test.modify(CLUSTER);

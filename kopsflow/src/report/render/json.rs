@@ -151,6 +151,7 @@ fn json_drift(d: &Drift) -> Json {
         .with("file", d.file.as_str())
         .with("drifted", d.drifted())
         .with("at_target", d.at_target)
+        .with("at_commit", d.at_commit.as_deref())
         .with("allowed", d.allowed)
         .with(
             "changes",

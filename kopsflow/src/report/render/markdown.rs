@@ -348,6 +348,14 @@ fn md_drift(out: &mut String, d: &Drift) {
         md_code(&d.file),
         md_code(super::short_commit(&d.commit))
     );
+    if let Some(later) = &d.at_commit {
+        let _ = writeln!(
+            out,
+            "**Drift**: none — production matches the spec at {}, committed since {at}: a deploy of it did not finish\n",
+            md_code(super::short_commit(later))
+        );
+        return;
+    }
     if d.at_target {
         let _ = writeln!(
             out,

@@ -163,6 +163,15 @@ fn text_spec_diff(out: &mut String, p: &Painter, d: &SpecDiff) {
 
 fn text_drift(out: &mut String, p: &Painter, d: &Drift) {
     let at = format!("{} at {}", d.file, super::short_commit(&d.commit));
+    if let Some(later) = &d.at_commit {
+        let _ = writeln!(
+            out,
+            "  {} none — production matches the spec at {}, committed since {at}: a deploy of it did not finish",
+            p.bold("drift:"),
+            super::short_commit(later)
+        );
+        return;
+    }
     if d.at_target {
         let _ = writeln!(
             out,
