@@ -67,8 +67,9 @@ pub struct Selection {
     pub all: bool,
     /// plan, deploy: select the specs changed since the merge-base of REF and HEAD. Default:
     /// $GITHUB_BASE_REF, $CHANGE_TARGET, $CI_MERGE_REQUEST_TARGET_BRANCH_NAME; on a main branch
-    /// the pushed range ($GITHUB_EVENT_BEFORE, $CI_COMMIT_BEFORE_SHA,
-    /// $GIT_PREVIOUS_SUCCESSFUL_COMMIT), else its last commit; else the first main branch.
+    /// (deploy: since the last successful deploy when recorded, see --last-deployed) the pushed
+    /// range ($GITHUB_EVENT_BEFORE, $CI_COMMIT_BEFORE_SHA, $GIT_PREVIOUS_SUCCESSFUL_COMMIT),
+    /// else its last commit; else the first main branch.
     #[arg(long, value_name = "REF", conflicts_with_all = ["clusters", "all"])]
     pub base: Option<String>,
     /// Branch being built. Default: $BRANCH_NAME, $GITHUB_HEAD_REF, $GITHUB_REF_NAME,

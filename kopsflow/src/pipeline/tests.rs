@@ -162,7 +162,7 @@ fn the_kubeconfig_is_exported_after_the_update_that_makes_the_ca() -> anyhow::Re
             "export kubecfg"
         ]
     );
-    // Without a replace (nothing new is created), an export before a preview is fine.
+    // A stage that does not replace and then apply (a preview) may export first.
     deploy_of(vec![ExportKubecfg, UpdateCluster(Mode::Preview)], None)?;
     Ok(())
 }
