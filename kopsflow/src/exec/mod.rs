@@ -403,6 +403,12 @@ impl ClusterRun<'_> {
                 .log("    skipped: the cluster does not exist in production yet");
             return Ok(());
         }
+        if output == OutputUse::RollingUpdateReport && self.summary.new_cluster {
+            // Its instances were all just made by `update --yes`, and its API is still starting.
+            self.exec
+                .log("    skipped: the cluster was just created: nothing to roll");
+            return Ok(());
+        }
         let mut env = command.env().to_vec();
         if let Some(kubeconfig) = &self.kubeconfig {
             env.push(("KUBECONFIG".to_owned(), kubeconfig.to_string()));

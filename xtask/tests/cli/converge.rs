@@ -72,9 +72,15 @@ fn a_new_cluster_is_created_before_its_kubeconfig_is_exported() {
             "replace -f",
             "update cluster --yes",
             "export kubecfg",
-            "rolling-update cluster",
         ],
-        "not found, so no instance groups to read; then create, update (CA, keys, cloud), export"
+        "not found, so no instance groups to read; then create, update (CA, keys, cloud), \
+         export; no rolling-update preview of instances just made"
+    );
+    assert!(
+        run.stderr()
+            .contains("skipped: the cluster was just created: nothing to roll"),
+        "{}",
+        run.stderr()
     );
     assert!(
         run.stderr()
