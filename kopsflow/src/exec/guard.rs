@@ -1,7 +1,8 @@
 //! The checks a deploy runs on production once it has been read, before any step changes it:
-//! drift from the spec deployed before (production equal to the spec being deployed is already
-//! there, not drift), and the prune's control-plane rule. The comparisons
-//! are pure (`spec::guard`); this runs them on what the `kops get` steps read.
+//! drift from the spec deployed before (production equal to the spec being deployed, or to a
+//! spec committed since whose deploy did not finish, came from git: not drift), and the prune's
+//! control-plane rule. The comparisons are pure (`spec::guard`); this runs them on what the
+//! `kops get` steps read.
 
 use anyhow::{anyhow, bail};
 
@@ -144,12 +145,17 @@ impl ClusterRun<'_> {
             }
             OnDrift::Refuse => bail!(
                 "refusing to deploy {cluster}: production has drifted from {at}, the spec deployed before, \
-                 and it is not {spec} (the spec being deployed) either. \
+                 and it is not {spec} (the spec being deployed){since} either. \
                  It was changed outside git, and `kops replace --force` would silently undo that. \
                  What differs (production → {at}):{changes}\n\
                  Bring the change into git ({show} shows production) and deploy again, \
                  or deploy over it deliberately with --allow-drift",
                 spec = plan.spec_file,
+                since = match later.len() {
+                    0 => String::new(),
+                    1 => " nor the spec at the one commit since that changed it".to_owned(),
+                    n => format!(" nor the spec at any of the {n} commits since that changed it"),
+                },
                 show = self.show_production(&drift.changes),
             ),
         }
