@@ -302,6 +302,7 @@ fn two_deploys_of_one_commit_in_a_row() {
 #[test]
 fn a_genuine_out_of_band_change_is_still_refused() {
     let test = stateful();
+    let first = test.rev_parse("HEAD");
     test.modify(CLUSTER);
     test.commit("nodes maxSize 2");
     assert_ok(&test.run(&["deploy"]));
@@ -336,5 +337,16 @@ fn a_genuine_out_of_band_change_is_still_refused() {
         "{stderr}"
     );
     assert!(!stderr.contains("error: error:"), "{stderr}");
+    assert!(run.argv().iter().all(|a| !mutating(a)), "{:?}", run.argv());
+    // Counted from an older record, the spec committed since (maxSize 2) does not match either.
+    let run = test.run_with(&[("KOPSFLOW_LAST_DEPLOYED", &first)], &["deploy"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(
+        run.stderr().contains(
+            "(the spec being deployed) nor the spec at the one commit since that changed it either"
+        ),
+        "{}",
+        run.stderr()
+    );
     assert!(run.argv().iter().all(|a| !mutating(a)), "{:?}", run.argv());
 }
