@@ -95,6 +95,17 @@ pub struct DeployedSpec {
     pub file: Utf8PathBuf,
     /// Its text; `None` when the commit has no such file (a cluster new in the range).
     pub text: Option<String>,
+    /// The spec at the later commits of the range that changed it, before HEAD, newest first:
+    /// what a deploy of one of them that failed after `kops replace` may have left in
+    /// production. Production equal to one of these came from git: not drift.
+    pub since: Vec<SpecAt>,
+}
+
+/// A spec file's text at a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecAt {
+    pub commit: String,
+    pub text: String,
 }
 
 /// What a deploy does when production differs from the spec deployed before.
@@ -213,7 +224,9 @@ impl fmt::Display for PlannedStep {
                 }
             ),
             PlannedStep::CheckDrift { deployed, on_drift } => {
-                let DeployedSpec { commit, file, text } = deployed;
+                let DeployedSpec {
+                    commit, file, text, ..
+                } = deployed;
                 match (commit, text) {
                     (Some(commit), Some(_)) => write!(
                         f,
@@ -232,7 +245,7 @@ impl fmt::Display for PlannedStep {
                     }
                 }
                 f.write_str(match on_drift {
-                    OnDrift::Refuse => "if production changed outside git, stop here",
+                    OnDrift::Refuse => "go on when production equals it, a spec committed since, or the spec being deployed; stop here when it was changed outside git",
                     OnDrift::Proceed => "report what changed outside git and go on (allowed)",
                 })
             }

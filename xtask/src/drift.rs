@@ -34,6 +34,7 @@ impl From<flags::Drift> for Job {
             // Drift reports what differs; it changes nothing, so no policy gate.
             allow: None,
             status: None,
+            last_deployed: None,
         }
     }
 }

@@ -71,8 +71,9 @@ pub struct Selection {
     pub all: bool,
     /// plan, deploy: select the specs changed since the merge-base of REF and HEAD. Default:
     /// $GITHUB_BASE_REF, $CHANGE_TARGET, $CI_MERGE_REQUEST_TARGET_BRANCH_NAME; on a main branch
-    /// the pushed range ($GITHUB_EVENT_BEFORE, $CI_COMMIT_BEFORE_SHA,
-    /// $GIT_PREVIOUS_SUCCESSFUL_COMMIT), else its last commit; else the first main branch.
+    /// (deploy: since the last successful deploy when recorded, see --last-deployed) the pushed
+    /// range ($GITHUB_EVENT_BEFORE, $CI_COMMIT_BEFORE_SHA, $GIT_PREVIOUS_SUCCESSFUL_COMMIT),
+    /// else its last commit; else the first main branch.
     #[arg(long, value_name = "REF", conflicts_with_all = ["clusters", "all"])]
     pub base: Option<String>,
     /// Branch being built. Default: $BRANCH_NAME, $GITHUB_HEAD_REF, $GITHUB_REF_NAME,
@@ -199,6 +200,14 @@ pub struct Deploy {
     /// shown in the summary either way.
     #[arg(long)]
     pub allow_drift: bool,
+    /// The commit of the last successful deploy, on a main branch: the changed clusters are
+    /// counted from it (REV..HEAD, which contains the pushed range), and the drift check
+    /// compares production with the specs at REV. Default: $KOPSFLOW_LAST_DEPLOYED (the
+    /// generated deploy jobs set it), else $GIT_PREVIOUS_SUCCESSFUL_COMMIT (Jenkins). Set but
+    /// empty, unknown, or not an ancestor of HEAD: every cluster is deployed. Unset: the pushed
+    /// range.
+    #[arg(long, value_name = "REV", conflicts_with = "base")]
+    pub last_deployed: Option<String>,
     #[command(flatten)]
     pub lock: Lock,
     #[command(flatten)]

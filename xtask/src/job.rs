@@ -102,6 +102,16 @@ pub struct Job {
     pub allow: Option<Vec<String>>,
     /// `status`: what its report reads besides the run (the audit log); `None` for other jobs.
     pub status: Option<crate::status::Options>,
+    /// `deploy --last-deployed REV` (else its variables); `None` for other jobs, which never
+    /// read the record of the last successful deploy.
+    pub last_deployed: Option<LastDeployed>,
+}
+
+/// Where `deploy` reads the record of the last successful deploy from: `--last-deployed`, else
+/// the variables of `select::record`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastDeployed {
+    pub flag: Option<String>,
 }
 
 /// How a job's clusters run (`--jobs`, `--keep-going`, `--lock-timeout`, `--lock-dir`).
@@ -131,6 +141,7 @@ impl From<flags::Plan> for Job {
             audit: None,
             allow: Some(cmd.allow.rules),
             status: None,
+            last_deployed: None,
         }
     }
 }
@@ -155,6 +166,9 @@ impl From<flags::Deploy> for Job {
             audit: Some(cmd.audit),
             allow: Some(cmd.allow.rules),
             status: None,
+            last_deployed: Some(LastDeployed {
+                flag: cmd.last_deployed,
+            }),
         }
     }
 }
@@ -184,6 +198,7 @@ impl TryFrom<flags::RollingUpdate> for Job {
             audit: Some(cmd.audit),
             allow: None,
             status: None,
+            last_deployed: None,
         })
     }
 }
@@ -217,7 +232,7 @@ impl Job {
             (result, Ok(())) => result,
             (Ok(_), Err(err)) => Err(err),
             (Err(err), Err(audit_err)) => {
-                output.err(&format!("error: {audit_err:#}"));
+                output.err(&crate::error_line(&audit_err));
                 Err(err)
             }
         }
@@ -240,6 +255,7 @@ impl Job {
             audit: _,
             allow,
             status,
+            last_deployed,
         } = self;
         let gate = allow.as_deref().map(policies::gate).transpose()?;
         let loaded = specs::load_all(root)?;
@@ -247,7 +263,13 @@ impl Job {
             output.err(&warning.to_string());
         }
         let branch = kopsflow::git::current_branch(sh, selection.branch.as_deref(), env_var)?;
-        let decision = select::choose(sh, &selection, &branch, config, &loaded)?;
+        let record = match &last_deployed {
+            Some(last) => {
+                select::deploy_record(sh, &selection, &branch, config, last.flag.as_deref())?
+            }
+            None => None,
+        };
+        let decision = select::choose(sh, &selection, &branch, config, &loaded, record.as_ref())?;
         if !select::show(output, &decision, kind.name(), &branch, &run)? {
             return Ok(Outcome::Clean);
         }
@@ -263,7 +285,8 @@ impl Job {
         };
         let pipeline = kind.pipeline(repo_pipeline(config, flags));
         if pipeline.checks_drift(&branch.name) {
-            crate::guards::read_deployed(sh, &selection, &branch, config, &mut ctx.clusters)?;
+            let (clusters, record) = (&mut ctx.clusters, record.as_ref());
+            crate::guards::read_deployed(sh, &selection, &branch, config, record, clusters)?;
         }
         if run.print {
             if let Some(v) = &run.kops_version {
@@ -345,6 +368,7 @@ impl Job {
         }
         let mut summary = render::Sources::for_repo(root).summary(exec.run(&plan, kind.name()));
         summary.kops = Some(kops_used);
+        summary.note = decision.note();
         audit.ran(&summary);
         drop(work);
         if let Some(status) = status {
@@ -473,6 +497,7 @@ mod tests {
                     commit: None,
                     file: "cluster-spec/c.example.com.yml".into(),
                     text: None,
+                    since: Vec::new(),
                 }),
             }],
             work_dir: "/tmp/kopsflow-XXXXXX".into(),

@@ -42,7 +42,7 @@ fn main() -> ExitCode {
     match run(&output) {
         Ok(code) => code,
         Err(err) => {
-            output.err(&format!("error: {err:#}"));
+            output.err(&error_line(&err));
             ExitCode::FAILURE
         }
     }
@@ -95,6 +95,17 @@ fn run(output: &Output) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// How an error that ends a run is printed: `error: …`, once — an error whose text already
+/// starts with `error:` (spec diagnostics) is not prefixed again.
+fn error_line(err: &anyhow::Error) -> String {
+    let text = format!("{err:#}");
+    if text.starts_with("error:") {
+        text
+    } else {
+        format!("error: {text}")
+    }
+}
+
 fn env_var(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
@@ -113,5 +124,20 @@ impl flags::Validate {
         let pinned = pin::validate(output, &sources, &selected);
         policies::check_offline(output, &sources, &selected, &self.allow.rules)?;
         pinned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_error_is_said_once() {
+        let plain = anyhow::anyhow!("kops failed");
+        assert_eq!(super::error_line(&plain), "error: kops failed");
+        let diagnostic =
+            anyhow::anyhow!("error: cluster-spec/a.yml:3:1: bad\n1 error in cluster specs");
+        assert_eq!(
+            super::error_line(&diagnostic),
+            "error: cluster-spec/a.yml:3:1: bad\n1 error in cluster specs"
+        );
     }
 }

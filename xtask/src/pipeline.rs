@@ -46,8 +46,10 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
             Some(ProductionStep::CheckDrift(on_drift)),
             Some(ProductionStep::ReplaceSpec),
             prune,
-            Some(ProductionStep::ExportKubecfg),
+            // `update --yes` creates a new cluster's CA: the kubeconfig can be exported only
+            // after it (docs/KOPS.md §4.2); the rolling-update preview and validate need it.
             Some(ProductionStep::UpdateCluster(Apply)),
+            Some(ProductionStep::ExportKubecfg),
             validate,
             Some(ProductionStep::RollingUpdate { mode: Preview, cloud_only, instance_groups: vec![] }),
         ])),
@@ -274,6 +276,7 @@ mod tests {
                         commit: Some("1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d".to_owned()),
                         file: format!("cluster-spec/{name}.yml").into(),
                         text: Some(String::new()),
+                        since: Vec::new(),
                     }),
                 })
                 .collect(),

@@ -51,6 +51,7 @@ impl From<flags::Status> for Job {
             // Status writes no audit record and checks no policy: it changes nothing.
             audit: None,
             allow: None,
+            last_deployed: None,
             status: Some(Options {
                 audit_log: cmd.audit_log,
             }),

@@ -30,7 +30,7 @@ use crate::spec::{self, ClusterSpec};
 
 pub use crate::report::redact::Redactor;
 pub use lock::{LockGuard, Locks};
-pub use process::{Ended, ProcessOutput, ProcessRunner};
+pub use process::{find_kops, Ended, ProcessOutput, ProcessRunner};
 pub use scratch::{ignored_dir, ScratchDir};
 
 /// The error of a cluster that was not started because the run was interrupted.
@@ -42,35 +42,6 @@ pub const NOT_RUN_AFTER_FAILURE: &str = "not run: an earlier cluster failed";
 /// How the error of a rolling-update check that kops could not run (no route to the
 /// Kubernetes API) begins, after the cluster and step it names.
 pub const API_UNREACHABLE: &str = "kops cannot reach the Kubernetes API of";
-
-/// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
-pub fn find_kops(
-    flag: Option<&Utf8Path>,
-    env: impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<Utf8PathBuf> {
-    if let Some(path) = flag {
-        if !path.is_file() {
-            bail!("--kops {path}: no such file");
-        }
-        return Ok(path.to_owned());
-    }
-    if let Some(path) = env("KOPS").filter(|p| !p.trim().is_empty()) {
-        let path = Utf8PathBuf::from(path);
-        if !path.is_file() {
-            bail!("$KOPS is {path}, but there is no such file");
-        }
-        return Ok(path);
-    }
-    if let Some(dirs) = env("PATH") {
-        for dir in dirs.split(':').filter(|d| !d.is_empty()) {
-            let candidate = Utf8Path::new(dir).join("kops");
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    bail!("kops not found: pass --kops PATH, set $KOPS to the kops binary, or put kops on PATH")
-}
 
 /// Runs plans with one kops binary.
 #[derive(Debug, Clone)]
@@ -126,6 +97,7 @@ impl Executor {
             command: command.to_owned(),
             branch: plan.branch.clone(),
             kops: None,
+            note: None,
             clusters,
         }
     }
@@ -439,6 +411,15 @@ impl ClusterRun<'_> {
                 .log("    skipped: the cluster does not exist in production yet");
             return Ok(());
         }
+        if output == OutputUse::RollingUpdateReport
+            && self.summary.new_cluster
+            && self.summary.applied
+        {
+            // Its instances were all just made by `update --yes`, and its API is still starting.
+            self.exec
+                .log("    skipped: the cluster was just created: nothing to roll");
+            return Ok(());
+        }
         let mut env = command.env().to_vec();
         if let Some(kubeconfig) = &self.kubeconfig {
             env.push(("KUBECONFIG".to_owned(), kubeconfig.to_string()));
@@ -482,6 +463,9 @@ impl ClusterRun<'_> {
                 out.ended,
                 stderr_excerpt(&out.stderr_tail)
             );
+        }
+        if command.subcommand() == "update cluster" && command.applies() {
+            self.summary.applied = true;
         }
         if command.subcommand() == "replace" && command.mutates_production() && !self.prunes {
             // `kops replace` never deletes (docs/KOPS.md §3): these stay in production.

@@ -20,6 +20,9 @@ pub struct RunSummary {
     pub branch: String,
     /// The kops the run used and the repository's pin, once known.
     pub kops: Option<KopsUsed>,
+    /// Why the run selected what it did, when that needs saying in the report, e.g. `no record
+    /// of the last successful deploy: deploying every cluster`.
+    pub note: Option<String>,
     pub clusters: Vec<ClusterSummary>,
 }
 
@@ -43,6 +46,9 @@ pub struct ClusterSummary {
     pub cluster: String,
     /// The cluster is in git but not in production yet.
     pub new_cluster: bool,
+    /// `kops update cluster --yes` succeeded for it (`deploy`): production's store and cloud
+    /// were made to match the git spec. A new cluster was created.
+    pub applied: bool,
     /// Git spec vs live spec, when it was computed.
     pub spec_diff: Option<SpecDiff>,
     /// Parsed `kops update cluster` dry-run, when it ran.
@@ -131,20 +137,31 @@ pub struct Drift {
     pub changes: SpecDiff,
     /// Production had drifted and the run went on anyway (`--allow-drift`).
     pub allowed: bool,
+    /// Production differs from that spec but already equals the spec being deployed: a re-run
+    /// of a deploy that got past `kops replace` (or a second deploy of one commit), not drift.
+    pub at_target: bool,
+    /// Production differs from that spec but equals the spec at this later commit of the
+    /// deployed range, whose deploy got past `kops replace` and did not finish: not drift.
+    pub at_commit: Option<String>,
 }
 
 impl Drift {
-    /// Production differs from the spec deployed before.
+    /// Production differs from the spec deployed before, and is not already the spec being
+    /// deployed: changed outside git.
     pub fn drifted(&self) -> bool {
-        !self.changes.is_empty()
+        !self.changes.is_empty() && !self.at_target && self.at_commit.is_none()
     }
 }
 
-/// One-word outcome of a cluster, in precedence order: error, new cluster, changes pending,
-/// not applied, no changes.
+/// One-word outcome of a cluster, in precedence order: error, created, applied, new cluster,
+/// changes pending, not applied, no changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClusterStatus {
     Error,
+    /// A deploy created it: it was not in production, `replace` and `update --yes` succeeded.
+    Created,
+    /// A deploy applied its spec to a cluster production had (`update --yes` succeeded).
+    Applied,
     NewCluster,
     ChangesPending,
     /// The git spec equals production's state store (or differs, shown first as
@@ -161,6 +178,8 @@ impl ClusterStatus {
     pub fn label(self) -> &'static str {
         match self {
             ClusterStatus::Error => "error",
+            ClusterStatus::Created => "created",
+            ClusterStatus::Applied => "applied",
             ClusterStatus::NewCluster => "new cluster",
             ClusterStatus::ChangesPending => "changes pending",
             ClusterStatus::NotApplied => "not applied",
@@ -172,6 +191,8 @@ impl ClusterStatus {
     pub fn emoji(self) -> &'static str {
         match self {
             ClusterStatus::Error => "❌",
+            ClusterStatus::Created => "🚀",
+            ClusterStatus::Applied => "✅",
             ClusterStatus::NewCluster => "🆕",
             ClusterStatus::ChangesPending => "⚠️",
             ClusterStatus::NotApplied => "☁️",
@@ -183,7 +204,11 @@ impl ClusterStatus {
 impl ClusterSummary {
     /// Something would change: a new cluster, a spec diff, a pending kops change, instance
     /// groups to delete, or a cloud that does not match production's store ([`Self::not_applied`]).
+    /// Not after a deploy applied them (`applied`), except instance groups still to delete.
     pub fn changes_pending(&self) -> bool {
+        if self.applied {
+            return self.instance_groups_still_to_delete().next().is_some();
+        }
         self.spec_changes_pending() || self.not_applied()
     }
 
@@ -230,6 +255,10 @@ impl ClusterSummary {
     pub fn status(&self) -> ClusterStatus {
         if self.error.is_some() {
             ClusterStatus::Error
+        } else if self.applied && self.new_cluster {
+            ClusterStatus::Created
+        } else if self.applied {
+            ClusterStatus::Applied
         } else if self.new_cluster {
             ClusterStatus::NewCluster
         } else if self.spec_changes_pending() {

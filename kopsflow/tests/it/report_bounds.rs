@@ -45,6 +45,7 @@ fn render_all(
     let s = RunSummary {
         command: "plan".into(),
         branch: "main".into(),
+        note: None,
         kops: None,
         clusters: vec![ClusterSummary {
             cluster: "demo1.k8s.local".into(),
@@ -115,6 +116,7 @@ fn counts_near_u32_max_render() {
     let s = RunSummary {
         command: "rolling-update".into(),
         branch: "main".into(),
+        note: None,
         kops: None,
         clusters: vec![ClusterSummary {
             cluster: "demo1.k8s.local".into(),

@@ -14,12 +14,17 @@ fn deploy_validate_runs_kops_validate_after_update_and_reports_it() {
         .iter()
         .position(|a| a.starts_with("update cluster") && a.ends_with("--yes"))
         .unwrap();
+    // The kubeconfig once the update made the CA, then validate and the rolling-update preview.
     assert_eq!(
         argv[update + 1],
+        format!("export kubecfg {CLUSTER} --state file:///srv/kstate --admin")
+    );
+    assert_eq!(
+        argv[update + 2],
         format!("validate cluster {CLUSTER} --state file:///srv/kstate --wait 10m")
     );
     assert!(
-        argv[update + 2].starts_with("rolling-update cluster"),
+        argv[update + 3].starts_with("rolling-update cluster"),
         "{argv:?}"
     );
     let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();

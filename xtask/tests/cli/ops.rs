@@ -119,7 +119,7 @@ fn a_deploy_appends_a_record_with_commit_people_ci_and_commands() {
         );
         assert_eq!((status.as_str(), *code), ("exited", Some(0)));
     }
-    assert!(ran[4].0.ends_with("--yes"), "{ran:?}");
+    assert!(ran[3].0.ends_with("--yes"), "{ran:?}");
     assert!(r["commands"][0]["duration_ms"].is_u64());
     // Git has nodes maxSize 2, production 1; `update --yes` prints no dry-run report.
     let change = &r["spec_diff"][0];

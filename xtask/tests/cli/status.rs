@@ -14,8 +14,7 @@ fn json(text: &str) -> serde_json::Value {
 }
 
 /// Two clusters deployed at the second commit; then `test.k8s.local`'s nodes grow and its deploy
-/// fails at `kops update cluster --yes` (call 6: version, get ×2, replace, export kubecfg,
-/// update). Returns the commits, oldest first.
+/// fails at `kops update cluster --yes` (call 5: version, get ×2, replace, update). Returns the commits, oldest first.
 fn deployed_then_failed() -> (Test, Vec<String>) {
     let test = Test::new();
     test.add_clusters(&["b.k8s.local"]);
@@ -24,12 +23,12 @@ fn deployed_then_failed() -> (Test, Vec<String>) {
     test.modify(CLUSTER);
     test.commit("test: nodes maxSize 2");
     let run = test.run_with(
-        &[("KOPS_STANDIN_FAIL_AT", "6")],
+        &[("KOPS_STANDIN_FAIL_AT", "5")],
         &["deploy", "--cluster", CLUSTER, "--branch", "main"],
     );
     assert_eq!(run.code(), 1, "{}", run.stderr());
     assert!(
-        run.argv()[5].starts_with("update cluster test.k8s.local"),
+        run.argv()[4].starts_with("update cluster test.k8s.local"),
         "{:?}",
         run.argv()
     );

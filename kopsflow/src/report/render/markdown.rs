@@ -369,6 +369,21 @@ fn md_drift(out: &mut String, d: &Drift) {
         md_code(&d.file),
         md_code(super::short_commit(&d.commit))
     );
+    if let Some(later) = &d.at_commit {
+        let _ = writeln!(
+            out,
+            "**Drift**: none — production matches the spec at {}, committed since {at}: a deploy of it did not finish\n",
+            md_code(super::short_commit(later))
+        );
+        return;
+    }
+    if d.at_target {
+        let _ = writeln!(
+            out,
+            "**Drift**: none — production already matches the spec being deployed (it differs from {at}, the spec deployed before: a re-run)\n"
+        );
+        return;
+    }
     if !d.drifted() {
         let _ = writeln!(out, "**Drift**: none since {at}\n");
         return;
@@ -477,6 +492,9 @@ pub fn render_markdown(s: &RunSummary) -> String {
         md_code(&s.branch)
     );
     let _ = writeln!(out, "{}\n", overview(s));
+    if let Some(note) = &s.note {
+        let _ = writeln!(out, "ℹ️ {}\n", md_text(note));
+    }
     if let Some(k) = &s.kops {
         let warn = if k.matches_pin { "" } else { "⚠️ " };
         let _ = writeln!(out, "{warn}{}\n", md_text(&super::kops_line(k)));

@@ -100,6 +100,8 @@ fn overview(s: &RunSummary) -> String {
     let mut parts = Vec::new();
     for st in [
         ClusterStatus::Error,
+        ClusterStatus::Created,
+        ClusterStatus::Applied,
         ClusterStatus::NewCluster,
         ClusterStatus::ChangesPending,
         ClusterStatus::NotApplied,

@@ -41,6 +41,7 @@ impl Painter {
     fn status(&self, st: ClusterStatus) -> String {
         match st {
             ClusterStatus::Error => self.red(st.label()),
+            ClusterStatus::Created | ClusterStatus::Applied => self.green(st.label()),
             ClusterStatus::NewCluster => self.cyan(st.label()),
             ClusterStatus::ChangesPending | ClusterStatus::NotApplied => self.yellow(st.label()),
             ClusterStatus::NoChanges => self.green(st.label()),
@@ -191,6 +192,23 @@ fn text_spec_diff(out: &mut String, p: &Painter, d: &SpecDiff) {
 
 fn text_drift(out: &mut String, p: &Painter, d: &Drift) {
     let at = format!("{} at {}", d.file, super::short_commit(&d.commit));
+    if let Some(later) = &d.at_commit {
+        let _ = writeln!(
+            out,
+            "  {} none — production matches the spec at {}, committed since {at}: a deploy of it did not finish",
+            p.bold("drift:"),
+            super::short_commit(later)
+        );
+        return;
+    }
+    if d.at_target {
+        let _ = writeln!(
+            out,
+            "  {} none — production already matches the spec being deployed (it differs from {at}, the spec deployed before: a re-run)",
+            p.bold("drift:")
+        );
+        return;
+    }
     if !d.drifted() {
         let _ = writeln!(out, "  {} none since {at}", p.bold("drift:"));
         return;
@@ -250,6 +268,9 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
         s.branch
     );
     let _ = writeln!(out, "{}", overview(s));
+    if let Some(note) = &s.note {
+        let _ = writeln!(out, "{} {note}", p.bold("note:"));
+    }
     if let Some(k) = &s.kops {
         let line = super::kops_line(k);
         let _ = writeln!(
