@@ -91,13 +91,35 @@ pub(super) fn apply(
         .enumerate()
         .filter_map(|(position, (key, _))| Some((key_text(key)?, position)))
         .collect();
-    let mut seen: HashMap<String, ()> = HashMap::new();
+    let mut seen: HashMap<String, Node> = HashMap::new();
     let mut added = Vec::new();
     for (key, value) in sources.into_iter().flatten() {
         let Some(text) = key_text(&key) else { continue };
-        if seen.insert(text.clone(), ()).is_some() {
-            continue; // an earlier merged mapping has it
+        let alike = match seen.get(&text) {
+            Some(earlier) if *earlier == key => continue, // an earlier merged mapping has it
+            Some(earlier) => Some(earlier.clone()),
+            None => match explicit.get(&text) {
+                Some(&position) if entries[position].0 != key => Some(entries[position].0.clone()),
+                _ => None,
+            },
+        };
+        if let Some(other) = alike {
+            // `1` and `"1"`: two keys to go-yaml v2, one to kops once keys become strings.
+            refused.push((
+                (key.line, key.column),
+                Refusal {
+                    message: format!(
+                        "the merge key `<<` (line {}) brings `{}` where `{}` is also set",
+                        merge.at.0,
+                        key.to_flow_cut(64),
+                        other.to_flow_cut(64)
+                    ),
+                    hint: "kops reads both as the same key and keeps one at random: write the keys alike".to_owned(),
+                },
+            ));
+            continue;
         }
+        seen.insert(text.clone(), key.clone());
         match explicit.get(&text) {
             Some(&position) if position < merge.index => {
                 let written = &entries[position].0;
