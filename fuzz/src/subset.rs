@@ -20,9 +20,11 @@ pub fn kops_reads_what_git_means(file: &Utf8Path, text: &str) -> Result<(), Stri
         Ok(documents) => documents,
         // libyaml and saphyr-parser differ on this text's syntax: nothing to compare.
         Err(Refused::Syntax(_)) => return Ok(()),
-        Err(Refused::Meaning(why)) => return Err(format!(
+        Err(Refused::Meaning(why)) => {
+            return Err(format!(
             "kopsflow accepts a spec that kops's reader refuses ({why}); kopsflow sends:\n{sent}"
-        )),
+        ))
+        }
     };
     let received = yaml11::read(&sent)
         .map_err(|e| format!("kops's reader refuses what kopsflow sends ({e:?}):\n{sent}"))?;

@@ -148,9 +148,11 @@ fn placeholders<'a>(
 ) -> Vec<Found<'a>> {
     let mut found = Vec::new();
     let mut from = 0;
+    // Characters before `from`, counted once (not from the line's start for each placeholder).
+    let mut column = 1;
     while let Some(at) = line[from..].find("${{") {
         let start = from + at;
-        let column = line[..start].chars().count() + 1;
+        column += line[from..start].chars().count();
         let Some(close) = line[start..].find("}}") else {
             errors.push(error(
                 file,
@@ -162,6 +164,8 @@ fn placeholders<'a>(
             break;
         };
         let end = start + close + 2;
+        let placeholder_column = column;
+        column += line[start..end].chars().count();
         let name = line[start + 3..end - 2].trim();
         let valid = !name.is_empty()
             && name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -173,13 +177,13 @@ fn placeholders<'a>(
                 start,
                 end,
                 name,
-                column,
+                column: placeholder_column,
             });
         } else {
             errors.push(error(
                 file,
                 number,
-                column,
+                placeholder_column,
                 format!("`{}` is not a placeholder name", &line[start..end]),
                 "names are lower_snake_case, e.g. `${{ kubernetes_version }}`",
             ));
@@ -216,11 +220,14 @@ pub fn render(
         }
         let found = placeholders(file, number, line, &mut errors);
         let mut out = String::new();
+        // `out`'s length in characters, kept as it grows (1-based columns come from it).
+        let mut out_chars = 0;
         let mut values = Vec::new();
         let mut block = None;
         let mut last = 0;
         for f in &found {
             out.push_str(&line[last..f.start]);
+            out_chars += line[last..f.start].chars().count();
             last = f.end;
             let Some(value) = bindings.iter().position(|b| b.name == f.name) else {
                 let known: Vec<&str> = bindings.iter().map(|b| b.name).collect();
@@ -267,12 +274,13 @@ pub fn render(
                     continue;
                 }
             };
-            let start = out.chars().count() + 1;
+            let start = out_chars + 1;
             out.push_str(&written);
+            out_chars += written.chars().count();
             values.push(Placed {
                 value,
                 start,
-                end: out.chars().count() + 1,
+                end: out_chars + 1,
                 template_column: f.column,
                 template_width: line[f.start..f.end].chars().count(),
             });
