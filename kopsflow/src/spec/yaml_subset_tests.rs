@@ -56,6 +56,12 @@ fn string_tags_keep_the_text_in_every_spelling() {
     assert!(yaml.contains("a: \"0755\"\n"), "{yaml}");
     assert!(yaml.contains("b: \"0x1F\"\n"), "{yaml}");
     assert!(yaml.contains("c: \"yes\"\n"), "{yaml}");
+    // A `%TAG` handle that expands to the core schema.
+    let directive = format!(
+        "%TAG !e! tag:yaml.org,2002:\n---\n{}",
+        cluster("  x: !e!str 0755\n")
+    );
+    assert!(emitted(&directive).contains("x: \"0755\"\n"));
 }
 
 #[test]
