@@ -197,7 +197,7 @@ enum FrameKind {
         /// The first entry for each key as kops reads it ([`key_text`]).
         keys: HashMap<String, usize>,
         /// The `<<` entry, applied when the mapping ends.
-        merge: Option<PendingMerge>,
+        merge: Option<Box<PendingMerge>>,
         pending_key: Option<Sized>,
         /// The pending key duplicates an earlier one: drop its value.
         skip_value: bool,
@@ -363,7 +363,7 @@ impl TreeBuilder {
                             entries,
                             merge: Some(pending),
                             ..
-                        } => Value::Mapping(merge::apply(entries, pending, &mut self.refused)),
+                        } => Value::Mapping(merge::apply(entries, *pending, &mut self.refused)),
                         FrameKind::Mapping { entries, .. } => Value::Mapping(entries),
                     };
                     self.complete(
@@ -466,11 +466,11 @@ impl TreeBuilder {
                         return Ok(());
                     }
                     if key.merge_key {
-                        *merge = Some(PendingMerge {
+                        *merge = Some(Box::new(PendingMerge {
                             index: entries.len(),
                             at: (key.node.line, key.node.column),
                             value: sized.node,
-                        });
+                        }));
                         frame.add(key.weight, key.height);
                         frame.add(sized.weight, sized.height);
                         return Ok(());
