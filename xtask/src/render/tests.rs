@@ -301,7 +301,7 @@ fn one_long_line_of_placeholders_renders_in_linear_time() {
         .unwrap_or_else(|e| panic!("{e:?}"));
     let elapsed = start.elapsed();
     assert!(
-        elapsed < std::time::Duration::from_secs(5),
+        elapsed < std::time::Duration::from_secs(10),
         "took {elapsed:?}"
     );
     let LineOrigin::Template { values, .. } = &rendered.lines[1] else {
