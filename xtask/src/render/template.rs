@@ -99,21 +99,23 @@ impl Rendered {
                         column: None,
                     });
                 };
-                if let Some(p) = values.iter().find(|p| (p.start..p.end).contains(&column)) {
+                // Values are in column order: the first one not ended before `column`.
+                let next = values.partition_point(|p| p.end <= column);
+                if let Some(p) = values.get(next).filter(|p| p.start <= column) {
                     return Some(Origin::Value {
                         value: p.value,
                         line: *line,
                         column: p.template_column,
                     });
                 }
-                // Past the values before it, the column moves by what they added.
-                let mut shift: isize = 0;
-                for p in values.iter().filter(|p| p.end <= column) {
-                    shift += (p.end - p.start) as isize - p.template_width as isize;
-                }
+                // The text after the last value before it is the template's, as written.
+                let column = match next.checked_sub(1).map(|i| &values[i]) {
+                    Some(p) => p.template_column + p.template_width + (column - p.end),
+                    None => column,
+                };
                 Some(Origin::Template {
                     line: *line,
-                    column: Some((column as isize - shift).max(1) as usize),
+                    column: Some(column.max(1)),
                 })
             }
         }

@@ -286,6 +286,7 @@ fn columns_inside_and_after_placed_values() {
 /// One 1 MB line with 150k placeholders, rendered to 4.5 MB (issue 16: tens of seconds in a dev build, counting the
 /// characters before each placeholder from the start of the line). The budget is many times what
 /// linear work takes on a busy 2-core machine, and a fraction of what the quadratic version took.
+/// The origin of a column on that line (what a diagnostic there points at) is found as fast.
 #[test]
 fn one_long_line_of_placeholders_renders_in_linear_time() {
     const PLACEHOLDERS: usize = 150_000;
@@ -299,7 +300,22 @@ fn one_long_line_of_placeholders_renders_in_linear_time() {
     let start = std::time::Instant::now();
     let rendered = template::render(Utf8Path::new("big.yml.tmpl"), &line, "# header", &bindings)
         .unwrap_or_else(|e| panic!("{e:?}"));
+    // A diagnostic's origin for every value's first column and the column after it.
+    let columns = (0..PLACEHOLDERS).map(|i| 4 + 30 * i);
+    let origins = columns
+        .map(|c| {
+            (
+                rendered.origin(2, Some(c)),
+                rendered.origin(2, Some(c + 29)),
+            )
+        })
+        .filter(|(value, dash)| {
+            matches!(value, Some(Origin::Value { .. }))
+                && matches!(dash, Some(Origin::Template { .. }))
+        })
+        .count();
     let elapsed = start.elapsed();
+    assert_eq!(origins, PLACEHOLDERS);
     assert!(
         elapsed < std::time::Duration::from_secs(10),
         "took {elapsed:?}"
@@ -318,6 +334,14 @@ fn one_long_line_of_placeholders_renders_in_linear_time() {
             value: 0,
             line: 1,
             column: last.template_column
+        })
+    );
+    // The `-` after the last value is the template's, just after its placeholder.
+    assert_eq!(
+        rendered.origin(2, Some(last.end)),
+        Some(Origin::Template {
+            line: 1,
+            column: Some(last.template_column + 6)
         })
     );
 }
