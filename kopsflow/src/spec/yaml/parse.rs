@@ -1,6 +1,7 @@
 //! Parsing YAML: saphyr-parser events become `Node` trees with 1-based line/column positions,
-//! plain scalars resolve the way Kubernetes reads them (YAML 1.1), anchors and aliases are
-//! expanded, duplicate keys are recorded, and the limits that keep hostile input cheap
+//! scalars resolve the way Kubernetes reads them (YAML 1.1, tags: `tag.rs`), anchors and aliases
+//! are expanded and merge keys applied (`merge.rs`), duplicate keys and refused features
+//! ([`Unsupported`], docs/YAML.md) are recorded, and the limits that keep hostile input cheap
 //! ([`MAX_DEPTH`], [`MAX_ALIAS_COPIES`]) are enforced while the events arrive.
 
 use std::collections::{HashMap, HashSet};
@@ -36,10 +37,11 @@ pub struct Document {
     pub index: usize,
 }
 
-/// A key that appears twice in one mapping. The first occurrence is kept.
+/// A key that appears twice in one mapping, or two keys kops reads as one (`1` and `"1"`). The
+/// first occurrence is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuplicateKey {
-    /// The key as compact YAML (cut after 64 characters).
+    /// The key as compact YAML (cut after 64 characters); `1` / `"1"` for keys that read alike.
     pub key: String,
     /// Index of the document in the stream (as in [`Document::index`]).
     pub document: usize,
