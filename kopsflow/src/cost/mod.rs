@@ -4,7 +4,8 @@
 //! added or removed. A removed group keeps running, and costing, until it is deleted: with prune
 //! off it stays in the "after". Prices come from a [`PriceTable`] (the bundled, dated `prices.txt`
 //! and a repository's own rows); a machine type, volume type or region without a price is
-//! unknown, never guessed. Amounts are integers (micro-USD), so every sum is exact.
+//! unknown, never guessed. Amounts are integers (micro-USD), so every sum is exact (and
+//! saturates at `u64::MAX` rather than overflow, for sizes no cloud has).
 
 mod prices;
 
