@@ -6,10 +6,15 @@
 //! and a repository's own rows); a machine type, volume type or region without a price is
 //! unknown, never guessed. Amounts are integers (micro-USD), so every sum is exact.
 
+mod capacity;
 mod prices;
 
 use std::fmt;
 
+pub use capacity::{
+    capacity, Capacity, CapacityChange, CapacityDelta, CapacitySpan, CentiGib, GroupCapacity,
+    GroupCapacityLine, MachineTable, BUNDLED_MACHINES,
+};
 pub use prices::{Origin, Price, PriceTable, BUNDLED_PRICES};
 
 use crate::spec::{ClusterSpec, InstanceGroup, Node};
