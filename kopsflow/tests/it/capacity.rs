@@ -155,3 +155,30 @@ fn priced_but_no_capacity_facts() {
     );
     insta::assert_snapshot!(all_formats(&s));
 }
+
+/// The README's eu-west-1 excerpt ("Cost of a change") is what the summary says.
+#[test]
+fn the_readme_excerpt_is_true() {
+    let live = live("eu-west-1");
+    let git = git(
+        "eu-west-1",
+        group("nodes-eu-west-1a", |doc| {
+            doc.replace("maxSize: 1", "maxSize: 3")
+        }),
+    );
+    let text = render_text(&summary(&git, Some(&live), false), false);
+    let readme = include_str!("../../../README.md");
+    let at = readme.find("    cost per month (aws eu-west-1)").unwrap();
+    let excerpt: Vec<&str> = readme[at..]
+        .lines()
+        .take_while(|l| !l.trim_start().starts_with("```"))
+        .map(|l| l.strip_prefix("  ").unwrap())
+        .collect();
+    assert_eq!(excerpt.len(), 5, "{excerpt:#?}");
+    for line in excerpt {
+        assert!(
+            text.contains(&format!("{line}\n")),
+            "{line}\nnot in\n{text}"
+        );
+    }
+}
