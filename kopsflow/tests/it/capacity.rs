@@ -182,3 +182,31 @@ fn the_readme_excerpt_is_true() {
         );
     }
 }
+
+/// An absurd `maxSize` (fuzz inputs have them) saturates: every format renders, none panics.
+#[test]
+fn absurd_sizes_render() {
+    let live = live("eu-west-1");
+    let git = git(
+        "eu-west-1",
+        group("nodes-eu-west-1a", |doc| {
+            doc.replace("maxSize: 1", "maxSize: 9223372036854775807")
+        }),
+    );
+    let s = summary(&git, Some(&live), false);
+    let text = render_text(&s, false);
+    // 2 vCPU × (2⁶³−1), plus the control plane's 2: saturated at 2⁶⁴−1.
+    assert!(
+        text.contains("capacity (aws): 4 vCPU, 8 GiB → 4–18446744073709551615 vCPU, 8–"),
+        "{text}"
+    );
+    assert!(render_markdown(&s)
+        .contains("🧮 **Capacity** (aws): 4 vCPU, 8 GiB → 4–18446744073709551615 vCPU"));
+    let v: serde_json::Value = serde_json::from_str(&render_json(&s)).unwrap();
+    let capacity = &v["clusters"][0]["capacity"];
+    assert_eq!(capacity["after"]["vcpus"]["max"], u64::MAX);
+    assert_eq!(
+        capacity["delta"]["vcpus"]["max"].as_f64(),
+        Some((u64::MAX - 4) as f64)
+    );
+}
