@@ -106,6 +106,7 @@ pub fn redact_report(report: &UpdateReport) -> UpdateReport {
     UpdateReport {
         creates: report.creates.iter().map(redact_task).collect(),
         modifies: report.modifies.iter().map(redact_task).collect(),
+        ignored: report.ignored.iter().map(redact_task).collect(),
         deletions: report.deletions.clone(),
         changes_pending: report.changes_pending,
         closing_line_seen: report.closing_line_seen,
