@@ -56,6 +56,7 @@ fn summary(git: &ClusterSpec, live: Option<&ClusterSpec>, prune: bool) -> RunSum
         command: "plan".into(),
         branch: "feature/x".into(),
         kops: None,
+        note: None,
         clusters: vec![ClusterSummary {
             cluster: "test.k8s.local".into(),
             new_cluster: live.is_none(),
