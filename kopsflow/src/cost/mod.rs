@@ -7,11 +7,16 @@
 //! unknown, never guessed. Amounts are integers (micro-USD), so every sum is exact (and
 //! saturates at `u64::MAX` rather than overflow, for sizes no cloud has).
 
+mod capacity;
 mod prices;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+pub use capacity::{
+    capacity, Capacity, CapacityChange, CapacityDelta, CapacitySpan, CentiGib, GroupCapacity,
+    GroupCapacityLine, MachineTable, BUNDLED_MACHINES,
+};
 pub use prices::{Origin, Price, PriceTable, BUNDLED_PRICES};
 
 use crate::spec::{ClusterSpec, InstanceGroup, Node};
