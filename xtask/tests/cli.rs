@@ -9,6 +9,8 @@
 mod ci;
 #[path = "cli/guards.rs"]
 mod guards;
+#[path = "cli/leaks.rs"]
+mod leaks;
 #[path = "cli/ops.rs"]
 mod ops;
 #[path = "cli/pin.rs"]

@@ -1,0 +1,346 @@
+//! Redacting a whole [`RunSummary`] before any renderer sees it ([`redact_summary`]).
+//!
+//! The sink redacts the finished text too, but a renderer transforms values first: markdown
+//! escapes `_`, `*`, `|` and turns newlines into `<br>`, JSON escapes quotes and control
+//! characters, text and markdown clip long values. A secret so transformed no longer looks like
+//! itself to the sink (`IM_Is4…` becomes `IM\_Is4…`; a clipped one is half a secret). So every
+//! string of the summary is redacted here, as the raw text it is, and each renderer — present or
+//! future — only ever escapes and clips redacted text. Every struct is taken apart without
+//! `..`: a field added to the summary does not compile until it is redacted here too.
+
+use super::text::Redactor;
+use crate::cost::{CostChange, GroupCost, GroupLine};
+use crate::policy::Violation;
+use crate::report::rolling::{GroupStatus, RollingUpdateReport};
+use crate::report::summary::{ClusterSummary, CommandRun, Drift, KopsUsed, RunSummary};
+use crate::report::unparsed::UnparsedBlock;
+use crate::report::update::{Deletion, FieldChange, TaskChange, UpdateReport};
+use crate::spec::diff::{SpecChange, SpecDiff};
+
+/// A copy of `summary` with every string redacted by `redactor` (lines that belong together,
+/// such as a diff or a block kops printed, as one text, so a private key across them goes).
+pub fn redact_summary(summary: &RunSummary, redactor: &Redactor) -> RunSummary {
+    let RunSummary {
+        command,
+        branch,
+        kops,
+        clusters,
+    } = summary;
+    let r = Rd(redactor);
+    RunSummary {
+        command: r.s(command),
+        branch: r.s(branch),
+        kops: kops.as_ref().map(|k| {
+            let KopsUsed {
+                version,
+                pin,
+                matches_pin,
+                any_kops_version,
+            } = k;
+            KopsUsed {
+                version: r.s(version),
+                pin: r.s(pin),
+                matches_pin: *matches_pin,
+                any_kops_version: *any_kops_version,
+            }
+        }),
+        clusters: clusters.iter().map(|c| r.cluster(c)).collect(),
+    }
+}
+
+/// The redactor, with a method per part of the summary.
+struct Rd<'a>(&'a Redactor);
+
+impl Rd<'_> {
+    fn s(&self, text: &str) -> String {
+        self.0.redact_text(text)
+    }
+
+    fn opt(&self, text: Option<&String>) -> Option<String> {
+        text.map(|t| self.s(t))
+    }
+
+    fn all(&self, texts: &[String]) -> Vec<String> {
+        texts.iter().map(|t| self.s(t)).collect()
+    }
+
+    /// Lines that form one text (a diff, a block of kops output): redacted together.
+    fn lines(&self, lines: &[String]) -> Vec<String> {
+        let mut stream = self.0.stream();
+        lines.iter().map(|l| stream.line(l)).collect()
+    }
+
+    fn cluster(&self, c: &ClusterSummary) -> ClusterSummary {
+        let ClusterSummary {
+            cluster,
+            new_cluster,
+            spec_diff,
+            update,
+            instance_groups_to_delete,
+            instance_groups_deleted,
+            instance_groups_kept,
+            drift,
+            rolling_update,
+            validated,
+            error,
+            policy,
+            cost,
+            commands,
+        } = c;
+        ClusterSummary {
+            cluster: self.s(cluster),
+            new_cluster: *new_cluster,
+            spec_diff: spec_diff.as_ref().map(|d| self.spec_diff(d)),
+            update: update.as_ref().map(|u| self.update(u)),
+            instance_groups_to_delete: self.all(instance_groups_to_delete),
+            instance_groups_deleted: self.all(instance_groups_deleted),
+            instance_groups_kept: self.all(instance_groups_kept),
+            drift: drift.as_ref().map(|d| {
+                let Drift {
+                    commit,
+                    file,
+                    changes,
+                    allowed,
+                } = d;
+                Drift {
+                    commit: self.s(commit),
+                    file: self.s(file),
+                    changes: self.spec_diff(changes),
+                    allowed: *allowed,
+                }
+            }),
+            rolling_update: rolling_update.as_ref().map(|r| self.rolling(r)),
+            validated: *validated,
+            error: self.opt(error.as_ref()),
+            policy: policy
+                .as_ref()
+                .map(|vs| vs.iter().map(|v| self.violation(v)).collect()),
+            cost: cost.as_ref().map(|c| self.cost(c)),
+            commands: commands
+                .iter()
+                .map(|c| {
+                    let CommandRun {
+                        command,
+                        end,
+                        duration,
+                    } = c;
+                    CommandRun {
+                        command: self.s(command),
+                        end: *end,
+                        duration: *duration,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn spec_diff(&self, d: &SpecDiff) -> SpecDiff {
+        let SpecDiff { changes } = d;
+        let changes = changes
+            .iter()
+            .map(|c| match c {
+                SpecChange::Modified {
+                    kind,
+                    object,
+                    path,
+                    old,
+                    new,
+                } => SpecChange::Modified {
+                    kind: *kind,
+                    object: self.s(object),
+                    path: self.s(path),
+                    old: self.opt(old.as_ref()),
+                    new: self.opt(new.as_ref()),
+                },
+                SpecChange::Added { kind, object } => SpecChange::Added {
+                    kind: *kind,
+                    object: self.s(object),
+                },
+                SpecChange::Removed { kind, object } => SpecChange::Removed {
+                    kind: *kind,
+                    object: self.s(object),
+                },
+            })
+            .collect();
+        SpecDiff { changes }
+    }
+
+    fn update(&self, u: &UpdateReport) -> UpdateReport {
+        let UpdateReport {
+            creates,
+            modifies,
+            deletions,
+            changes_pending,
+            closing_line_seen,
+            notices,
+            unparsed,
+            warnings,
+        } = u;
+        UpdateReport {
+            creates: creates.iter().map(|t| self.task(t)).collect(),
+            modifies: modifies.iter().map(|t| self.task(t)).collect(),
+            deletions: deletions
+                .iter()
+                .map(|d| {
+                    let Deletion {
+                        section,
+                        task,
+                        item,
+                    } = d;
+                    Deletion {
+                        section: *section,
+                        task: self.s(task),
+                        item: self.s(item),
+                    }
+                })
+                .collect(),
+            changes_pending: *changes_pending,
+            closing_line_seen: *closing_line_seen,
+            notices: self.all(notices),
+            unparsed: unparsed.iter().map(|b| self.unparsed(b)).collect(),
+            warnings: self.all(warnings),
+        }
+    }
+
+    fn task(&self, t: &TaskChange) -> TaskChange {
+        let TaskChange {
+            kind,
+            name,
+            fields,
+            consistency_error,
+        } = t;
+        TaskChange {
+            kind: self.s(kind),
+            name: self.s(name),
+            fields: fields
+                .iter()
+                .map(|f| {
+                    let FieldChange {
+                        field,
+                        old,
+                        new,
+                        diff,
+                    } = f;
+                    FieldChange {
+                        field: self.s(field),
+                        old: self.opt(old.as_ref()),
+                        new: self.s(new),
+                        diff: self.lines(diff),
+                    }
+                })
+                .collect(),
+            consistency_error: self.lines(consistency_error),
+        }
+    }
+
+    fn unparsed(&self, b: &UnparsedBlock) -> UnparsedBlock {
+        let UnparsedBlock {
+            line,
+            section,
+            after_resource,
+            after_field,
+            reason,
+            lines,
+        } = b;
+        UnparsedBlock {
+            line: *line,
+            section: self.opt(section.as_ref()),
+            after_resource: self.opt(after_resource.as_ref()),
+            after_field: self.opt(after_field.as_ref()),
+            reason: self.s(reason),
+            lines: self.lines(lines),
+        }
+    }
+
+    fn rolling(&self, r: &RollingUpdateReport) -> RollingUpdateReport {
+        let RollingUpdateReport {
+            groups,
+            update_required,
+            closing_line_seen,
+            single_control_plane,
+            unparsed,
+            warnings,
+        } = r;
+        RollingUpdateReport {
+            groups: groups
+                .iter()
+                .map(|g| GroupStatus {
+                    name: self.s(&g.name),
+                    ..g.clone()
+                })
+                .collect(),
+            update_required: *update_required,
+            closing_line_seen: *closing_line_seen,
+            single_control_plane: *single_control_plane,
+            unparsed: unparsed.iter().map(|b| self.unparsed(b)).collect(),
+            warnings: self.all(warnings),
+        }
+    }
+
+    fn violation(&self, v: &Violation) -> Violation {
+        let Violation {
+            rule,
+            level,
+            cluster,
+            file,
+            line,
+            column,
+            path,
+            message,
+            why,
+            allowed,
+            rendered,
+        } = v;
+        Violation {
+            rule: self.s(rule),
+            level: *level,
+            cluster: self.s(cluster),
+            file: self.s(file.as_str()).into(),
+            line: *line,
+            column: *column,
+            path: self.s(path),
+            message: self.s(message),
+            why: self.s(why),
+            allowed: *allowed,
+            rendered: self.opt(rendered.as_ref()),
+        }
+    }
+
+    fn cost(&self, c: &CostChange) -> CostChange {
+        let CostChange {
+            location,
+            groups,
+            new_cluster,
+        } = c;
+        let group_cost = |g: &GroupCost| GroupCost {
+            machine_type: self.opt(g.machine_type.as_ref()),
+            per_instance: g.per_instance.clone().map_err(|e| self.s(&e)),
+            volume_note: self.opt(g.volume_note.as_ref()),
+            ..g.clone()
+        };
+        CostChange {
+            location: match location {
+                Ok((provider, region)) => Ok((self.s(provider), self.s(region))),
+                Err(why) => Err(self.s(why)),
+            },
+            groups: groups
+                .iter()
+                .map(|g| {
+                    let GroupLine {
+                        name,
+                        change,
+                        before,
+                        after,
+                    } = g;
+                    GroupLine {
+                        name: self.s(name),
+                        change: change.clone(),
+                        before: before.as_ref().map(group_cost),
+                        after: after.as_ref().map(group_cost),
+                    }
+                })
+                .collect(),
+            new_cluster: *new_cluster,
+        }
+    }
+}

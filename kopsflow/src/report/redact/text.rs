@@ -1,0 +1,167 @@
+//! The text redactor ([`Redactor`]): the secret values it learns from the environment, in every
+//! form they can be printed in, and the line patterns of [`super::patterns`]; a stream of lines
+//! ([`RedactingStream`]) remembers being inside a private key block.
+
+use super::patterns::{
+    find_end_marker, hide_credential_keys, hide_inline_private_keys, hide_secret_assignments,
+    hide_secret_flags, opens_private_key,
+};
+
+/// What a hidden secret is replaced with in text.
+pub const HIDDEN: &str = "***";
+
+/// Shortest environment value that is hidden (shorter ones are ordinary words).
+const MIN_SECRET_CHARS: usize = 4;
+
+/// Shortest line of a multi-line secret value that is hidden on its own, wherever it appears,
+/// counted without its leading and trailing white space. Shorter lines (`{`, `}`, `-----`, a
+/// base64 tail like `==`) are too common to hide everywhere and give too little away.
+pub const MIN_SECRET_LINE_CHARS: usize = 8;
+
+/// The one text redactor: every byte kopsflow prints, writes or posts passes through it
+/// (streamed kops lines, summaries in every format, error messages, the step summary file).
+/// The list of what it hides is the module's (`super`), and README.md's "Redaction".
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    /// Longest first, so that a secret containing another is replaced whole.
+    secrets: Vec<String>,
+}
+
+/// Environment variable names whose values are secrets.
+pub fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper == "AWS_ACCESS_KEY_ID"
+        || upper == "S3_ACCESS_KEY_ID"
+        || ["SECRET", "TOKEN", "PASSWORD", "PRIVATE_KEY", "CREDENTIALS"]
+            .iter()
+            .any(|s| upper.contains(s))
+}
+
+/// `value` percent-encoded as a URL carries it (every byte but `A-Z a-z 0-9 - . _ ~`), with
+/// upper- or lower-case hex digits, or with spaces as `+` (form encoding).
+fn url_encoded(value: &str, lower: bool, plus: bool) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else if plus && b == b' ' {
+            out.push('+');
+        } else if lower {
+            out.push_str(&format!("%{b:02x}"));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The forms a secret value is printed in: as is, as JSON writes it (`"`, `\`, control
+/// characters escaped) and URL-encoded (a URL's query, a form body).
+fn printed_forms(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_owned(), crate::json::escape(value)];
+    for (lower, plus) in [(false, false), (true, false), (false, true)] {
+        forms.push(url_encoded(value, lower, plus));
+    }
+    forms
+}
+
+impl Redactor {
+    /// Collects the secret values from an environment (e.g. `std::env::vars()`): the value of
+    /// each variable whose name looks secret, and each line of a multi-line one of at least
+    /// [`MIN_SECRET_LINE_CHARS`] characters (kopsflow redacts line by line).
+    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Redactor {
+        let mut secrets = Vec::new();
+        for (name, value) in vars {
+            if !is_secret_name(&name) {
+                continue;
+            }
+            let mut values = Vec::new();
+            if value.chars().count() >= MIN_SECRET_CHARS {
+                values.push(value.as_str());
+            }
+            if value.contains(['\n', '\r']) {
+                values.extend(
+                    value
+                        .split(['\n', '\r'])
+                        .map(str::trim)
+                        .filter(|l| l.chars().count() >= MIN_SECRET_LINE_CHARS),
+                );
+            }
+            for value in values {
+                secrets.extend(printed_forms(value));
+            }
+        }
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Redactor { secrets }
+    }
+
+    /// Redacts one line (no state: a private key block spanning lines needs
+    /// [`Redactor::redact_text`] or [`Redactor::stream`]). Redacting twice changes nothing more.
+    pub fn redact(&self, line: &str) -> String {
+        let mut out = line.to_owned();
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), HIDDEN);
+            }
+        }
+        let out = hide_inline_private_keys(&out);
+        let out = hide_secret_assignments(&out);
+        let out = hide_secret_flags(&out);
+        hide_credential_keys(&out)
+    }
+
+    /// Redacts a whole text, private key blocks across lines included. Line ends are kept.
+    pub fn redact_text(&self, text: &str) -> String {
+        let mut stream = self.stream();
+        let mut out = String::with_capacity(text.len());
+        for piece in text.split_inclusive('\n') {
+            let (line, end) = match piece.strip_suffix('\n') {
+                Some(line) => (line, "\n"),
+                None => (piece, ""),
+            };
+            out.push_str(&stream.line(line));
+            out.push_str(end);
+        }
+        out
+    }
+
+    /// A line-by-line redactor for one stream, which remembers being inside a private key.
+    pub fn stream(&self) -> RedactingStream<'_> {
+        RedactingStream {
+            redactor: self,
+            in_private_key: false,
+        }
+    }
+}
+
+/// Redacts the lines of one stream in order (see [`Redactor::stream`]).
+#[derive(Debug)]
+pub struct RedactingStream<'a> {
+    redactor: &'a Redactor,
+    in_private_key: bool,
+}
+
+impl RedactingStream<'_> {
+    pub fn line(&mut self, line: &str) -> String {
+        let indent = &line[..line.len() - line.trim_start().len()];
+        if self.in_private_key {
+            let Some((end, _)) = find_end_marker(line) else {
+                return format!("{indent}{HIDDEN}");
+            };
+            self.in_private_key = false;
+            // Key material may run up to the END marker on its line.
+            let before = &line[indent.len()..end];
+            let shown = if before.trim().is_empty() {
+                line.to_owned()
+            } else {
+                format!("{indent}{HIDDEN}{}", &line[end..])
+            };
+            return self.redactor.redact(&shown);
+        }
+        if opens_private_key(line) {
+            self.in_private_key = true;
+        }
+        self.redactor.redact(line)
+    }
+}
