@@ -169,3 +169,19 @@ fn spec_text_and_branch_names_cannot_issue_workflow_commands() {
         assert!(commands.is_empty(), "{format}: would act on {commands:#?}");
     }
 }
+
+/// A diagnostic quotes a spec value cut after 200 bytes, before the redactor sees it: the part
+/// of the secret before the cut is hidden too.
+#[test]
+fn a_secret_cut_short_in_a_diagnostic_stays_hidden() {
+    let test = Test::new();
+    let spec = test.read_spec();
+    let value = format!("{}{}", "x".repeat(190), crate::support::SECRET);
+    let spec = spec.replacen("maxSize: 1", &format!("maxSize: \"{value}\""), 1);
+    test.write_spec(&spec);
+    let run = test.run(&["validate"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(run.stderr().contains("xxxx"), "the value is quoted:\n{}", run.stderr());
+    assert_hidden("stderr", &run.stderr(), crate::support::SECRET);
+    assert_hidden("stdout", &run.stdout(), crate::support::SECRET);
+}

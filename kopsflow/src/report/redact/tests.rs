@@ -273,4 +273,15 @@ fn a_megabyte_line_of_credentials_is_read_once() {
     assert_eq!(r.redact(&colons), colons);
     let equals = "TOKEN=".repeat(200_000);
     assert_eq!(r.redact(&equals), "TOKEN=***");
+    let clipped = "tok-1234567… ".repeat(70_000);
+    assert_eq!(r.redact(&clipped), "***… ".repeat(70_000));
+}
+
+#[test]
+fn secrets_cut_short_by_a_clip() {
+    let r = Redactor::from_env([("A_TOKEN".to_owned(), "tok-1234567890".to_owned())]);
+    assert_eq!(r.redact("x: tok-123456… (+4 chars)"), "x: ***… (+4 chars)");
+    assert_eq!(r.redact("\"xxtok-1234567…\""), "\"xx***…\"");
+    // Fewer than MIN_SECRET_LINE_CHARS characters, or no clip mark: shown.
+    assert_eq!(r.redact("tok-123… tok-12345 x"), "tok-123… tok-12345 x");
 }

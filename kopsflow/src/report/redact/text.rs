@@ -65,6 +65,47 @@ fn printed_forms(value: &str) -> Vec<String> {
     forms
 }
 
+/// The clip mark that ends a shortened value (`… (+N chars)` in summaries, `…` in diagnostics
+/// and in kops output's context).
+const CLIP_MARK: char = '…';
+
+/// The first [`MIN_SECRET_LINE_CHARS`] characters or more of `secret` right before a
+/// [`CLIP_MARK`]: a secret cut short where kopsflow clipped a value before the redactor saw it
+/// (a diagnostic quoting a spec value, a task name kops printed). Linear: each occurrence of the
+/// secret's first characters is compared once, at most the secret's length.
+fn hide_clipped(line: &str, secret: &str) -> String {
+    let Some((head_end, _)) = secret.char_indices().nth(MIN_SECRET_LINE_CHARS) else {
+        return line.to_owned();
+    };
+    if !line.contains(CLIP_MARK) {
+        return line.to_owned();
+    }
+    let head = &secret[..head_end];
+    let mut out = String::with_capacity(line.len());
+    let mut copied = 0;
+    for (at, _) in line.match_indices(head) {
+        if at < copied {
+            continue;
+        }
+        let same = line[at..]
+            .bytes()
+            .zip(secret.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let mut end = at + same;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        if line[end..].starts_with(CLIP_MARK) {
+            out.push_str(&line[copied..at]);
+            out.push_str(HIDDEN);
+            copied = end;
+        }
+    }
+    out.push_str(&line[copied..]);
+    out
+}
+
 impl Redactor {
     /// Collects the secret values from an environment (e.g. `std::env::vars()`): the value of
     /// each variable whose name looks secret, and each line of a multi-line one of at least
@@ -104,6 +145,9 @@ impl Redactor {
             if out.contains(secret.as_str()) {
                 out = out.replace(secret.as_str(), HIDDEN);
             }
+        }
+        for secret in &self.secrets {
+            out = hide_clipped(&out, secret);
         }
         let out = hide_inline_private_keys(&out);
         let out = hide_secret_assignments(&out);
