@@ -273,8 +273,8 @@ fn a_megabyte_line_of_credentials_is_read_once() {
     assert_eq!(r.redact(&colons), colons);
     let equals = "TOKEN=".repeat(200_000);
     assert_eq!(r.redact(&equals), "TOKEN=***");
-    let clipped = "tok-1234567… ".repeat(70_000);
-    assert_eq!(r.redact(&clipped), "***… ".repeat(70_000));
+    let clipped = "tok-12345… ".repeat(80_000);
+    assert!(r.redact(&clipped) == "***… ".repeat(80_000));
 }
 
 #[test]
