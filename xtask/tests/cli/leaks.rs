@@ -181,7 +181,11 @@ fn a_secret_cut_short_in_a_diagnostic_stays_hidden() {
     test.write_spec(&spec);
     let run = test.run(&["validate"]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    assert!(run.stderr().contains("xxxx"), "the value is quoted:\n{}", run.stderr());
+    assert!(
+        run.stderr().contains("xxxx"),
+        "the value is quoted:\n{}",
+        run.stderr()
+    );
     assert_hidden("stderr", &run.stderr(), crate::support::SECRET);
     assert_hidden("stdout", &run.stdout(), crate::support::SECRET);
 }
