@@ -3,6 +3,7 @@
 //! a byte-level mutator. The driver is `main.rs`; `tests/regressions.rs` replays every saved
 //! finding as an ordinary test.
 
+pub mod leaks;
 pub mod mutate;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -32,6 +33,12 @@ pub enum Target {
     Normalize,
     /// Redaction: a secret placed anywhere in a line never survives.
     Redact,
+    /// A secret in kops output, through every renderer (markdown escaping, clipping).
+    RedactMarkdown,
+    /// Each long line of a multi-line secret value.
+    RedactMultiline,
+    /// Output starts no CI workflow command and holds no control character.
+    Inject,
 }
 
 pub const TARGETS: &[Target] = &[
@@ -41,6 +48,9 @@ pub const TARGETS: &[Target] = &[
     Target::Rolling,
     Target::Normalize,
     Target::Redact,
+    Target::RedactMarkdown,
+    Target::RedactMultiline,
+    Target::Inject,
 ];
 
 impl Target {
@@ -52,6 +62,9 @@ impl Target {
             Target::Rolling => "rolling",
             Target::Normalize => "normalize",
             Target::Redact => "redact",
+            Target::RedactMarkdown => "redact-markdown",
+            Target::RedactMultiline => "redact-multiline",
+            Target::Inject => "inject",
         }
     }
 
@@ -100,6 +113,9 @@ impl Target {
                 }
             }
             Target::Redact => check_redact(text),
+            Target::RedactMarkdown => leaks::check_redact_markdown(text),
+            Target::RedactMultiline => leaks::check_redact_multiline(text),
+            Target::Inject => leaks::check_inject(text),
         }
     }
 
@@ -139,7 +155,10 @@ impl Target {
             }
             Target::Update | Target::Normalize => pick(&|n| n.starts_with("update-cluster-dryrun")),
             Target::Rolling => pick(&|n| n.starts_with("rolling-update")),
-            Target::Redact => pick(&|n| n.contains("stderr") || n.starts_with("update-cluster")),
+            Target::Redact
+            | Target::RedactMarkdown
+            | Target::RedactMultiline
+            | Target::Inject => pick(&|n| n.contains("stderr") || n.starts_with("update-cluster")),
         };
         if seeds.is_empty() {
             seeds.push(Vec::new());
