@@ -155,10 +155,9 @@ impl Target {
             }
             Target::Update | Target::Normalize => pick(&|n| n.starts_with("update-cluster-dryrun")),
             Target::Rolling => pick(&|n| n.starts_with("rolling-update")),
-            Target::Redact
-            | Target::RedactMarkdown
-            | Target::RedactMultiline
-            | Target::Inject => pick(&|n| n.contains("stderr") || n.starts_with("update-cluster")),
+            Target::Redact | Target::RedactMarkdown | Target::RedactMultiline | Target::Inject => {
+                pick(&|n| n.contains("stderr") || n.starts_with("update-cluster"))
+            }
         };
         if seeds.is_empty() {
             seeds.push(Vec::new());

@@ -5,8 +5,9 @@
 //! characters, text and markdown clip long values. A secret so transformed no longer looks like
 //! itself to the sink (`IM_Is4…` becomes `IM\_Is4…`; a clipped one is half a secret). So every
 //! string of the summary is redacted here, as the raw text it is, and each renderer — present or
-//! future — only ever escapes and clips redacted text. Every struct is taken apart without
-//! `..`: a field added to the summary does not compile until it is redacted here too.
+//! future — only ever escapes and clips redacted text. Every struct that holds text of its own
+//! is taken apart without `..`: a field added to it does not compile until it is redacted here
+//! too (`GroupStatus` and `GroupCost` copy their numbers with `..`).
 
 use super::text::Redactor;
 use crate::cost::{CostChange, GroupCost, GroupLine};
@@ -334,7 +335,7 @@ impl Rd<'_> {
                     } = g;
                     GroupLine {
                         name: self.s(name),
-                        change: change.clone(),
+                        change: *change,
                         before: before.as_ref().map(group_cost),
                         after: after.as_ref().map(group_cost),
                     }

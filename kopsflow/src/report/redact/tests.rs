@@ -268,11 +268,11 @@ fn a_megabyte_line_of_credentials_is_read_once() {
         6 * line.matches(unit).count()
     );
     let open = format!("token: \"{}", "a".repeat(1_000_000));
-    assert_eq!(r.redact(&open), "token: \"***");
+    assert!(r.redact(&open) == "token: \"***");
     let colons = format!("{}{}", "k".repeat(1_000_000), ":".repeat(1_000_000));
-    assert_eq!(r.redact(&colons), colons);
+    assert!(r.redact(&colons) == colons);
     let equals = "TOKEN=".repeat(200_000);
-    assert_eq!(r.redact(&equals), "TOKEN=***");
+    assert!(r.redact(&equals) == "TOKEN=***");
     let clipped = "tok-12345… ".repeat(80_000);
     assert!(r.redact(&clipped) == "***… ".repeat(80_000));
 }
