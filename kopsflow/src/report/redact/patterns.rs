@@ -347,10 +347,18 @@ pub(super) fn hide_credential_keys(line: &str) -> String {
         if value_from == line.len() || (gap > 0 && line[value_from..].starts_with('#')) {
             continue;
         }
-        let (start, mut end) = if depth > 0 {
-            value_span(line, value_from, ",}]")
-        } else if matches!(bytes[value_from], b'"' | b'\'' | b'\\') {
+        let (start, mut end) = if matches!(bytes[value_from], b'"' | b'\'' | b'\\') {
             value_span(line, value_from, "")
+        } else if depth > 0 {
+            // A plain scalar in a flow collection, spaces and all, ends at `,`, `}` or `]` (or
+            // at the end of a JSON string that holds the YAML).
+            let rest = &line[value_from..];
+            let stop = rest.find([',', '}', ']', '"']).unwrap_or(rest.len());
+            let mut end = value_from + rest[..stop].trim_end().len();
+            if line[end..].starts_with('"') && line[..end].ends_with('\\') {
+                end -= 1;
+            }
+            (value_from, end)
         } else {
             // Block YAML: a plain value runs to a comment or the end of the line, or to the
             // end of a JSON string that holds the YAML.

@@ -130,6 +130,8 @@ fn kubeconfig_credentials_in_every_yaml_form() {
             "  user: {token: abc, name: a}",
             "  user: {token: ***, name: a}",
         ),
+        ("{password: correct horse battery}", "{password: ***}"),
+        (r#"{"e": "{token: a b"}"#, r#"{"e": "{token: ***"}"#),
         (r#""token": abc.def"#, r#""token": ***"#),
         ("'token': abc.def", "'token': ***"),
         ("token : abc.def", "token : ***"),
