@@ -24,14 +24,14 @@ fn placed(text: &str, insert: &str) -> String {
 }
 
 /// A one-cluster summary of a `plan` over the dry-run `report` (when it parses), with `text`
-/// as the branch and the error.
+/// as the cluster's name, the branch and the error.
 fn summary(report: &str, text: &str) -> RunSummary {
     RunSummary {
         command: "plan".into(),
         branch: text.into(),
         kops: None,
         clusters: vec![ClusterSummary {
-            cluster: "demo1.k8s.local".into(),
+            cluster: text.into(),
             update: parse_update_dry_run(report).ok(),
             error: Some(text.into()),
             ..Default::default()
@@ -123,8 +123,52 @@ fn is_invisible(c: char) -> bool {
     )
 }
 
+/// The number of `|` in `line` that end a markdown table cell (not escaped by a backslash).
+fn cell_pipes(line: &str) -> usize {
+    let bytes = line.as_bytes();
+    (0..bytes.len())
+        .filter(|&i| bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\'))
+        .count()
+}
+
+/// A line of `md` (outside code blocks) that a value made: a table row with other cells than
+/// kopsflow's tables have (the summary's 6 columns, the changes' 4), HTML or a heading of its
+/// own, a `<summary>` left.
+fn markdown_breakout(md: &str) -> Option<&str> {
+    let mut fence: Option<String> = None;
+    for line in md.lines() {
+        if let Some(open) = &fence {
+            if line.trim_end() == open {
+                fence = None;
+            }
+            continue;
+        }
+        if line.starts_with("```") {
+            fence = Some(line.chars().take_while(|c| *c == '`').collect());
+            continue;
+        }
+        let ours = if line.starts_with('|') {
+            [5, 7].contains(&cell_pipes(line))
+        } else if let Some(summary) = line.strip_prefix("<details><summary>") {
+            summary.ends_with("</summary>") && summary.matches('<').count() == 1
+        } else if line.starts_with('<') {
+            line == "</details>"
+        } else if line.starts_with('#') {
+            ["## kopsflow ", "### ", "#### "]
+                .iter()
+                .any(|h| line.starts_with(h))
+        } else {
+            true
+        };
+        if !ours {
+            return Some(line);
+        }
+    }
+    None
+}
+
 /// Text from kops or a user, printed raw or through any renderer, starts no workflow command
-/// and holds no control character.
+/// and holds no control character; in markdown it stays in its cell, code span or summary.
 pub fn check_inject(text: &str) -> Result<(), String> {
     let r = Redactor::default();
     let raw = neutralise(text);
@@ -132,7 +176,14 @@ pub fn check_inject(text: &str) -> Result<(), String> {
     if !commands.is_empty() {
         return Err(format!("printed as is, it would act on {commands:?}"));
     }
-    for (what, out) in shown(&r, &summary(text, text)) {
+    let s = summary(text, text);
+    let md = render_markdown(&redact_summary(&s, &r));
+    if let Some(line) = markdown_breakout(&md) {
+        return Err(format!(
+            "a value left its place in markdown: {line:?}\n{md}"
+        ));
+    }
+    for (what, out) in shown(&r, &s) {
         let commands = commands_in(&out);
         if !commands.is_empty() {
             return Err(format!("{what} would act on {commands:?}"));
