@@ -17,7 +17,8 @@
 //!      `AWS_ACCESS_KEY_ID`, `S3_ACCESS_KEY_ID`) of at least 4 characters, and each line of at
 //!      least [`MIN_SECRET_LINE_CHARS`] characters of a multi-line one; each as is, JSON-escaped
 //!      and URL-encoded;
-//!    * `NAME=value` assignments and `--name value` / `--name=value` arguments to such names;
+//!    * `NAME=value` assignments and `--name value` / `--name=value` arguments to such names,
+//!      and the `value:` of a Kubernetes env entry whose `name:` is one (across lines);
 //!    * `key: value` credentials in YAML (block, flow `{token: X}`, quoted keys, `token : X`) and
 //!      JSON: kubeconfig's `client-key-data`, `client-certificate-data`, `token`, `password`,
 //!      an auth provider's `client-secret`, `refresh-token`, `access-token`, and

@@ -1,6 +1,7 @@
 //! The text redactor ([`Redactor`]): the secret values it learns from the environment, in every
 //! form they can be printed in, and the line patterns of [`super::patterns`]; a stream of lines
-//! ([`RedactingStream`]) remembers being inside a private key block.
+//! ([`RedactingStream`]) remembers being inside a private key block or a Kubernetes env entry
+//! whose name looks secret.
 
 use super::patterns::{
     find_end_marker, hide_credential_keys, hide_inline_private_keys, hide_secret_assignments,
@@ -175,6 +176,7 @@ impl Redactor {
         RedactingStream {
             redactor: self,
             in_private_key: false,
+            secret_env_entry: None,
         }
     }
 }
@@ -184,6 +186,23 @@ impl Redactor {
 pub struct RedactingStream<'a> {
     redactor: &'a Redactor,
     in_private_key: bool,
+    /// The column of the keys of a YAML mapping whose `name:` is a secret environment
+    /// variable's (`- name: GITHUB_TOKEN`): its `value:` is a secret.
+    secret_env_entry: Option<usize>,
+}
+
+/// `key: value` at the start of a YAML line (after an optional `- `): the key's column, the
+/// key and the value (unquoted, trimmed).
+fn yaml_entry(line: &str) -> Option<(usize, &str, &str)> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let item = line[indent..].strip_prefix("- ").unwrap_or(&line[indent..]);
+    let column = line.len() - item.len();
+    let (key, value) = item.split_once(':')?;
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return None;
+    }
+    let value = value.trim().trim_matches(['"', '\'']);
+    Some((column, key, value))
 }
 
 impl RedactingStream<'_> {
@@ -206,6 +225,32 @@ impl RedactingStream<'_> {
         if opens_private_key(line) {
             self.in_private_key = true;
         }
+        let entry = yaml_entry(line);
+        if let (Some(column), Some((at, key, value))) = (self.secret_env_entry, entry) {
+            if at == column && key == "value" && !value.is_empty() && !value.starts_with('$') {
+                self.secret_env_entry = None;
+                let start = line.find(':').map_or(line.len(), |p| p + 1);
+                return self
+                    .redactor
+                    .redact(&format!("{}: {HIDDEN}", &line[..start - 1]));
+            }
+        }
+        self.secret_env_entry = match entry {
+            Some((at, "name", value))
+                if is_secret_name(value)
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                Some(at)
+            }
+            // Another key of the same mapping, or a line deeper in it.
+            Some((at, _, _)) if self.secret_env_entry.is_some_and(|c| at == c) => {
+                self.secret_env_entry
+            }
+            _ if line.trim().is_empty() => self.secret_env_entry,
+            _ => None,
+        };
         self.redactor.redact(line)
     }
 }
