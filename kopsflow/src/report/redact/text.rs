@@ -122,9 +122,11 @@ impl Redactor {
                 values.push(value.as_str());
             }
             if value.contains(['\n', '\r']) {
+                // Lines as kopsflow reads them (split at `\n`), and as split at a lone CR too.
                 values.extend(
                     value
-                        .split(['\n', '\r'])
+                        .split('\n')
+                        .chain(value.split(['\n', '\r']))
                         .map(str::trim)
                         .filter(|l| l.chars().count() >= MIN_SECRET_LINE_CHARS),
                 );
