@@ -262,13 +262,18 @@ fn redacting_twice_changes_nothing_more() {
 #[test]
 fn a_megabyte_line_of_credentials_is_read_once() {
     let r = Redactor::from_env([("A_TOKEN".to_owned(), "tok-123456".to_owned())]);
-    let unit = r#"{"token": "abc", token: x, 'password': y, --token z, B_TOKEN=w, tok-123456} "#;
+    let unit =
+        r#"{"token": "abcdefgh", token: x, 'password': y, --token z, B_TOKEN=w, tok-123456} "#;
     let line = unit.repeat(1_000_000 / unit.len() + 1);
     let shown = r.redact(&line);
     assert_eq!(
         shown.matches(HIDDEN).count(),
         6 * line.matches(unit).count()
     );
+    // Dense: a credential every 15 bytes, each value longer than `***` (the old redactor
+    // shifted the rest of the line for each: quadratic).
+    let dense = r#""token":"abcd","#.repeat(70_000);
+    assert!(r.redact(&dense) == r#""token":"***","#.repeat(70_000));
     let open = format!("token: \"{}", "a".repeat(1_000_000));
     assert!(r.redact(&open) == "token: \"***");
     let colons = format!("{}{}", "k".repeat(1_000_000), ":".repeat(1_000_000));
