@@ -24,12 +24,13 @@ fn placed(text: &str, insert: &str) -> String {
 }
 
 /// A one-cluster summary of a `plan` over the dry-run `report` (when it parses), with `text`
-/// as the cluster's name, the branch and the error.
+/// as the cluster's name, the branch, the run's note and the error.
 fn summary(report: &str, text: &str) -> RunSummary {
     RunSummary {
         command: "plan".into(),
         branch: text.into(),
         kops: None,
+        note: Some(text.into()),
         clusters: vec![ClusterSummary {
             cluster: text.into(),
             update: parse_update_dry_run(report).ok(),

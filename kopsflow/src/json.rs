@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+pub mod read;
+
 /// A JSON value. Objects keep their keys in the order they were added.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json {

@@ -97,6 +97,14 @@ pub enum DryRunStep {
     ReplaceSpec,
     /// `kops update cluster` without `--yes` against the dry-run store.
     PreviewUpdate,
+    /// `kops get` cluster + instance groups from production, seed the dry-run store with all of
+    /// them, as production has them (instance groups git no longer has included): production's
+    /// own spec, for [`DryRunStep::PreviewCloud`].
+    CopyProductionAsIs,
+    /// `kops update cluster` without `--yes` against the dry-run store holding production's own
+    /// spec (after `CopyProductionAsIs`, no replace): what the cloud lacks of production's state
+    /// store (`drift`: not applied).
+    PreviewCloud,
 }
 
 /// A step of a stage bound to the production store.
@@ -110,7 +118,9 @@ pub enum ProductionStep {
     CheckDrift(OnDrift),
     /// `kops replace --force -f SPEC` (`--force` so new instance groups are created).
     ReplaceSpec,
-    /// `kops export kubecfg` (`--admin` from kops 1.19).
+    /// `kops export kubecfg` (`--admin` from kops 1.19). In a stage that replaces the spec and
+    /// applies it, it must come after `UpdateCluster(Apply)`: a new cluster has no CA before its
+    /// first `kops update cluster --yes` (kops: `cannot find CA certificate`).
     ExportKubecfg,
     /// `kops delete instancegroup` for instance groups removed from git (needs `ReadProduction`).
     /// With `Apply`, a check right after `ReadProduction` refuses to delete the last
@@ -345,8 +355,21 @@ impl StageResolver<'_> {
                     out.push(PlannedStep::SeedDryRunStore {
                         store: store.clone(),
                         cluster: self.name().to_owned(),
+                        as_is: false,
                     });
                 }
+                DryRunStep::CopyProductionAsIs => {
+                    out.extend(self.read_production());
+                    out.push(PlannedStep::SeedDryRunStore {
+                        store: store.clone(),
+                        cluster: self.name().to_owned(),
+                        as_is: true,
+                    });
+                }
+                DryRunStep::PreviewCloud => out.push(PlannedStep::Kops {
+                    command: KopsCommand::update_cluster_preview(self.name(), &store),
+                    output: OutputUse::CloudReport,
+                }),
                 DryRunStep::ReplaceSpec => {
                     out.push(PlannedStep::PrepareSpec {
                         source: self.cluster.spec_file.clone(),
@@ -375,6 +398,7 @@ impl StageResolver<'_> {
         let mut exported = false;
         let mut read = false;
         let prunes = steps.contains(&ProductionStep::DeleteRemovedInstanceGroups(Mode::Apply));
+        export_after_apply(steps)?;
         for step in steps {
             match step {
                 ProductionStep::ReadProduction => {
@@ -476,6 +500,29 @@ impl StageResolver<'_> {
             output: OutputUse::Shown,
         }
     }
+}
+
+/// In a stage that creates what it replaces (`ReplaceSpec` then `UpdateCluster(Apply)`), the
+/// kubeconfig can only be exported once the update has created the cluster's CA: kops fails
+/// with `cannot find CA certificate` before (`docs/KOPS.md` §4.2). The order is the same for
+/// every cluster, new or not: nothing between the replace and the update needs the kubeconfig.
+fn export_after_apply(steps: &[ProductionStep]) -> anyhow::Result<()> {
+    let position = |wanted: &ProductionStep| steps.iter().position(|s| s == wanted);
+    let apply = position(&ProductionStep::UpdateCluster(Mode::Apply));
+    let (Some(replace), Some(apply), Some(export)) = (
+        position(&ProductionStep::ReplaceSpec),
+        apply,
+        position(&ProductionStep::ExportKubecfg),
+    ) else {
+        return Ok(());
+    };
+    if replace < export && export < apply {
+        bail!(
+            "ExportKubecfg must come after UpdateCluster(Apply) in a stage that replaces the spec: \
+             a new cluster has no CA before its first `kops update cluster --yes` (kops: cannot find CA certificate)"
+        );
+    }
+    Ok(())
 }
 
 /// A check of production must come after it was read and before every step that changes it.

@@ -56,8 +56,13 @@ pub enum PlannedStep {
         inject_config_base: Option<String>,
     },
     /// Write production's `config` and `instancegroup/*` (read by the preceding `kops get`
-    /// steps) into the dry-run store, leaving out instance groups git no longer has.
-    SeedDryRunStore { store: DryRunStore, cluster: String },
+    /// steps) into the dry-run store, leaving out instance groups git no longer has; with
+    /// `as_is`, every instance group production has (its own spec, for a dry-run of the cloud).
+    SeedDryRunStore {
+        store: DryRunStore,
+        cluster: String,
+        as_is: bool,
+    },
     /// Compare production (read by the preceding `kops get` steps) with the spec the cluster
     /// was last deployed from; on a difference, stop before anything changes production, or
     /// report it and go on (`OnDrift::Proceed`).
@@ -90,6 +95,17 @@ pub struct DeployedSpec {
     pub file: Utf8PathBuf,
     /// Its text; `None` when the commit has no such file (a cluster new in the range).
     pub text: Option<String>,
+    /// The spec at the later commits of the range that changed it, before HEAD, newest first:
+    /// what a deploy of one of them that failed after `kops replace` may have left in
+    /// production. Production equal to one of these came from git: not drift.
+    pub since: Vec<SpecAt>,
+}
+
+/// A spec file's text at a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecAt {
+    pub commit: String,
+    pub text: String,
 }
 
 /// What a deploy does when production differs from the spec deployed before.
@@ -112,6 +128,9 @@ pub enum OutputUse {
     LiveInstanceGroups,
     /// `update cluster` dry-run report.
     UpdateReport,
+    /// `update cluster` dry-run report of production's own spec (a dry-run store seeded as
+    /// production has it, nothing replaced): what the cloud lacks of the store.
+    CloudReport,
     /// `rolling-update cluster` table.
     RollingUpdateReport,
     /// `validate cluster`: its exit status is the verdict (`docs/KOPS.md` §4.3), recorded in the
@@ -166,6 +185,9 @@ impl fmt::Display for PlannedStep {
                         Some("production InstanceGroups: spec diff, instance groups removed from git")
                     }
                     OutputUse::UpdateReport => Some("dry-run: what kops would change"),
+                    OutputUse::CloudReport => Some(
+                        "dry-run of production's own spec: cloud changes kops would make (not applied, or changed outside kops)",
+                    ),
                     OutputUse::RollingUpdateReport => {
                         Some("which instance groups need a rolling update")
                     }
@@ -187,13 +209,24 @@ impl fmt::Display for PlannedStep {
                 }
                 write!(f, ")")
             }
-            PlannedStep::SeedDryRunStore { store, cluster } => write!(
+            PlannedStep::SeedDryRunStore {
+                store,
+                cluster,
+                as_is,
+            } => write!(
                 f,
-                "write dry-run store {}: {cluster}/config and {cluster}/instancegroup/* from production, without instance groups git no longer has",
-                store.store()
+                "write dry-run store {}: {cluster}/config and {cluster}/instancegroup/* from production, {}",
+                store.store(),
+                if *as_is {
+                    "as production has them (nothing from git)"
+                } else {
+                    "without instance groups git no longer has"
+                }
             ),
             PlannedStep::CheckDrift { deployed, on_drift } => {
-                let DeployedSpec { commit, file, text } = deployed;
+                let DeployedSpec {
+                    commit, file, text, ..
+                } = deployed;
                 match (commit, text) {
                     (Some(commit), Some(_)) => write!(
                         f,
@@ -212,7 +245,7 @@ impl fmt::Display for PlannedStep {
                     }
                 }
                 f.write_str(match on_drift {
-                    OnDrift::Refuse => "if production changed outside git, stop here",
+                    OnDrift::Refuse => "go on when production equals it, a spec committed since, or the spec being deployed; stop here when it was changed outside git",
                     OnDrift::Proceed => "report what changed outside git and go on (allowed)",
                 })
             }

@@ -1,7 +1,9 @@
 //! `cargo xtask drift`: each cluster's committed spec (HEAD's `cluster-spec/NAME.yml`) against
-//! production (`kops get`), read-only — the `Drift` stage of the repo pipeline, which only reads
-//! production: no dry-run store, no replace. By default every cluster (it is meant for a
-//! scheduled job); `--detailed-exitcode` exits 2 when any cluster drifted.
+//! production's store (`kops get`), and the cloud against that store (`kops update cluster`
+//! without `--yes` in a dry-run store seeded with production's own spec: `not applied`),
+//! read-only — the `Drift` stage of the repo pipeline: no replace, production never written. By
+//! default every cluster (it is meant for a scheduled job); `--detailed-exitcode` exits 2 when
+//! any cluster drifted or is not applied.
 
 use anyhow::bail;
 use kopsflow::pipeline::Context;
@@ -31,6 +33,8 @@ impl From<flags::Drift> for Job {
             audit: None,
             // Drift reports what differs; it changes nothing, so no policy gate.
             allow: None,
+            status: None,
+            last_deployed: None,
         }
     }
 }

@@ -13,8 +13,8 @@ use kopsflow::duration::parse_duration;
     bin_name = "cargo xtask",
     about = "Drive kops-managed clusters from git: validate specs, plan on branches, deploy on main.",
     after_help = "Exit codes: 0 success; 1 error (invalid spec, blocking policy violation, kops not the pinned version, kops failed, bad usage, stale rendered spec); \
-                  2 with --detailed-exitcode only: changes pending (plan), a rolling update is needed (deploy, rolling-update) \
-                  or a cluster drifted (drift)."
+                  2 with --detailed-exitcode only: changes pending (plan), a rolling update is needed (deploy, rolling-update), \
+                  a cluster drifted (drift) or needs attention (status)."
 )]
 pub struct Xtask {
     #[command(subcommand)]
@@ -35,6 +35,10 @@ pub enum Command {
     /// Compare each cluster's committed spec (HEAD) with production, read-only: exit 2 with
     /// --detailed-exitcode when any cluster drifted. Meant for a scheduled job.
     Drift(Drift),
+    /// One row per cluster, read-only: the spec's last commit, what is deployed (the audit log),
+    /// spec drift (git vs production's store), the cloud vs the store (kops's dry-run of
+    /// production's own spec), whether a rolling update is needed, the last deploy's outcome.
+    Status(Status),
     /// Write cluster-spec/NAME.yml from production (kops get) in canonical form.
     Export(Export),
     /// Parse and validate every cluster spec offline (no kops, no network), and check the
@@ -67,8 +71,9 @@ pub struct Selection {
     pub all: bool,
     /// plan, deploy: select the specs changed since the merge-base of REF and HEAD. Default:
     /// $GITHUB_BASE_REF, $CHANGE_TARGET, $CI_MERGE_REQUEST_TARGET_BRANCH_NAME; on a main branch
-    /// the pushed range ($GITHUB_EVENT_BEFORE, $CI_COMMIT_BEFORE_SHA,
-    /// $GIT_PREVIOUS_SUCCESSFUL_COMMIT), else its last commit; else the first main branch.
+    /// (deploy: since the last successful deploy when recorded, see --last-deployed) the pushed
+    /// range ($GITHUB_EVENT_BEFORE, $CI_COMMIT_BEFORE_SHA, $GIT_PREVIOUS_SUCCESSFUL_COMMIT),
+    /// else its last commit; else the first main branch.
     #[arg(long, value_name = "REF", conflicts_with_all = ["clusters", "all"])]
     pub base: Option<String>,
     /// Branch being built. Default: $BRANCH_NAME, $GITHUB_HEAD_REF, $GITHUB_REF_NAME,
@@ -99,7 +104,7 @@ pub struct Run {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Exit 2 when changes are pending (plan), a rolling update is needed (deploy,
-    /// rolling-update) or a cluster drifted (drift).
+    /// rolling-update), a cluster drifted (drift) or needs attention (status).
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Time limit per kops step, e.g. 30m, 90s, 1h (kops retries cloud errors for a long time).
@@ -107,7 +112,7 @@ pub struct Run {
     pub timeout: Duration,
 }
 
-/// How many clusters run at once (`plan`, `deploy`, `drift`).
+/// How many clusters run at once (`plan`, `deploy`, `drift`, `status`).
 #[derive(Debug, Args)]
 pub struct Jobs {
     /// Run up to N clusters at once. Above 1, each cluster's output is shown whole when the
@@ -195,6 +200,14 @@ pub struct Deploy {
     /// shown in the summary either way.
     #[arg(long)]
     pub allow_drift: bool,
+    /// The commit of the last successful deploy, on a main branch: the changed clusters are
+    /// counted from it (REV..HEAD, which contains the pushed range), and the drift check
+    /// compares production with the specs at REV. Default: $KOPSFLOW_LAST_DEPLOYED (the
+    /// generated deploy jobs set it), else $GIT_PREVIOUS_SUCCESSFUL_COMMIT (Jenkins). Set but
+    /// empty, unknown, or not an ancestor of HEAD: every cluster is deployed. Unset: the pushed
+    /// range.
+    #[arg(long, value_name = "REV", conflicts_with = "base")]
+    pub last_deployed: Option<String>,
     #[command(flatten)]
     pub lock: Lock,
     #[command(flatten)]
@@ -244,6 +257,32 @@ pub struct Drift {
     pub run: Run,
     #[command(flatten)]
     pub jobs: Jobs,
+}
+
+#[derive(Debug, Args)]
+pub struct Status {
+    /// Cluster to show (repeatable). Default: every cluster in cluster-spec/.
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+    /// Show every cluster in cluster-spec/ (the default).
+    #[arg(long, conflicts_with = "clusters")]
+    pub all: bool,
+    /// Branch being built (it only names the run in reports). Default: $BRANCH_NAME,
+    /// $GITHUB_HEAD_REF, $GITHUB_REF_NAME, $CI_COMMIT_REF_NAME, else the checked-out git branch.
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    #[command(flatten)]
+    pub run: Run,
+    #[command(flatten)]
+    pub jobs: Jobs,
+    /// Rolling-update check without the Kubernetes API (kops --cloudonly), for agents that
+    /// cannot reach it.
+    #[arg(long)]
+    pub cloudonly: bool,
+    /// The audit log to read the deploys from (read only). Default: target/kopsflow/audit.jsonl
+    /// under the repository root; a relative PATH is relative to the current directory.
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<Utf8PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,15 +7,15 @@
 
 use anyhow::{bail, Context as _};
 use camino::Utf8PathBuf;
-use kopsflow::git::{Branch, FileChange};
+use kopsflow::git::{Branch, FileChange, Range};
 use kopsflow::pipeline::ClusterTarget;
-use kopsflow::plan::DeployedSpec;
+use kopsflow::plan::{DeployedSpec, SpecAt};
 use xshell::Shell;
 
 use crate::config::Config;
 use crate::flags::Selection;
+use crate::select;
 use crate::specs::SPEC_DIR;
-use crate::{env_var, select};
 
 /// How HEAD stands to its upstream's tip, when it is not that tip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,20 +78,18 @@ pub fn stale_message(head: &str, upstream: &str, tip: &str, stale: Stale) -> Str
 }
 
 /// Sets each cluster's [`ClusterTarget::deployed`]: its spec at the base of the deployed
-/// range, the range the changed-cluster selection uses (whatever selected the clusters).
+/// range, the range the changed-cluster selection uses (whatever selected the clusters): the
+/// last successful deploy's commit when `record` has a usable one, else the pushed range's base
+/// (or HEAD's parent) as before — also when the record is unusable and every cluster deploys.
 pub fn read_deployed(
     sh: &Shell,
     selection: &Selection,
     branch: &Branch,
     config: &Config,
+    record: Option<&select::record::Record>,
     targets: &mut [ClusterTarget],
 ) -> anyhow::Result<()> {
-    let (since, _) = select::since(
-        selection.base.as_deref(),
-        &branch.name,
-        &config.main_branches,
-        env_var,
-    )?;
+    let (since, _) = select::deploy_since(selection, branch, config, record)?;
     let range = kopsflow::git::range(sh, &since)
         .context("cannot read the specs deployed before, which deploy compares production with")?;
     let changes = if range.root {
@@ -105,6 +103,7 @@ pub fn read_deployed(
                 commit: None,
                 file: target.spec_file.clone(),
                 text: None,
+                since: Vec::new(),
             }
         } else {
             let file = deployed_file(&changes, &target.spec_file);
@@ -113,10 +112,30 @@ pub fn read_deployed(
                 commit: Some(range.from.clone()),
                 file,
                 text,
+                since: committed_since(sh, &range, target.spec_file.as_str())?,
             }
         });
     }
     Ok(())
+}
+
+/// The most specs committed since the spec deployed before that the drift check reads per
+/// cluster: a record far behind HEAD could name hundreds of commits. Fewer means a refusal at
+/// worst (safe), never a deploy over drift.
+const MAX_SPECS_SINCE: usize = 50;
+
+/// The spec file at each commit of `range` that changed it (first-parent line, newest first,
+/// HEAD left out): what a deploy since the range's base that failed after `kops replace` may
+/// have left in production.
+fn committed_since(sh: &Shell, range: &Range, file: &str) -> anyhow::Result<Vec<SpecAt>> {
+    let commits = kopsflow::git::commits_changing(sh, range, file)?;
+    let mut specs = Vec::new();
+    for commit in commits.into_iter().take(MAX_SPECS_SINCE) {
+        if let Some(text) = kopsflow::git::show_file(sh, &commit, file)? {
+            specs.push(SpecAt { commit, text });
+        }
+    }
+    Ok(specs)
 }
 
 /// Where a spec file was at the base of a range: the file it was renamed from, if the range

@@ -1,4 +1,4 @@
-//! Jobs: `plan`, `deploy`, `rolling-update` and `drift`, typed. Each runs one stage of the repo
+//! Jobs: `plan`, `deploy`, `rolling-update`, `drift` and `status`, typed. Each runs one stage of the repo
 //! pipeline over the selected clusters: resolved and printed (`--print`), or run through kops and
 //! summarised on stdout. `deploy` and `rolling-update` runs leave audit records (`audit.rs`).
 
@@ -31,6 +31,9 @@ pub enum Kind {
     RollingUpdate,
     /// `drift`: the read-only `Drift` stage; exit 2 when a cluster drifted.
     Drift,
+    /// `status`: the `Drift` stage and the `Rolling update` preview, reported one row per
+    /// cluster (`status.rs`); exit 2 when a cluster needs attention.
+    Status,
 }
 
 impl Kind {
@@ -41,6 +44,7 @@ impl Kind {
             Kind::Deploy => "deploy",
             Kind::RollingUpdate => "rolling-update",
             Kind::Drift => "drift",
+            Kind::Status => "status",
         }
     }
 
@@ -50,7 +54,16 @@ impl Kind {
             Kind::Plan => |p| p.test,
             Kind::Deploy => |p| p.deploy,
             Kind::RollingUpdate => |p| p.rolling_update,
-            Kind::Drift => |p| p.drift,
+            Kind::Drift | Kind::Status => |p| p.drift,
+        }
+    }
+
+    /// The job's stages of the repo pipeline: its [`Kind::stage`], and for `status` the
+    /// `Rolling update` preview after it.
+    pub fn pipeline(self, repo: RepoPipeline) -> kopsflow::pipeline::Pipeline {
+        match self {
+            Kind::Status => repo.status(),
+            _ => repo.only(self.stage()),
         }
     }
 
@@ -59,6 +72,7 @@ impl Kind {
     pub fn pending(self, summary: &RunSummary) -> bool {
         match self {
             Kind::Plan | Kind::Drift => summary.changes_pending(),
+            Kind::Status => summary.changes_pending() || summary.rolling_update_needed(),
             Kind::Deploy | Kind::RollingUpdate => summary.rolling_update_needed(),
         }
     }
@@ -86,6 +100,18 @@ pub struct Job {
     /// `--allow RULE`: policy rules whose violations are let through (and recorded in the
     /// summary); `None` for a job that does not check the policy (`rolling-update`).
     pub allow: Option<Vec<String>>,
+    /// `status`: what its report reads besides the run (the audit log); `None` for other jobs.
+    pub status: Option<crate::status::Options>,
+    /// `deploy --last-deployed REV` (else its variables); `None` for other jobs, which never
+    /// read the record of the last successful deploy.
+    pub last_deployed: Option<LastDeployed>,
+}
+
+/// Where `deploy` reads the record of the last successful deploy from: `--last-deployed`, else
+/// the variables of `select::record`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastDeployed {
+    pub flag: Option<String>,
 }
 
 /// How a job's clusters run (`--jobs`, `--keep-going`, `--lock-timeout`, `--lock-dir`).
@@ -114,6 +140,8 @@ impl From<flags::Plan> for Job {
             },
             audit: None,
             allow: Some(cmd.allow.rules),
+            status: None,
+            last_deployed: None,
         }
     }
 }
@@ -137,6 +165,10 @@ impl From<flags::Deploy> for Job {
             },
             audit: Some(cmd.audit),
             allow: Some(cmd.allow.rules),
+            status: None,
+            last_deployed: Some(LastDeployed {
+                flag: cmd.last_deployed,
+            }),
         }
     }
 }
@@ -165,6 +197,8 @@ impl TryFrom<flags::RollingUpdate> for Job {
             },
             audit: Some(cmd.audit),
             allow: None,
+            status: None,
+            last_deployed: None,
         })
     }
 }
@@ -180,6 +214,8 @@ impl Job {
         root: &Utf8Path,
         config: &Config,
     ) -> anyhow::Result<Outcome> {
+        // KOPSFLOW_CLOUDONLY, and its refusal of `--validate`, before anything runs.
+        self.flags = std::mem::take(&mut self.flags).with_config(config)?;
         let audit = Audit::new(self.kind.name(), self.audit.take(), root)?;
         if self.flags.allow_drift {
             audit.overridden("allow-drift");
@@ -196,7 +232,7 @@ impl Job {
             (result, Ok(())) => result,
             (Ok(_), Err(err)) => Err(err),
             (Err(err), Err(audit_err)) => {
-                output.err(&format!("error: {audit_err:#}"));
+                output.err(&crate::error_line(&audit_err));
                 Err(err)
             }
         }
@@ -218,6 +254,8 @@ impl Job {
             schedule,
             audit: _,
             allow,
+            status,
+            last_deployed,
         } = self;
         let gate = allow.as_deref().map(policies::gate).transpose()?;
         let loaded = specs::load_all(root)?;
@@ -225,7 +263,13 @@ impl Job {
             output.err(&warning.to_string());
         }
         let branch = kopsflow::git::current_branch(sh, selection.branch.as_deref(), env_var)?;
-        let decision = select::choose(sh, &selection, &branch, config, &loaded)?;
+        let record = match &last_deployed {
+            Some(last) => {
+                select::deploy_record(sh, &selection, &branch, config, last.flag.as_deref())?
+            }
+            None => None,
+        };
+        let decision = select::choose(sh, &selection, &branch, config, &loaded, record.as_ref())?;
         if !select::show(output, &decision, kind.name(), &branch, &run)? {
             return Ok(Outcome::Clean);
         }
@@ -239,9 +283,10 @@ impl Job {
                 .try_into()
                 .context("the temp directory is not UTF-8")?,
         };
-        let pipeline = repo_pipeline(config, flags).only(kind.stage());
+        let pipeline = kind.pipeline(repo_pipeline(config, flags));
         if pipeline.checks_drift(&branch.name) {
-            crate::guards::read_deployed(sh, &selection, &branch, config, &mut ctx.clusters)?;
+            let (clusters, record) = (&mut ctx.clusters, record.as_ref());
+            crate::guards::read_deployed(sh, &selection, &branch, config, record, clusters)?;
         }
         if run.print {
             if let Some(v) = &run.kops_version {
@@ -265,7 +310,7 @@ impl Job {
             return Ok(Outcome::Clean);
         }
         audit.selected(&branch.name, &decision.names());
-        if kind == Kind::Drift {
+        if matches!(kind, Kind::Drift | Kind::Status) {
             crate::drift::require_committed(sh, &ctx)?;
         }
 
@@ -323,8 +368,12 @@ impl Job {
         }
         let mut summary = render::Sources::for_repo(root).summary(exec.run(&plan, kind.name()));
         summary.kops = Some(kops_used);
+        summary.note = decision.note();
         audit.ran(&summary);
         drop(work);
+        if let Some(status) = status {
+            return status.report(sh, output, run.format, &plan, summary);
+        }
         report(output, run.format, &summary)?;
         failures(&summary)?;
         policies::blocked(&summary, kind.name())?;
@@ -411,17 +460,17 @@ fn report(output: &Output, format: Format, summary: &RunSummary) -> anyhow::Resu
                 output.stdout_is_terminal(),
                 env_var("NO_COLOR").as_deref(),
             );
-            output.summary(summary, |s| kopsflow::report::render_text(s, color))
+            output.rendered(summary, |s| kopsflow::report::render_text(s, color))
         }
-        Format::Markdown => output.summary(summary, kopsflow::report::render_markdown),
-        Format::Json => output.summary(summary, kopsflow::report::render_json),
+        Format::Markdown => output.rendered(summary, kopsflow::report::render_markdown),
+        Format::Json => output.rendered(summary, kopsflow::report::render_json),
     };
     output.out(text.trim_end());
     if let Some(path) = env_var("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         output
             .append(
                 Utf8Path::new(&path),
-                &output.summary(summary, kopsflow::report::render_markdown),
+                &output.rendered(summary, kopsflow::report::render_markdown),
             )
             .context("$GITHUB_STEP_SUMMARY")?;
     }
@@ -448,6 +497,7 @@ mod tests {
                     commit: None,
                     file: "cluster-spec/c.example.com.yml".into(),
                     text: None,
+                    since: Vec::new(),
                 }),
             }],
             work_dir: "/tmp/kopsflow-XXXXXX".into(),

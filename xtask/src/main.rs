@@ -1,7 +1,7 @@
 //! xtask: this repository's kops pipeline (`pipeline.rs`) and its command line.
 //!
 //! Exit codes: 0 success, 1 error, 2 (only with `--detailed-exitcode`) changes pending, a
-//! rolling update needed or a cluster drifted.
+//! rolling update needed, a cluster drifted or needs attention (`status`).
 
 mod audit;
 mod bench;
@@ -21,6 +21,7 @@ mod policies;
 mod render;
 mod select;
 mod specs;
+mod status;
 mod templates;
 #[cfg(test)]
 mod tidy;
@@ -41,7 +42,7 @@ fn main() -> ExitCode {
     match run(&output) {
         Ok(code) => code,
         Err(err) => {
-            output.err(&format!("error: {err:#}"));
+            output.err(&error_line(&err));
             ExitCode::FAILURE
         }
     }
@@ -80,6 +81,7 @@ fn run(output: &Output) -> anyhow::Result<ExitCode> {
         Command::Deploy(cmd) => cmd.into(),
         Command::RollingUpdate(cmd) => cmd.try_into()?,
         Command::Drift(cmd) => cmd.into(),
+        Command::Status(cmd) => cmd.into(),
         Command::Export(cmd) => {
             cmd.run(&sh, output, &root, &Config::from_env(env_var)?)?;
             return Ok(ExitCode::SUCCESS);
@@ -91,6 +93,17 @@ fn run(output: &Output) -> anyhow::Result<ExitCode> {
         Outcome::Pending if detailed_exitcode => ExitCode::from(2),
         Outcome::Pending | Outcome::Clean => ExitCode::SUCCESS,
     })
+}
+
+/// How an error that ends a run is printed: `error: …`, once — an error whose text already
+/// starts with `error:` (spec diagnostics) is not prefixed again.
+fn error_line(err: &anyhow::Error) -> String {
+    let text = format!("{err:#}");
+    if text.starts_with("error:") {
+        text
+    } else {
+        format!("error: {text}")
+    }
 }
 
 fn env_var(key: &str) -> Option<String> {
@@ -111,5 +124,20 @@ impl flags::Validate {
         let pinned = pin::validate(output, &sources, &selected);
         policies::check_offline(output, &sources, &selected, &self.allow.rules)?;
         pinned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_error_is_said_once() {
+        let plain = anyhow::anyhow!("kops failed");
+        assert_eq!(super::error_line(&plain), "error: kops failed");
+        let diagnostic =
+            anyhow::anyhow!("error: cluster-spec/a.yml:3:1: bad\n1 error in cluster specs");
+        assert_eq!(
+            super::error_line(&diagnostic),
+            "error: cluster-spec/a.yml:3:1: bad\n1 error in cluster specs"
+        );
     }
 }

@@ -3,8 +3,8 @@
 //! generated CI files), each through the one redactor
 //! (`kopsflow::report::redact::Redactor`). What it prints and appends is then neutralised for
 //! terminals and CI logs (`kopsflow::report::neutralise`: control characters escaped, no line
-//! starts a workflow command). A run summary is redacted string by string before it is rendered
-//! ([`Output::summary`]), so that no renderer's escaping or clipping hides a secret from the
+//! starts a workflow command). A report is redacted string by string before it is rendered
+//! ([`Output::rendered`]), so that no renderer's escaping or clipping hides a secret from the
 //! redactor. A tidy rule keeps `println!` and friends out of the other modules, so unredacted
 //! output cannot be written by accident.
 
@@ -16,8 +16,7 @@ use camino::Utf8Path;
 use kopsflow::exec::process::Log;
 use kopsflow::exec::Redactor;
 use kopsflow::report::neutralise::neutralise;
-use kopsflow::report::redact::redact_summary;
-use kopsflow::report::RunSummary;
+use kopsflow::report::redact::Redactable;
 
 /// The redacting output sink of one run.
 #[derive(Debug, Clone)]
@@ -58,15 +57,12 @@ impl Output {
         let _ = writeln!(stderr, "{}", self.shown(text));
     }
 
-    /// `summary` rendered by `render` from a copy redacted string by string: each value is
-    /// redacted as the raw text it is, before the renderer escapes or clips it. The text still
-    /// goes through [`Output::out`] or [`Output::append`], which redact it once more.
-    pub fn summary(
-        &self,
-        summary: &RunSummary,
-        render: impl FnOnce(&RunSummary) -> String,
-    ) -> String {
-        render(&redact_summary(summary, &self.redactor))
+    /// `report` (a run summary, the status report) rendered by `render` from a copy redacted
+    /// string by string: each value is redacted as the raw text it is, before the renderer
+    /// escapes or clips it. The text still goes through [`Output::out`] or [`Output::append`],
+    /// which redact it once more.
+    pub fn rendered<T: Redactable>(&self, report: &T, render: impl FnOnce(&T) -> String) -> String {
+        render(&report.redacted(&self.redactor))
     }
 
     /// Whether stdout is a terminal (colours are only used there).

@@ -16,7 +16,9 @@ use kopsflow::pipeline::{DryRunStep, Pipeline, ProductionStep, Stage};
 use kopsflow::plan::OnDrift;
 use kopsflow::store::StateStore;
 
-use crate::ci::{AwsAuth, AwsCredentials, CiSettings, KopsInstall, Pair, Runners, Timeouts};
+use crate::ci::{
+    AwsAuth, AwsCredentials, CiSettings, DriftFound, KopsInstall, Pair, Runners, Timeouts,
+};
 use crate::config::Config;
 
 /// The pipeline: its stages in order, when each runs, the store it binds to (`dry_run` or
@@ -44,17 +46,21 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
             Some(ProductionStep::CheckDrift(on_drift)),
             Some(ProductionStep::ReplaceSpec),
             prune,
-            Some(ProductionStep::ExportKubecfg),
+            // `update --yes` creates a new cluster's CA: the kubeconfig can be exported only
+            // after it (docs/KOPS.md §4.2); the rolling-update preview and validate need it.
             Some(ProductionStep::UpdateCluster(Apply)),
+            Some(ProductionStep::ExportKubecfg),
             validate,
             Some(ProductionStep::RollingUpdate { mode: Preview, cloud_only, instance_groups: vec![] }),
         ])),
         rolling_update: Stage::production("Rolling update", roll_on, vec![
             ProductionStep::RollingUpdate { mode: roll, cloud_only, instance_groups },
         ]),
-        // Only reads: the spec diff of git against production, no store written.
-        drift: Stage::production("Drift", Always, vec![
-            ProductionStep::ReadProduction,
+        // Only reads production: the spec diff of git against it, then kops's dry-run of
+        // production's own spec in a dry-run store (the cloud against the store: not applied).
+        drift: Stage::dry_run("Drift", Always, vec![
+            DryRunStep::CopyProductionAsIs,
+            DryRunStep::PreviewCloud,
         ]),
     }
 }
@@ -117,6 +123,13 @@ impl RepoPipeline {
         Pipeline::new(Some(self.production_store), stages)
     }
 
+    /// `status`: the `Drift` stage, then the `Rolling update` stage (a preview unless the run's
+    /// flags say `--yes`, which `status` never does).
+    pub fn status(self) -> Pipeline {
+        let stages = vec![self.drift, self.rolling_update];
+        Pipeline::new(Some(self.production_store), stages)
+    }
+
     /// One stage, picked by field: `repo_pipeline(…).only(|p| p.deploy)`.
     pub fn only(self, stage: fn(RepoPipeline) -> Stage) -> Pipeline {
         let production_store = self.production_store.clone();
@@ -140,6 +153,26 @@ pub struct RunFlags {
     /// `deploy --validate WAIT`: `kops validate cluster --wait WAIT` after `update --yes`
     /// (`0s`: validate once, without `--wait`). `None`: no post-deploy validation.
     pub validate: Option<Duration>,
+}
+
+impl RunFlags {
+    /// The run's flags with the environment's settings: `KOPSFLOW_CLOUDONLY=true` turns
+    /// `--cloudonly` on (`false` leaves the flag as given). `deploy --validate` is refused with
+    /// cloud-only: `kops validate cluster` needs the Kubernetes API that cloud-only is for
+    /// agents without.
+    pub fn with_config(mut self, config: &Config) -> anyhow::Result<RunFlags> {
+        self.cloud_only |= config.cloud_only == Some(true);
+        if self.cloud_only && self.validate.is_some() {
+            anyhow::bail!(
+                "--validate cannot run with --cloudonly ({}): kops validate cluster needs the Kubernetes API, which cloud-only rolling updates are for agents without. Drop --validate, or run where the API is reachable with KOPSFLOW_CLOUDONLY=false",
+                match config.cloud_only {
+                    Some(true) => "$KOPSFLOW_CLOUDONLY is true",
+                    _ => "given on the command line",
+                }
+            );
+        }
+        Ok(self)
+    }
 }
 
 impl Default for RunFlags {
@@ -198,6 +231,12 @@ pub fn ci_settings() -> CiSettings {
         // Post-deploy `kops validate cluster --wait`: off (`Some(Duration::from_secs(10 * MINUTE))`
         // turns it on in the generated deploy jobs; it needs the Kubernetes API from the runner).
         validate_after_deploy: None,
+        // Rolling updates (deploy's preview, the rolling-update jobs) with kops `--cloudonly`, for
+        // agents that cannot reach the Kubernetes API: off. The CI variable KOPSFLOW_CLOUDONLY
+        // (`true`/`false`), set in the CI engine, overrides it without regenerating the files.
+        cloud_only: false,
+        // Drift found fails the drift job (`DriftFound::Warn`: only a warning, nobody notified).
+        drift_found: DriftFound::Fail,
         timeouts: Timeouts {
             plan: Duration::from_secs(60 * MINUTE),
             deploy: Duration::from_secs(120 * MINUTE),
@@ -237,6 +276,7 @@ mod tests {
                         commit: Some("1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d".to_owned()),
                         file: format!("cluster-spec/{name}.yml").into(),
                         text: Some(String::new()),
+                        since: Vec::new(),
                     }),
                 })
                 .collect(),
@@ -349,7 +389,8 @@ mod tests {
         Ok(())
     }
 
-    /// `drift` runs anywhere and only reads production: the two `kops get`s, nothing written.
+    /// `drift` runs anywhere and only reads production: the two `kops get`s, then the dry-run
+    /// of production's own spec in a dry-run store (seeded as production has it, no replace).
     #[test]
     fn drift_only_reads_production() -> anyhow::Result<()> {
         for branch in ["main", "feature/x"] {
@@ -358,9 +399,21 @@ mod tests {
                 .only(|p| p.drift)
                 .resolve(&ctx)?;
             let steps: Vec<String> = plan.steps().map(|(_, _, s)| s.to_string()).collect();
-            assert_eq!(steps.len(), 2, "{steps:#?}");
+            assert_eq!(steps.len(), 5, "{steps:#?}");
             assert!(steps[0].starts_with("kops get cluster a.example.com -o yaml"));
             assert!(steps[1].starts_with("kops get instancegroups --name a.example.com"));
+            assert!(steps[2].contains("as production has them"), "{}", steps[2]);
+            assert!(
+                steps[3].starts_with(
+                    "kops update cluster a.example.com --state file:///tmp/kopsflow-XXXXXX/a.example.com/store\n"
+                ),
+                "{}",
+                steps[3]
+            );
+            assert!(steps[4].starts_with("remove /tmp/kopsflow-XXXXXX/a.example.com"));
+            assert!(!steps
+                .iter()
+                .any(|s| s.contains("replace") || s.contains("--yes")));
             assert!(plan.steps().all(|(_, _, s)| !s.mutates_production()));
         }
         Ok(())

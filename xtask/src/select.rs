@@ -2,8 +2,12 @@
 //! the clusters whose spec file changed: since the merge-base with the base branch (`--base`,
 //! the CI's target branch, else the first main branch), or on a main branch over the pushed
 //! range (else the last commit). A removed spec is reported and ignored: kopsflow never deletes
-//! clusters. The decision is pure ([`since`], [`decide`], [`Decision`]'s texts); [`choose`] asks
-//! git for the changes, and [`show`] shows the selection or says that nothing was selected.
+//! clusters. `deploy` on a main branch counts from the last successful deploy when the CI
+//! records it, and selects every cluster when the record is unusable ([`record`]). The decision
+//! is pure ([`since`], [`decide`], [`Decision`]'s texts); [`choose`] asks git for the changes,
+//! and [`show`] shows the selection or says that nothing was selected.
+
+pub mod record;
 
 use std::fmt::Write as _;
 
@@ -27,6 +31,9 @@ pub enum Rule {
     All,
     /// `--cluster NAME…`.
     Named(Vec<String>),
+    /// Every cluster, because `deploy` has no usable record of the last successful deploy
+    /// (the reason, starting with [`record::NO_RECORD`]).
+    Unrecorded(String),
     /// The default: the spec files changed in a range.
     Changed(Changes),
 }
@@ -155,7 +162,7 @@ pub fn decide(rule: Rule, known: &[&str]) -> anyhow::Result<Decision> {
         }
     };
     match &rule {
-        Rule::All => {
+        Rule::All | Rule::Unrecorded(_) => {
             if known.is_empty() {
                 bail!("no cluster specs in {SPEC_DIR}/: add {SPEC_DIR}/<cluster-name>.yml (kops get <cluster-name> -o yaml)");
             }
@@ -226,6 +233,7 @@ impl Decision {
         if n > 0 {
             let rule = match &self.rule {
                 Rule::All => format!("--all (every spec in {SPEC_DIR}/)"),
+                Rule::Unrecorded(reason) => reason.clone(),
                 Rule::Named(_) => "--cluster".to_owned(),
                 Rule::Changed(c) => format!("spec files changed in {}, {}", c.range, c.why),
             };
@@ -257,6 +265,15 @@ impl Decision {
         out.trim_end().to_owned()
     }
 
+    /// What the run's summary says about the selection (`RunSummary::note`): why every cluster
+    /// was selected, when the record of the last successful deploy was unusable.
+    pub fn note(&self) -> Option<String> {
+        match &self.rule {
+            Rule::Unrecorded(reason) => Some(reason.clone()),
+            Rule::All | Rule::Named(_) | Rule::Changed(_) => None,
+        }
+    }
+
     /// The line saying that nothing was selected (`verb`: `plan`, `deploy`), or `None`.
     pub fn nothing(&self, verb: &str) -> Option<String> {
         let Rule::Changed(changes) = &self.rule else {
@@ -278,13 +295,16 @@ impl Decision {
 }
 
 /// The selection for a job's flags on `branch` among the loaded specs: `--all`, `--cluster`,
-/// else the clusters whose spec file changed (git is asked only then).
+/// else the clusters whose spec file changed (git is asked only then). `record`: a `deploy`'s
+/// record of the last successful deploy ([`deploy_record`]; `None` for other jobs): usable, the
+/// changes count from it; unusable, every cluster is selected.
 pub fn choose(
     sh: &Shell,
     flags: &Selection,
     branch: &Branch,
     config: &Config,
     specs: &Specs,
+    record: Option<&record::Record>,
 ) -> anyhow::Result<Decision> {
     let known: Vec<&str> = specs.specs.iter().map(ClusterSpec::name).collect();
     if flags.all {
@@ -293,12 +313,10 @@ pub fn choose(
     if !flags.clusters.is_empty() {
         return decide(Rule::Named(flags.clusters.clone()), &known);
     }
-    let (since, why) = since(
-        flags.base.as_deref(),
-        &branch.name,
-        &config.main_branches,
-        env_var,
-    )?;
+    if let Some(record::Record::Unusable { reason }) = record {
+        return decide(Rule::Unrecorded(reason.clone()), &known);
+    }
+    let (since, why) = deploy_since(flags, branch, config, record)?;
     let range = kopsflow::git::range(sh, &since).context(
         "cannot tell which cluster specs changed (--all or --cluster NAME select clusters without git)",
     )?;
@@ -307,6 +325,51 @@ pub fn choose(
     let mut decision = decide(Rule::Changed(Changes { range, why, files }), &known)?;
     decision.uncommitted = !kopsflow::git::is_clean_at(sh, SPEC_DIR)?;
     Ok(decision)
+}
+
+/// Where a changed-selection counts from: the record of the last successful deploy when it is
+/// usable (`RECORD..HEAD`), else [`since`]. The drift check reads the spec deployed before at
+/// the start of the same range (`guards.rs`).
+pub fn deploy_since(
+    flags: &Selection,
+    branch: &Branch,
+    config: &Config,
+    record: Option<&record::Record>,
+) -> anyhow::Result<(Since, String)> {
+    if let Some(record::Record::Since(since)) = record {
+        let why = format!(
+            "'{}' is a main branch: changes since the last successful deploy",
+            branch.name
+        );
+        return Ok((since.clone(), why));
+    }
+    // An unusable record is no pushed range either (Jenkins' is in both lists).
+    let env = |name: &str| {
+        let hidden = record.is_some() && record::LAST_DEPLOYED_ENV_VARS.contains(&name);
+        env_var(name).filter(|_| !hidden)
+    };
+    since(
+        flags.base.as_deref(),
+        &branch.name,
+        &config.main_branches,
+        env,
+    )
+}
+
+/// The record of the last successful deploy that applies to this run: only `deploy`, only on a
+/// main branch, only without `--base`; `None` otherwise or when there is none (unset).
+pub fn deploy_record(
+    sh: &Shell,
+    flags: &Selection,
+    branch: &Branch,
+    config: &Config,
+    last_deployed: Option<&str>,
+) -> anyhow::Result<Option<record::Record>> {
+    let main = config.main_branches.contains(&branch.name);
+    if !main || flags.base.is_some() {
+        return Ok(None);
+    }
+    record::resolve(sh, &record::given(last_deployed, env_var))
 }
 
 /// Shows the selection — on stdout with `--print`, else on stderr beside the plan — and whether
@@ -355,11 +418,12 @@ pub fn show(
                 branch: branch.name.clone(),
                 // No kops was asked: nothing ran.
                 kops: None,
+                note: decision.note(),
                 clusters: Vec::new(),
             };
             output.out(
                 output
-                    .summary(&summary, kopsflow::report::render_json)
+                    .rendered(&summary, kopsflow::report::render_json)
                     .trim_end(),
             );
         }

@@ -18,6 +18,7 @@ const CORE_MODULES: &[&str] = &[
     "kopsflow/src/time.rs",
     "kopsflow/src/lock.rs",
     "kopsflow/src/json.rs",
+    "kopsflow/src/json",
     "kopsflow/src/policy",
     "kopsflow/src/cost",
 ];

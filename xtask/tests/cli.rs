@@ -7,6 +7,10 @@
 
 #[path = "cli/ci.rs"]
 mod ci;
+#[path = "cli/converge.rs"]
+mod converge;
+#[path = "cli/drift.rs"]
+mod drift;
 #[path = "cli/guards.rs"]
 mod guards;
 #[path = "cli/leaks.rs"]
@@ -17,6 +21,10 @@ mod ops;
 mod pin;
 #[path = "cli/policy.rs"]
 mod policy;
+#[path = "cli/record.rs"]
+mod record;
+#[path = "cli/status.rs"]
+mod status;
 mod support;
 
 use std::process::Command;
@@ -51,6 +59,7 @@ fn invalid_spec_exits_1_names_file_and_line_and_runs_no_kops() {
             "the hint names the missing separator: {err}"
         );
         assert!(err.contains("nothing was sent to kops"), "{err}");
+        assert!(!err.contains("error: error:"), "said once: {err}");
         assert!(run.argv().is_empty(), "{args:?} ran kops: {:?}", run.argv());
     }
 }
@@ -144,8 +153,9 @@ fn main_branch_deploy_applies_in_order() {
             "get instancegroups --name test.k8s.local -o yaml --state file:///srv/kstate"
                 .to_owned(),
             format!("replace -f {spec} --state file:///srv/kstate --force"),
-            "export kubecfg test.k8s.local --state file:///srv/kstate --admin".to_owned(),
+            // The kubeconfig after the update: a new cluster has no CA before it.
             "update cluster test.k8s.local --state file:///srv/kstate --yes".to_owned(),
+            "export kubecfg test.k8s.local --state file:///srv/kstate --admin".to_owned(),
             "rolling-update cluster test.k8s.local --state file:///srv/kstate".to_owned(),
         ]
     );
@@ -819,7 +829,8 @@ fn deploy_jobs_2_starts_no_cluster_after_a_failure_unless_keep_going() {
     let not_run = "not run: an earlier cluster failed";
     let expected = [
         ("a.k8s.local", "error"),
-        ("b.k8s.local", "no_changes"),
+        // Deployed: `update --yes` succeeded.
+        ("b.k8s.local", "applied"),
         ("c.k8s.local", "error"),
         (CLUSTER, "error"),
     ];

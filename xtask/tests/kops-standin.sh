@@ -7,7 +7,7 @@
 # Concurrent calls (parallel clusters, concurrent runs) are numbered and logged atomically: each
 # call's entry is one block, and its end is a line `end N: TIME` appended when it exits.
 # Knobs: KOPS_STANDIN_FAIL_AT=N, KOPS_STANDIN_HANG_AT=N, KOPS_STANDIN_NEW_CLUSTER=1,
-# KOPS_STANDIN_UPDATE=<sample>, KOPS_STANDIN_ROLLING=<sample>, KOPS_STANDIN_API_UNREACHABLE=1,
+# KOPS_STANDIN_UPDATE=<sample> (or creation-timestamp-only), KOPS_STANDIN_ROLLING=<sample>, KOPS_STANDIN_API_UNREACHABLE=1,
 # KOPS_STANDIN_LEAK=1 (echo $AWS_SECRET_ACCESS_KEY on stderr, to prove kopsflow redacts it);
 # KOPS_STANDIN_LEAK=value|unparsed|error put it where kops could print it: inside a field value
 # of the dry-run report (user data exporting it), in a report line kopsflow cannot parse, or in
@@ -23,6 +23,11 @@
 # naming NAME). Outputs of `kops get` name the cluster that was asked for (see `named`).
 # KOPS_STANDIN_VERSION=1.36.2 replays the kops 1.36.2 recordings of `version` and `kops get`
 # (default: 1.29.2).
+# KOPS_STANDIN_STATE=DIR keeps production's state between calls (see "Production state" below):
+# `kops replace -f` into production writes DIR/<cluster>/, the next `kops get` serves it, a new
+# cluster has no CA until its first `update --yes`, and a dry-run `update` says what is left.
+# KOPS_STANDIN_NEW_CLUSTER=1 makes every cluster without state missing; a list of names, only those.
+# KOPS_STANDIN_FAIL_ON="<argv prefix>" fails the matching calls with kops's error for that command.
 set -u
 dir="$KOPS_STANDIN_DIR"
 samples="$KOPS_STANDIN_SAMPLES"
@@ -140,6 +145,90 @@ if [ -n "$fail_cluster" ] && [[ " $* " == *" $fail_cluster "* ]]; then
   named "$fail_cluster" replace.error.cluster-missing.REAL.kops-1.29.2.stderr.txt >&2
   exit 1
 fi
+# Production state (KOPS_STANDIN_STATE). What `kops get` serves from it is the spec kopsflow
+# replaced, as kops stores it (the real outputs add only server-set fields kopsflow ignores);
+# everything else printed is replayed from the recordings or, where none exists, labelled.
+pstate="${KOPS_STANDIN_STATE:-}"
+# The isolated dry-run store is a file:// store in kopsflow's per-run scratch directory.
+production=1; [[ "$state" == file://*/kopsflow-* ]] && production=""
+cluster_dir() { printf '%s/%s' "$pstate" "$1"; }
+is_new() { # NAME: not in production (KOPS_STANDIN_NEW_CLUSTER=1 or a list naming it)
+  local v="${KOPS_STANDIN_NEW_CLUSTER:-}"
+  [ -n "$v" ] && { [ "$v" = 1 ] || [[ " $v " == *" $1 "* ]]; }
+}
+# The cluster a command names: `get cluster NAME`, `--name NAME`, `update cluster NAME`, ….
+if [ -n "$file" ]; then subject="$(basename "$file" .yaml)"   # kopsflow writes NAME.yaml
+elif [ -n "$igs_of" ]; then subject="$igs_of"
+else subject="${3:-}"; fi
+if [ -n "$pstate" ] && [ -n "$subject" ]; then
+  mkdir -p "$pstate"
+  if [ -f "$(cluster_dir "$subject")/cluster.yaml" ]; then exists=1
+  elif is_new "$subject"; then exists=""
+  else exists=1; fi
+fi
+# kops's own errors for KOPS_STANDIN_FAIL_ON, where no run was recorded: from kops source.
+fail_on() {
+  case "$1" in
+    # pkg/kubeconfig/create_kubecfg.go BuildKubecfg: fmt.Errorf("cannot find CA certificate"),
+    # printed by cobra as "Error: ...", exit 1 (docs/KOPS.md §4.2). From source, not recorded.
+    "export kubecfg") echo "Error: cannot find CA certificate" >&2 ;;
+    # upup/pkg/fi/executor.go: "deadline exceeded executing task %v. Example error: %v", wrapped
+    # by fi/cloudup/apply_cluster.go as "error running tasks: %v"; cobra prints "Error: ...".
+    # From source, not recorded; the example error is AWS's RequestLimitExceeded (code and
+    # message as the EC2 API documents them).
+    "update cluster") echo "Error: error running tasks: deadline exceeded executing task AutoscalingGroup/nodes-us-east-1a.$subject. Example error: RequestLimitExceeded: Request limit exceeded." >&2 ;;
+    # The real kops 1.29.2 failure of a rolling-update preview that cannot reach the API.
+    "rolling-update cluster") replay rolling-update.error.api-unreachable.REAL.kops-1.29.2.stderr.txt >&2 ;;
+    *) replay replace.error.cluster-missing.REAL.kops-1.29.2.stderr.txt >&2 ;;
+  esac
+  exit 1
+}
+if [ -n "${KOPS_STANDIN_FAIL_ON:-}" ] && [[ "$* " == "$KOPS_STANDIN_FAIL_ON "* ]]; then
+  fail_on "$KOPS_STANDIN_FAIL_ON"
+fi
+# Without `configBase`, blank lines and separators: the spec as two replaces can compare it.
+spec_text() { grep -h -v -e '^  configBase:' -e '^---$' -e '^$' "$@" 2>/dev/null; }
+if [ -n "$pstate" ] && [ -n "$subject" ]; then
+  d="$(cluster_dir "$subject")"
+  case "$1 ${2:-}" in
+    "get cluster")
+      if [ -n "$production" ] && [ -f "$d/cluster.yaml" ]; then cat "$d/cluster.yaml"; exit 0; fi ;;
+    "get instancegroups")
+      if [ -n "$production" ] && [ -f "$d/instancegroups.yaml" ]; then cat "$d/instancegroups.yaml"; exit 0; fi ;;
+    "replace -f")
+      mkdir -p "$d"
+      if [ -n "$production" ]; then
+        # The first document is the Cluster, the others its instance groups.
+        awk -v c="$d/cluster.yaml" -v i="$d/instancegroups.yaml" \
+          'BEGIN { n = 0 } /^---$/ { n++; if (n == 1) next } n == 0 { print > c; next } { print > i }' "$file"
+        [ -z "$exists" ] && touch "$d/no-ca"   # replace makes no pki/ (docs/KOPS.md §4.2)
+        touch "$d/cloud-behind"
+      else
+        cp "$file" "$d/dry-run.yaml"
+      fi
+      exit 0 ;;
+    "export kubecfg")
+      [ -f "$d/no-ca" ] && fail_on "export kubecfg" ;;
+    "update cluster")
+      if [[ " $* " == *" --yes "* ]]; then
+        if [ -f "$d/no-ca" ]; then
+          rm -f "$d/no-ca" "$d/cloud-behind"
+          replay update-cluster-yes.first-run.REAL.kops-1.29.2.stdout.txt; exit 0
+        fi
+        rm -f "$d/cloud-behind"
+      elif [ -z "${KOPS_STANDIN_UPDATE:-}" ] && [ -z "$leak" ] && { [ -f "$d/cluster.yaml" ] || [ -z "$exists" ]; }; then
+        # The dry-run of what kopsflow replaced into its copy: what production still lacks.
+        if [ -z "$exists" ] || [ -f "$d/no-ca" ]; then
+          replay update-cluster-dryrun.create-all.REAL.kops-1.29.2.stdout.txt
+        elif [ -f "$d/cloud-behind" ] || [ "$(spec_text "$d/dry-run.yaml")" != "$(spec_text "$d/cluster.yaml" "$d/instancegroups.yaml")" ]; then
+          replay update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt
+        else
+          replay update-cluster-dryrun.no-changes.REAL.kops-1.29.2.stdout.txt
+        fi
+        exit 0
+      fi ;;
+  esac
+fi
 if [ "${KOPS_STANDIN_HANG_AT:-0}" = "$n" ]; then
   sleep 600
 fi
@@ -147,7 +236,7 @@ fi
 case "$1 ${2:-}" in
   "version "*) replay "version.REAL.kops-$version.txt" ;;
   "get cluster")
-    if [ -n "${KOPS_STANDIN_NEW_CLUSTER:-}" ]; then
+    if is_new "$3"; then
       # Not a recording: kops >=1.22's message for a missing cluster, from kops source
       # (cmd/kops/get_cluster.go filterClustersByName: fmt.Errorf("cluster not found %q", name),
       # printed by cobra as "Error: ..."), exit 1.
@@ -161,6 +250,10 @@ case "$1 ${2:-}" in
   "update cluster")
     if [[ " $* " == *" --yes "* ]]; then
       replay update-cluster-yes.subsequent-run.REAL.kops-1.29.2.stdout.txt
+    elif [ "${KOPS_STANDIN_UPDATE:-}" = creation-timestamp-only ]; then
+      # DERIVED from the real 1.36.2 report: its AutoscalingGroup block cut, leaving the
+      # ManagedFile/cluster-completed.spec diff of only creationTimestamp and the closing line.
+      replay update-cluster-dryrun.modify-ig.REAL.kops-1.36.2.stdout.txt | sed '/^  AutoscalingGroup\//,/^$/d'
     else
       case "$leak" in
         # DERIVED from the real 1.36.2 report: a line of the ManagedFile diff (a field value)

@@ -11,6 +11,7 @@ pub mod lock;
 mod parallel;
 pub mod process;
 mod scratch;
+mod seed;
 
 use std::sync::atomic::Ordering;
 
@@ -26,11 +27,10 @@ use crate::report::{
     parse_update_dry_run, ClusterSummary, CommandEnd, CommandRun, RunSummary,
 };
 use crate::spec::{self, ClusterSpec};
-use crate::store::{dry_run_seed, DryRunStore};
 
 pub use crate::report::redact::Redactor;
 pub use lock::{LockGuard, Locks};
-pub use process::{Ended, ProcessOutput, ProcessRunner};
+pub use process::{find_kops, Ended, ProcessOutput, ProcessRunner};
 pub use scratch::{ignored_dir, ScratchDir};
 
 /// The error of a cluster that was not started because the run was interrupted.
@@ -39,34 +39,9 @@ pub const NOT_RUN_INTERRUPTED: &str = "not run: interrupted";
 /// `--keep-going`).
 pub const NOT_RUN_AFTER_FAILURE: &str = "not run: an earlier cluster failed";
 
-/// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
-pub fn find_kops(
-    flag: Option<&Utf8Path>,
-    env: impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<Utf8PathBuf> {
-    if let Some(path) = flag {
-        if !path.is_file() {
-            bail!("--kops {path}: no such file");
-        }
-        return Ok(path.to_owned());
-    }
-    if let Some(path) = env("KOPS").filter(|p| !p.trim().is_empty()) {
-        let path = Utf8PathBuf::from(path);
-        if !path.is_file() {
-            bail!("$KOPS is {path}, but there is no such file");
-        }
-        return Ok(path);
-    }
-    if let Some(dirs) = env("PATH") {
-        for dir in dirs.split(':').filter(|d| !d.is_empty()) {
-            let candidate = Utf8Path::new(dir).join("kops");
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    bail!("kops not found: pass --kops PATH, set $KOPS to the kops binary, or put kops on PATH")
-}
+/// How the error of a rolling-update check that kops could not run (no route to the
+/// Kubernetes API) begins, after the cluster and step it names.
+pub const API_UNREACHABLE: &str = "kops cannot reach the Kubernetes API of";
 
 /// Runs plans with one kops binary.
 #[derive(Debug, Clone)]
@@ -122,6 +97,7 @@ impl Executor {
             command: command.to_owned(),
             branch: plan.branch.clone(),
             kops: None,
+            note: None,
             clusters,
         }
     }
@@ -391,7 +367,7 @@ impl ClusterRun<'_> {
                 };
                 write_file(dest, &spec.to_kops_yaml())
             }
-            PlannedStep::SeedDryRunStore { store, .. } => self.seed(store),
+            PlannedStep::SeedDryRunStore { store, as_is, .. } => self.seed(store, *as_is),
             PlannedStep::CheckDrift { deployed, on_drift } => self.check_drift(deployed, *on_drift),
             PlannedStep::CheckPrune { .. } => self.check_prune(),
             PlannedStep::DeleteRemovedInstanceGroups {
@@ -426,9 +402,22 @@ impl ClusterRun<'_> {
     }
 
     fn kops(&mut self, command: &KopsCommand, output: OutputUse) -> anyhow::Result<()> {
-        if output == OutputUse::LiveInstanceGroups && self.summary.new_cluster {
+        let reads_what_production_has = matches!(
+            output,
+            OutputUse::LiveInstanceGroups | OutputUse::CloudReport
+        );
+        if reads_what_production_has && self.summary.new_cluster {
             self.exec
                 .log("    skipped: the cluster does not exist in production yet");
+            return Ok(());
+        }
+        if output == OutputUse::RollingUpdateReport
+            && self.summary.new_cluster
+            && self.summary.applied
+        {
+            // Its instances were all just made by `update --yes`, and its API is still starting.
+            self.exec
+                .log("    skipped: the cluster was just created: nothing to roll");
             return Ok(());
         }
         let mut env = command.env().to_vec();
@@ -459,7 +448,7 @@ impl ClusterRun<'_> {
             }
             if output == OutputUse::RollingUpdateReport && is_api_unreachable(&out.stderr) {
                 bail!(
-                    "kops cannot reach the Kubernetes API of {}: `{command}` needs it unless --cloudonly is given \
+                    "{API_UNREACHABLE} {}: `{command}` needs it unless --cloudonly is given \
                      (kops ≤ 1.30 also needs `kops export kubecfg --admin` first); {}{}",
                     self.plan.cluster,
                     out.ended,
@@ -475,6 +464,9 @@ impl ClusterRun<'_> {
                 stderr_excerpt(&out.stderr_tail)
             );
         }
+        if command.subcommand() == "update cluster" && command.applies() {
+            self.summary.applied = true;
+        }
         if command.subcommand() == "replace" && command.mutates_production() && !self.prunes {
             // `kops replace` never deletes (docs/KOPS.md §3): these stay in production.
             self.summary.instance_groups_kept = self.summary.instance_groups_to_delete.clone();
@@ -487,6 +479,11 @@ impl ClusterRun<'_> {
                 let report = parse_update_dry_run(&out.stdout)
                     .with_context(|| format!("cannot read the output of `{command}`"))?;
                 self.summary.update = Some(report);
+            }
+            OutputUse::CloudReport => {
+                let report = parse_update_dry_run(&out.stdout)
+                    .with_context(|| format!("cannot read the output of `{command}`"))?;
+                self.summary.cloud = Some(report);
             }
             OutputUse::RollingUpdateReport => {
                 let report = parse_rolling_update(&out.stdout)
@@ -520,40 +517,6 @@ impl ClusterRun<'_> {
             diff.removed_instance_groups().map(str::to_owned).collect();
         self.summary.spec_diff = Some(diff);
         self.live = Some(live);
-        Ok(())
-    }
-
-    /// Writes the dry-run store: what [`dry_run_seed`] chose from production
-    /// (`docs/ARCHITECTURE.md`, "The dry-run store").
-    fn seed(&mut self, store: &DryRunStore) -> anyhow::Result<()> {
-        let dir = store.dir();
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
-        self.git_spec()?; // loads it
-        let (Some(git), Some(live)) = (&self.git, &self.live) else {
-            if self.summary.new_cluster {
-                self.exec
-                    .log("    new cluster: the dry-run store starts empty");
-                return Ok(());
-            }
-            bail!("production was not read before seeding the dry-run store");
-        };
-        let seed = dry_run_seed(store, live, &git.instance_group_names());
-        for (path, contents) in &seed.files {
-            write_file(path, contents)?;
-        }
-        self.exec.log(&format!(
-            "    {}: config + {} instance group(s){}",
-            store.store(),
-            seed.files.len() - 1,
-            if seed.left_out.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; left out (removed from git): {}",
-                    seed.left_out.join(", ")
-                )
-            }
-        ));
         Ok(())
     }
 }

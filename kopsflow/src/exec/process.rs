@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
-use camino::Utf8Path;
+use anyhow::{bail, Context as _};
+use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::duration::format_elapsed;
 use crate::report::redact::Redactor;
@@ -208,6 +208,35 @@ impl ProcessRunner {
             }
         })
     }
+}
+
+/// Finds the kops binary: `--kops PATH`, else `$KOPS`, else `kops` on `PATH`.
+pub fn find_kops(
+    flag: Option<&Utf8Path>,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Utf8PathBuf> {
+    if let Some(path) = flag {
+        if !path.is_file() {
+            bail!("--kops {path}: no such file");
+        }
+        return Ok(path.to_owned());
+    }
+    if let Some(path) = env("KOPS").filter(|p| !p.trim().is_empty()) {
+        let path = Utf8PathBuf::from(path);
+        if !path.is_file() {
+            bail!("$KOPS is {path}, but there is no such file");
+        }
+        return Ok(path);
+    }
+    if let Some(dirs) = env("PATH") {
+        for dir in dirs.split(':').filter(|d| !d.is_empty()) {
+            let candidate = Utf8Path::new(dir).join("kops");
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    bail!("kops not found: pass --kops PATH, set $KOPS to the kops binary, or put kops on PATH")
 }
 
 #[cfg(test)]

@@ -222,6 +222,21 @@ pub fn changed_files(sh: &Shell, range: &Range, dir: &str) -> anyhow::Result<Vec
     parse_name_status(&String::from_utf8_lossy(&out.stdout))
 }
 
+/// The commits of `range` on its first-parent line (the commits a main branch deployed, merges
+/// included) that changed `path`, newest first, without `range.to` itself.
+pub fn commits_changing(sh: &Shell, range: &Range, path: &str) -> anyhow::Result<Vec<String>> {
+    if range.root {
+        return Ok(Vec::new());
+    }
+    let spec = format!("{}..{}", range.from, range.to);
+    let out = git(sh, &["rev-list", "--first-parent", &spec, "--", path])?;
+    Ok(out
+        .lines()
+        .filter(|sha| *sha != range.to)
+        .map(str::to_owned)
+        .collect())
+}
+
 /// `git diff --name-status -z` output: a status, then one path (two for renames and copies).
 fn parse_name_status(out: &str) -> anyhow::Result<Vec<FileChange>> {
     let mut fields = out.split('\0').filter(|f| !f.is_empty());
@@ -389,6 +404,15 @@ mod tests {
                 Modified(s("cluster-spec/a.yml")),
                 Added(s("cluster-spec/b.yml"))
             ]
+        );
+        // The commits between that changed a spec, newest first, without HEAD.
+        assert_eq!(
+            commits_changing(&sh, &pushed, "cluster-spec/a.yml")?,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            commits_changing(&sh, &pushed, "cluster-spec/b.yml")?,
+            [commit_of(&sh, "HEAD^")?.expect("b")]
         );
         let unknown = Since::Before {
             sha: s("0123456789abcdef0123456789abcdef01234567"),

@@ -6,8 +6,8 @@
 mod changes;
 
 pub use changes::{
-    changed_files, is_shallow, merge_base, range, FileChange, Range, Since, BASE_ENV_VARS,
-    BEFORE_ENV_VARS,
+    changed_files, commits_changing, is_shallow, merge_base, range, FileChange, Range, Since,
+    BASE_ENV_VARS, BEFORE_ENV_VARS,
 };
 
 use anyhow::{bail, Context as _};

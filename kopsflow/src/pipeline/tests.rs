@@ -38,6 +38,7 @@ fn checks_come_after_reading_and_before_any_change() -> anyhow::Result<()> {
         commit: Some("1a2b3c4d5e6f7".to_owned()),
         file: "cluster-spec/c.example.com.yml".into(),
         text: Some(String::new()),
+        since: Vec::new(),
     });
     let drift = CheckDrift(OnDrift::Refuse);
     let prune = DeleteRemovedInstanceGroups(Mode::Apply);
@@ -120,6 +121,50 @@ fn only_a_stage_that_runs_checks_drift() {
         "the stage is skipped there"
     );
     assert!(!with(vec![ProductionStep::ReadProduction]).checks_drift("main"));
+}
+
+#[test]
+fn the_kubeconfig_is_exported_after_the_update_that_makes_the_ca() -> anyhow::Result<()> {
+    use ProductionStep::{ExportKubecfg, ReadProduction, ReplaceSpec, UpdateCluster};
+    let before = vec![
+        ReadProduction,
+        ReplaceSpec,
+        ExportKubecfg,
+        UpdateCluster(Mode::Apply),
+    ];
+    let err = format!("{:#}", deploy_of(before, None).unwrap_err());
+    assert!(
+        err.contains("ExportKubecfg must come after UpdateCluster(Apply)")
+            && err.contains("cannot find CA certificate"),
+        "{err}"
+    );
+    let after = vec![
+        ReadProduction,
+        ReplaceSpec,
+        UpdateCluster(Mode::Apply),
+        ExportKubecfg,
+    ];
+    let plan = deploy_of(after, None)?;
+    let kops: Vec<&str> = plan
+        .steps()
+        .filter_map(|(_, _, step)| match step {
+            PlannedStep::Kops { command, .. } => Some(command.subcommand()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kops,
+        [
+            "get cluster",
+            "get instancegroups",
+            "replace",
+            "update cluster",
+            "export kubecfg"
+        ]
+    );
+    // A stage that does not replace and then apply (a preview) may export first.
+    deploy_of(vec![ExportKubecfg, UpdateCluster(Mode::Preview)], None)?;
+    Ok(())
 }
 
 #[test]

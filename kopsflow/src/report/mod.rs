@@ -18,6 +18,7 @@ pub mod neutralise;
 pub mod redact;
 pub mod render;
 pub mod rolling;
+pub mod status;
 pub mod stderr;
 pub mod summary;
 pub mod unparsed;
@@ -25,7 +26,10 @@ pub mod update;
 
 pub use error::ReportError;
 pub use redact::{redact_report, REDACTED};
-pub use render::{render_json, render_markdown, render_text, use_color, JSON_SCHEMA_VERSION};
+pub use render::{
+    render_json, render_markdown, render_status_json, render_status_markdown, render_status_text,
+    render_text, use_color, JSON_SCHEMA_VERSION,
+};
 pub use rolling::{parse_rolling_update, GroupState, GroupStatus, RollingUpdateReport};
 pub use stderr::{is_api_unreachable, is_cluster_not_found, parse_kops_error};
 pub use summary::{

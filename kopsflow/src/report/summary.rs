@@ -20,6 +20,9 @@ pub struct RunSummary {
     pub branch: String,
     /// The kops the run used and the repository's pin, once known.
     pub kops: Option<KopsUsed>,
+    /// Why the run selected what it did, when that needs saying in the report, e.g. `no record
+    /// of the last successful deploy: deploying every cluster`.
+    pub note: Option<String>,
     pub clusters: Vec<ClusterSummary>,
 }
 
@@ -43,10 +46,19 @@ pub struct ClusterSummary {
     pub cluster: String,
     /// The cluster is in git but not in production yet.
     pub new_cluster: bool,
+    /// `kops update cluster --yes` succeeded for it (`deploy`): production's store and cloud
+    /// were made to match the git spec. A new cluster was created.
+    pub applied: bool,
     /// Git spec vs live spec, when it was computed.
     pub spec_diff: Option<SpecDiff>,
     /// Parsed `kops update cluster` dry-run, when it ran.
     pub update: Option<UpdateReport>,
+    /// `drift`: kops's dry-run of production's own spec (`kops update cluster` without `--yes`
+    /// against a dry-run store holding production's `config` and instance groups as they are),
+    /// when it ran: what `kops update cluster --yes` would change in the cloud with the state
+    /// store as it is. Pending changes there mean the cloud does not match the store
+    /// ([`ClusterStatus::NotApplied`]).
+    pub cloud: Option<UpdateReport>,
     /// Instance groups that are live but no longer in git (as production was read).
     pub instance_groups_to_delete: Vec<String>,
     /// Of those, the ones this run deleted (`deploy` with prune on).
@@ -125,22 +137,39 @@ pub struct Drift {
     pub changes: SpecDiff,
     /// Production had drifted and the run went on anyway (`--allow-drift`).
     pub allowed: bool,
+    /// Production differs from that spec but already equals the spec being deployed: a re-run
+    /// of a deploy that got past `kops replace` (or a second deploy of one commit), not drift.
+    pub at_target: bool,
+    /// Production differs from that spec but equals the spec at this later commit of the
+    /// deployed range, whose deploy got past `kops replace` and did not finish: not drift.
+    pub at_commit: Option<String>,
 }
 
 impl Drift {
-    /// Production differs from the spec deployed before.
+    /// Production differs from the spec deployed before, and is not already the spec being
+    /// deployed: changed outside git.
     pub fn drifted(&self) -> bool {
-        !self.changes.is_empty()
+        !self.changes.is_empty() && !self.at_target && self.at_commit.is_none()
     }
 }
 
-/// One-word outcome of a cluster, in precedence order: error, new cluster, changes pending,
-/// no changes.
+/// One-word outcome of a cluster, in precedence order: error, created, applied, new cluster,
+/// changes pending, not applied, no changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClusterStatus {
     Error,
+    /// A deploy created it: it was not in production, `replace` and `update --yes` succeeded.
+    Created,
+    /// A deploy applied its spec to a cluster production had (`update --yes` succeeded).
+    Applied,
     NewCluster,
     ChangesPending,
+    /// The git spec equals production's state store (or differs, shown first as
+    /// `ChangesPending`), and kops's dry-run of production's own spec lists cloud changes: the
+    /// cloud does not match the store. kops shows an apply that did not finish and a change made
+    /// in the cloud outside kops the same way, so this one status covers both
+    /// ([`ClusterSummary::cloud`], `docs/KOPS.md` §1.8).
+    NotApplied,
     NoChanges,
 }
 
@@ -149,8 +178,11 @@ impl ClusterStatus {
     pub fn label(self) -> &'static str {
         match self {
             ClusterStatus::Error => "error",
+            ClusterStatus::Created => "created",
+            ClusterStatus::Applied => "applied",
             ClusterStatus::NewCluster => "new cluster",
             ClusterStatus::ChangesPending => "changes pending",
+            ClusterStatus::NotApplied => "not applied",
             ClusterStatus::NoChanges => "no changes",
         }
     }
@@ -159,21 +191,39 @@ impl ClusterStatus {
     pub fn emoji(self) -> &'static str {
         match self {
             ClusterStatus::Error => "❌",
+            ClusterStatus::Created => "🚀",
+            ClusterStatus::Applied => "✅",
             ClusterStatus::NewCluster => "🆕",
             ClusterStatus::ChangesPending => "⚠️",
+            ClusterStatus::NotApplied => "☁️",
             ClusterStatus::NoChanges => "✅",
         }
     }
 }
 
 impl ClusterSummary {
-    /// Something would change: a new cluster, a spec diff, a pending kops change, or instance
-    /// groups to delete.
+    /// Something would change: a new cluster, a spec diff, a pending kops change, instance
+    /// groups to delete, or a cloud that does not match production's store ([`Self::not_applied`]).
+    /// Not after a deploy applied them (`applied`), except instance groups still to delete.
     pub fn changes_pending(&self) -> bool {
+        if self.applied {
+            return self.instance_groups_still_to_delete().next().is_some();
+        }
+        self.spec_changes_pending() || self.not_applied()
+    }
+
+    /// [`Self::changes_pending`] without the cloud: what git changes in production.
+    fn spec_changes_pending(&self) -> bool {
         self.new_cluster
             || self.spec_diff.as_ref().is_some_and(|d| !d.is_empty())
             || self.update.as_ref().is_some_and(|u| u.changes_pending)
             || !self.instance_groups_to_delete.is_empty()
+    }
+
+    /// kops's dry-run of production's own spec lists changes ([`Self::cloud`]): the cloud does
+    /// not match production's state store.
+    pub fn not_applied(&self) -> bool {
+        self.cloud.as_ref().is_some_and(|u| u.changes_pending)
     }
 
     /// The run deployed over production's drift (`--allow-drift`), which an audit record notes.
@@ -205,10 +255,16 @@ impl ClusterSummary {
     pub fn status(&self) -> ClusterStatus {
         if self.error.is_some() {
             ClusterStatus::Error
+        } else if self.applied && self.new_cluster {
+            ClusterStatus::Created
+        } else if self.applied {
+            ClusterStatus::Applied
         } else if self.new_cluster {
             ClusterStatus::NewCluster
-        } else if self.changes_pending() {
+        } else if self.spec_changes_pending() {
             ClusterStatus::ChangesPending
+        } else if self.not_applied() {
+            ClusterStatus::NotApplied
         } else {
             ClusterStatus::NoChanges
         }

@@ -1,5 +1,6 @@
 //! The checks a deploy makes on production before it changes anything (pure): whether
-//! production drifted from the spec deployed before ([`drift`]), and whether pruning the
+//! production drifted from the spec deployed before ([`drift`]; [`drift_verdict`] also accepts
+//! production that already equals the spec being deployed), and whether pruning the
 //! instance groups git no longer has would remove the last control-plane group
 //! ([`prune_refusal`]).
 
@@ -27,6 +28,63 @@ pub fn drift(deployed: &ClusterSpec, production: &ClusterSpec) -> SpecDiff {
         )
     });
     SpecDiff { changes }
+}
+
+/// Where production stands between the spec deployed before and the spec being deployed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DriftVerdict {
+    /// Production equals the spec deployed before: nothing changed outside git.
+    MatchesDeployed,
+    /// Production differs from the spec deployed before (`since_deployed`, production →
+    /// deployed) but equals the spec being deployed: a deploy of it got past `kops replace`
+    /// (a failed, cancelled or repeated deploy). Already there, not drift.
+    MatchesTarget { since_deployed: SpecDiff },
+    /// Production differs from the spec deployed before but equals `later[index]`, a spec
+    /// committed since whose deploy got past `kops replace` and did not finish: from git, not
+    /// drift.
+    MatchesLater {
+        index: usize,
+        since_deployed: SpecDiff,
+    },
+    /// Production matches neither: changed outside git. `changes` read production → deployed.
+    Drifted { changes: SpecDiff },
+}
+
+/// The deploy's drift decision: production is refused only when it matches neither the spec
+/// deployed before, nor one committed since (`later`), nor the spec being deployed (`target`),
+/// each compared as [`drift`] does.
+pub fn drift_verdict(
+    deployed: &ClusterSpec,
+    later: &[ClusterSpec],
+    target: &ClusterSpec,
+    production: &ClusterSpec,
+) -> DriftVerdict {
+    let changes = drift(deployed, production);
+    if changes.is_empty() {
+        return DriftVerdict::MatchesDeployed;
+    }
+    if drift(target, production).is_empty() {
+        return DriftVerdict::MatchesTarget {
+            since_deployed: changes,
+        };
+    }
+    match later
+        .iter()
+        .position(|spec| drift(spec, production).is_empty())
+    {
+        Some(index) => DriftVerdict::MatchesLater {
+            index,
+            since_deployed: changes,
+        },
+        None => DriftVerdict::Drifted { changes },
+    }
+}
+
+/// The kinds of object a diff touches: (the Cluster, some InstanceGroup) — which `kops get`
+/// shows what differs.
+pub fn kinds_changed(diff: &SpecDiff) -> (bool, bool) {
+    let kind = |k: ObjectKind| diff.changes.iter().any(|c| c.describe().kind == k);
+    (kind(ObjectKind::Cluster), kind(ObjectKind::InstanceGroup))
 }
 
 /// Whether an instance group runs the control plane: role `Master` (v1alpha2) or
@@ -145,6 +203,53 @@ spec:
         );
         // Production still has `old` (replace never deletes it): not drift.
         assert!(lines(&spec(CLUSTER, &[CP, NODES, ("old", "Node", 1)])).is_empty());
+    }
+
+    #[test]
+    fn production_at_the_target_is_not_drift() {
+        let deployed = spec(CLUSTER, &[CP, NODES]);
+        let target = spec(CLUSTER, &[CP, ("nodes", "Node", 3)]);
+        // Nothing happened since: matches the spec deployed before.
+        assert_eq!(
+            drift_verdict(&deployed, &[], &target, &deployed),
+            DriftVerdict::MatchesDeployed
+        );
+        // A deploy of the target got past `kops replace` (and failed after): already there.
+        let DriftVerdict::MatchesTarget { since_deployed } =
+            drift_verdict(&deployed, &[], &target, &target)
+        else {
+            panic!("production at the target is not drift");
+        };
+        assert_eq!(since_deployed.changes.len(), 1);
+        // The same, with server-set fields and a group git dropped still in production.
+        let live = spec(CLUSTER, &[("old", "Node", 1), ("nodes", "Node", 3), CP]);
+        assert!(matches!(
+            drift_verdict(&deployed, &[], &target, &live),
+            DriftVerdict::MatchesTarget { .. }
+        ));
+        // Neither: changed outside git, what differs from the spec deployed before.
+        let console = spec(&CLUSTER.replace("1.28.6", "1.28.7"), &[CP, NODES]);
+        let DriftVerdict::Drifted { changes } = drift_verdict(&deployed, &[], &target, &console)
+        else {
+            panic!("an out-of-band change is drift");
+        };
+        let lines: Vec<String> = changes.changes.iter().map(ToString::to_string).collect();
+        assert_eq!(lines, ["Cluster spec.kubernetesVersion: 1.28.7 → 1.28.6"]);
+        assert_eq!(kinds_changed(&changes), (true, false));
+        // An instance group changed outside git, on top of the target: still drift.
+        let both = spec(CLUSTER, &[CP, ("nodes", "Node", 7)]);
+        let DriftVerdict::Drifted { changes } = drift_verdict(&deployed, &[], &target, &both)
+        else {
+            panic!("drift");
+        };
+        assert_eq!(kinds_changed(&changes), (false, true));
+        // A spec committed since, whose deploy got past `kops replace` and failed: from git.
+        let failed = spec(CLUSTER, &[CP, ("nodes", "Node", 7)]);
+        let later = [target.clone(), failed];
+        assert!(matches!(
+            drift_verdict(&deployed, &later, &target, &both),
+            DriftVerdict::MatchesLater { index: 1, .. }
+        ));
     }
 
     #[test]

@@ -44,6 +44,7 @@ fn summary(git: &ClusterSpec, table: &PriceTable, prune: bool) -> RunSummary {
     RunSummary {
         command: "plan".into(),
         branch: "feature/x".into(),
+        note: None,
         kops: None,
         clusters: vec![ClusterSummary {
             cluster: "test.k8s.local".into(),

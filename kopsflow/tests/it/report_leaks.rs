@@ -10,11 +10,13 @@ use kopsflow::exec::Redactor;
 use kopsflow::policy::{Level, Violation};
 use kopsflow::report::audit::{audit_line, Actor, AuditOutcome, AuditRun, Person};
 use kopsflow::report::neutralise::neutralise;
-use kopsflow::report::redact::redact_summary;
+use kopsflow::report::redact::{redact_status, redact_summary};
+use kopsflow::report::status::{AuditLogRead, DeployRecord, Revision, StatusReport, StatusRow};
 use kopsflow::report::{
-    render_json, render_markdown, render_text, ClusterSummary, CommandEnd, CommandRun, Deletion,
-    DeletionSection, Drift, FieldChange, GroupState, GroupStatus, KopsUsed, RollingUpdateReport,
-    RunSummary, TaskChange, UnparsedBlock, UpdateReport,
+    render_json, render_markdown, render_status_json, render_status_markdown, render_status_text,
+    render_text, ClusterSummary, CommandEnd, CommandRun, Deletion, DeletionSection, Drift,
+    FieldChange, GroupState, GroupStatus, KopsUsed, RollingUpdateReport, RunSummary, TaskChange,
+    UnparsedBlock, UpdateReport,
 };
 use kopsflow::spec::{ObjectKind, SpecChange, SpecDiff};
 
@@ -110,26 +112,33 @@ fn group_cost() -> GroupCost {
     }
 }
 
+fn update() -> UpdateReport {
+    UpdateReport {
+        creates: vec![task("LaunchTemplate")],
+        modifies: vec![task("AutoscalingGroup"), task("Keypair")],
+        ignored: vec![task("ManagedFile")],
+        deletions: vec![Deletion {
+            section: DeletionSection::WillDelete,
+            task: with("task"),
+            item: with("item"),
+        }],
+        changes_pending: true,
+        closing_line_seen: true,
+        notices: vec![with("notice")],
+        unparsed: vec![unparsed()],
+        warnings: vec![with("warning")],
+    }
+}
+
 /// A summary with the secret in every string kops or a spec can put one in.
 fn summary() -> RunSummary {
     let cluster = ClusterSummary {
         cluster: with("cluster"),
         new_cluster: false,
+        applied: false,
         spec_diff: Some(spec_diff()),
-        update: Some(UpdateReport {
-            creates: vec![task("LaunchTemplate")],
-            modifies: vec![task("AutoscalingGroup"), task("Keypair")],
-            deletions: vec![Deletion {
-                section: DeletionSection::WillDelete,
-                task: with("task"),
-                item: with("item"),
-            }],
-            changes_pending: true,
-            closing_line_seen: true,
-            notices: vec![with("notice")],
-            unparsed: vec![unparsed()],
-            warnings: vec![with("warning")],
-        }),
+        update: Some(update()),
+        cloud: Some(update()),
         instance_groups_to_delete: vec![with("ig")],
         instance_groups_deleted: vec![with("ig")],
         instance_groups_kept: vec![with("ig")],
@@ -138,6 +147,8 @@ fn summary() -> RunSummary {
             file: with("file"),
             changes: spec_diff(),
             allowed: true,
+            at_target: false,
+            at_commit: Some(with("at commit")),
         }),
         rolling_update: Some(RollingUpdateReport {
             groups: vec![GroupStatus {
@@ -199,6 +210,7 @@ fn summary() -> RunSummary {
             matches_pin: false,
             any_kops_version: true,
         }),
+        note: Some(with("note")),
         clusters: vec![cluster],
     }
 }
@@ -234,6 +246,50 @@ fn every_renderer_hides_the_secret_in_every_place() {
     // The JSON stays JSON.
     let json: serde_json::Value = serde_json::from_str(&outputs[3].1).unwrap();
     assert_eq!(json["schema_version"], 1);
+}
+
+/// `status` renders its own report: the secret in every place of it, through its three formats.
+#[test]
+fn the_status_report_hides_the_secret_in_every_place() {
+    let r = redactor();
+    let deploy = DeployRecord {
+        time: with("time"),
+        commit: Some(with("commit")),
+        outcome: with("failed"),
+        detail: Some(with("detail")),
+    };
+    let report = StatusReport {
+        branch: with("branch"),
+        kops: summary().kops,
+        audit_log: AuditLogRead {
+            path: with("audit.jsonl"),
+            found: true,
+            skipped_lines: 1,
+        },
+        rows: vec![StatusRow {
+            cluster: with("cluster"),
+            spec_file: with("spec"),
+            revision: Some(Revision {
+                commit: with("commit"),
+                date: with("date"),
+            }),
+            deployed: Some(deploy.clone()),
+            last_deploy: Some(deploy),
+            found: summary().clusters.remove(0),
+            rolling_unknown: Some(with("unknown")),
+        }],
+    };
+    for (what, render) in [
+        ("text", render_status_text as fn(&StatusReport) -> String),
+        ("markdown", render_status_markdown),
+        ("json", render_status_json),
+    ] {
+        let out = neutralise(&r.redact_text(&render(&redact_status(&report, &r))));
+        assert!(out.contains("***"), "{what}: values are shown, redacted");
+        if let Some(part) = shown_part(&out) {
+            panic!("status {what} shows {part:?} of the secret:\n{out}");
+        }
+    }
 }
 
 #[test]
@@ -286,6 +342,7 @@ fn markdown_values_cannot_leave_their_place() {
         command: evil.into(),
         branch: evil.into(),
         kops: None,
+        note: Some(evil.into()),
         clusters: vec![ClusterSummary {
             cluster: evil.into(),
             update: Some(UpdateReport {

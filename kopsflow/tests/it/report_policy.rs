@@ -47,6 +47,7 @@ fn summary() -> RunSummary {
     RunSummary {
         command: "plan".into(),
         branch: "feature/x".into(),
+        note: None,
         kops: None,
         clusters: vec![
             ClusterSummary {

@@ -81,6 +81,7 @@ fn summary() -> RunSummary {
     RunSummary {
         command: "plan".into(),
         branch: "feature/bigger-nodes".into(),
+        note: None,
         kops: Some(KopsUsed {
             version: "1.29.2".into(),
             pin: "1.29.2".into(),
@@ -130,6 +131,7 @@ fn summary_with_diffs() -> RunSummary {
     RunSummary {
         command: "deploy".into(),
         branch: "main".into(),
+        note: None,
         // A kops outside the pin, run anyway: every format says so.
         kops: Some(KopsUsed {
             version: "1.36.2".into(),
@@ -227,6 +229,7 @@ fn new_cluster_markdown() {
     let s = RunSummary {
         command: "plan".into(),
         branch: "feature/new-cluster".into(),
+        note: None,
         kops: None,
         clusters: vec![ClusterSummary {
             cluster: "test.k8s.local".into(),
@@ -287,6 +290,7 @@ fn summary_not_parsed() -> RunSummary {
     RunSummary {
         command: "plan".into(),
         branch: "main".into(),
+        note: None,
         kops: None,
         clusters: vec![
             ClusterSummary {

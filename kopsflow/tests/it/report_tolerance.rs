@@ -180,7 +180,8 @@ fn a_star_line_inside_a_diff_is_not_a_banner() {
     let r = parse_update_dry_run(&input).unwrap();
     assert!(r.changes_pending && r.closing_line_seen);
     assert!(r.notices.is_empty());
-    let contents = &r.modifies[1].fields[0];
+    // Its only change is still creationTimestamp: the completed spec is left out (`ignored`).
+    let contents = &r.ignored[0].fields[0];
     assert_eq!(contents.field, "Contents");
     assert_eq!(contents.diff[1], format!("  {stars}"));
 }

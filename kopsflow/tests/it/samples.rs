@@ -87,7 +87,11 @@ pub fn dump_update(r: &UpdateReport) -> String {
     for n in &r.notices {
         writeln!(out, "notice: {n:?}").unwrap();
     }
-    for (sign, tasks) in [("+", &r.creates), ("~", &r.modifies)] {
+    for (sign, tasks) in [
+        ("+", &r.creates),
+        ("~", &r.modifies),
+        ("ignored (server-set only) ~", &r.ignored),
+    ] {
         for t in tasks {
             writeln!(out, "{sign} {} / {}", t.kind, t.name).unwrap();
             for f in &t.fields {

@@ -222,6 +222,15 @@ fn all_and_named() -> anyhow::Result<()> {
         .render()
         .starts_with("Selected 5 clusters: --all (every spec in cluster-spec/)\n  a\n"));
     assert!(decide(Rule::All, &[]).is_err(), "no specs at all");
+    assert_eq!(all.note(), None);
+    // No usable record of the last successful deploy: every cluster, and the summary says why.
+    let why = format!("{} ($KOPSFLOW_LAST_DEPLOYED is empty)", record::NO_RECORD);
+    let unrecorded = decide(Rule::Unrecorded(why.clone()), KNOWN)?;
+    assert_eq!(unrecorded.names(), KNOWN);
+    assert_eq!(unrecorded.note(), Some(why.clone()));
+    assert!(unrecorded
+        .render()
+        .starts_with(&format!("Selected 5 clusters: {why}\n  a\n")));
     let named = decide(Rule::Named(vec![s("z"), s("a"), s("z")]), KNOWN)?;
     assert_eq!(named.names(), ["z", "a"], "as given, once each");
     assert_eq!(named.render(), "Selected 2 clusters: --cluster\n  z\n  a");

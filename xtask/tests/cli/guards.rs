@@ -172,9 +172,18 @@ fn production_drifted_from_the_previous_commit_is_refused_and_shown() {
             "What differs (production → {at}):\n  Cluster spec.kubernetesVersion: 1.28.6 → 1.28.5"
         ),
         "--allow-drift".to_owned(),
+        // The `kops get` that shows what differs: the Cluster, with the production store.
+        format!(
+            "(`kops get cluster {CLUSTER} -o yaml --state file:///srv/kstate` shows production)"
+        ),
     ] {
         assert!(err.contains(&expected), "{expected:?} not in:\n{err}");
     }
+    assert!(
+        !err.contains("and `kops get instancegroups"),
+        "only the Cluster differs: {err}"
+    );
+    assert!(!err.contains("error: error:"), "{err}");
     // HEAD's own change is not drift.
     assert!(!err.contains("maxSize: 1 → 2"), "{err}");
     // Production was read (to compare), nothing else.

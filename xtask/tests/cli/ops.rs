@@ -1,6 +1,6 @@
 //! Integration tests of the operations around the pipeline: the audit log of `deploy` and
-//! `rolling-update`, `export` of a cluster's spec from production, and the read-only `drift`
-//! check. The real `xtask` binary runs in a temp git repository with the kops stand-in
+//! `rolling-update`, and `export` of a cluster's spec from production (`drift` is in
+//! `drift.rs`). The real `xtask` binary runs in a temp git repository with the kops stand-in
 //! (`kops-standin.sh`) replaying real recorded kops output; the harness is in `support/`.
 
 use crate::support::{mutating, wait_for, Run, Test, CLUSTER, SECRET};
@@ -119,7 +119,7 @@ fn a_deploy_appends_a_record_with_commit_people_ci_and_commands() {
         );
         assert_eq!((status.as_str(), *code), ("exited", Some(0)));
     }
-    assert!(ran[4].0.ends_with("--yes"), "{ran:?}");
+    assert!(ran[3].0.ends_with("--yes"), "{ran:?}");
     assert!(r["commands"][0]["duration_ms"].is_u64());
     // Git has nodes maxSize 2, production 1; `update --yes` prints no dry-run report.
     let change = &r["spec_diff"][0];
@@ -449,88 +449,4 @@ fn export_refuses_a_spec_with_uncommitted_changes_unless_forced() {
         run.stderr()
     );
     assert!(!test.repo().join("cluster-spec/c.k8s.local.yml").exists());
-}
-
-// --- drift --------------------------------------------------------------------------------------
-
-#[test]
-fn no_drift_exits_0_and_only_reads_production() {
-    let test = Test::new();
-    let run = test.run(&["drift", "--detailed-exitcode"]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert_eq!(
-        run.argv(),
-        [
-            "version",
-            "get cluster test.k8s.local -o yaml --state file:///srv/kstate",
-            "get instancegroups --name test.k8s.local -o yaml --state file:///srv/kstate",
-        ]
-    );
-    let out = run.stdout();
-    assert!(out.contains("kopsflow drift (branch main)"), "{out}");
-    assert!(out.contains("spec diff: none"), "{out}");
-    assert!(run.tmp_left.is_empty());
-    assert!(
-        !test.repo().join(AUDIT_LOG).exists(),
-        "drift is not audited"
-    );
-}
-
-#[test]
-fn a_committed_change_is_drift_listed_with_exit_2() {
-    let test = Test::new().feature_branch();
-    test.add_clusters(&["b.k8s.local"]);
-    let run = test.run(&["drift", "--detailed-exitcode"]);
-    assert_eq!(run.code(), 2, "{}", run.stderr());
-    let out = run.stdout();
-    assert!(out.contains("spec.maxSize: 1 → 3"), "{out}");
-    assert!(run.argv().iter().all(|a| !mutating(a)));
-    assert!(!run
-        .argv()
-        .iter()
-        .any(|a| a.starts_with("replace") || a.starts_with("update")));
-    // Without --detailed-exitcode drift is not an error.
-    assert_eq!(test.run(&["drift", "--cluster", CLUSTER]).code(), 0);
-
-    let run = test.run(&["drift", "--format", "json", "--jobs", "2"]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    let summary = json(&run.stdout());
-    assert_eq!(summary["command"], "drift");
-    assert_eq!(summary["changes_pending"], true);
-    let clusters = summary["clusters"].as_array().unwrap();
-    assert_eq!(clusters.len(), 2);
-    let b = clusters
-        .iter()
-        .find(|c| c["cluster"] == "b.k8s.local")
-        .unwrap();
-    assert_eq!(b["spec_diff"], serde_json::json!([]));
-    let a = clusters.iter().find(|c| c["cluster"] == CLUSTER).unwrap();
-    assert_eq!(a["status"], "changes_pending");
-    assert_eq!(a["spec_diff"][0]["path"], "spec.maxSize");
-    assert!(a["update"].is_null(), "no dry-run");
-}
-
-#[test]
-fn drift_reads_the_committed_spec_and_prints_its_stage() {
-    let test = Test::new();
-    test.modify(CLUSTER);
-    let run = test.run(&["drift"]);
-    assert_eq!(run.code(), 1);
-    assert!(
-        run.stderr()
-            .contains("drift compares the committed specs (HEAD) with production"),
-        "{}",
-        run.stderr()
-    );
-    assert!(!run.argv().iter().any(|a| a.starts_with("get")));
-    let run = test.run(&["drift", "--print"]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    let out = run.stdout();
-    assert!(out.contains("Selected 1 cluster: --all"), "{out}");
-    assert!(out.contains("  Drift [production store]:\n     1. kops get cluster test.k8s.local -o yaml --state file:///srv/kstate"), "{out}");
-    assert!(
-        !out.contains("replace") && !out.contains("     3."),
-        "{out}"
-    );
-    assert!(run.argv().is_empty());
 }

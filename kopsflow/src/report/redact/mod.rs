@@ -27,14 +27,14 @@
 //!    * private key material: the body of every PEM, OpenSSH, PGP (`-----BEGIN … PRIVATE KEY…`)
 //!      and SSH2 (`---- BEGIN … PRIVATE KEY ----`) block, on one line or across lines, up to the
 //!      END marker, also on the marker's line.
-//! 3. **A whole run summary** ([`redact_summary`], `summary.rs`), string by string, before a
-//!    renderer escapes or clips anything.
+//! 3. **A whole report** ([`redact_summary`], [`redact_status`]: `summary.rs`), string by
+//!    string, before a renderer escapes or clips anything.
 
 mod patterns;
 mod summary;
 mod text;
 
-pub use summary::redact_summary;
+pub use summary::{redact_status, redact_summary, Redactable};
 pub use text::{is_secret_name, RedactingStream, Redactor, HIDDEN, MIN_SECRET_LINE_CHARS};
 
 use super::update::{FieldChange, TaskChange, UpdateReport};
@@ -129,6 +129,7 @@ pub fn redact_report(report: &UpdateReport) -> UpdateReport {
     UpdateReport {
         creates: report.creates.iter().map(redact_task).collect(),
         modifies: report.modifies.iter().map(redact_task).collect(),
+        ignored: report.ignored.iter().map(redact_task).collect(),
         deletions: report.deletions.clone(),
         changes_pending: report.changes_pending,
         closing_line_seen: report.closing_line_seen,

@@ -339,7 +339,9 @@ pub(super) fn hide_credential_keys(line: &str) -> String {
                 .chars()
                 .next_back()
                 .is_some_and(|c| c.is_alphanumeric());
-        if !whole || !is_credential_key(key) {
+        // `${NAME:-default}` is a shell expansion, not a key.
+        let expansion = !quoted && line[..key_start].ends_with("${");
+        if !whole || expansion || !is_credential_key(key) {
             continue;
         }
         let gap = line[colon + 1..].len() - line[colon + 1..].trim_start_matches([' ', '\t']).len();

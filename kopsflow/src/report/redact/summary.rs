@@ -1,4 +1,5 @@
-//! Redacting a whole [`RunSummary`] before any renderer sees it ([`redact_summary`]).
+//! Redacting a whole report — a [`RunSummary`] ([`redact_summary`]), a [`StatusReport`]
+//! ([`redact_status`]) — before any renderer sees it ([`Redactable`]).
 //!
 //! The sink redacts the finished text too, but a renderer transforms values first: markdown
 //! escapes `_`, `*`, `|` and turns newlines into `<br>`, JSON escapes quotes and control
@@ -13,6 +14,7 @@ use super::text::Redactor;
 use crate::cost::{CostChange, GroupCost, GroupLine};
 use crate::policy::Violation;
 use crate::report::rolling::{GroupStatus, RollingUpdateReport};
+use crate::report::status::{AuditLogRead, DeployRecord, Revision, StatusReport, StatusRow};
 use crate::report::summary::{ClusterSummary, CommandRun, Drift, KopsUsed, RunSummary};
 use crate::report::unparsed::UnparsedBlock;
 use crate::report::update::{Deletion, FieldChange, TaskChange, UpdateReport};
@@ -25,27 +27,102 @@ pub fn redact_summary(summary: &RunSummary, redactor: &Redactor) -> RunSummary {
         command,
         branch,
         kops,
+        note,
         clusters,
     } = summary;
     let r = Rd(redactor);
     RunSummary {
         command: r.s(command),
         branch: r.s(branch),
-        kops: kops.as_ref().map(|k| {
-            let KopsUsed {
-                version,
-                pin,
-                matches_pin,
-                any_kops_version,
-            } = k;
-            KopsUsed {
-                version: r.s(version),
-                pin: r.s(pin),
-                matches_pin: *matches_pin,
-                any_kops_version: *any_kops_version,
-            }
-        }),
+        kops: kops.as_ref().map(|k| r.kops(k)),
+        note: r.opt(note.as_ref()),
         clusters: clusters.iter().map(|c| r.cluster(c)).collect(),
+    }
+}
+
+/// A report that is redacted string by string before it is rendered.
+pub trait Redactable {
+    /// A copy with every string redacted by `redactor`.
+    fn redacted(&self, redactor: &Redactor) -> Self;
+}
+
+impl Redactable for RunSummary {
+    fn redacted(&self, redactor: &Redactor) -> Self {
+        redact_summary(self, redactor)
+    }
+}
+
+impl Redactable for StatusReport {
+    fn redacted(&self, redactor: &Redactor) -> Self {
+        redact_status(self, redactor)
+    }
+}
+
+/// A copy of the `status` report with every string redacted by `redactor`.
+pub fn redact_status(report: &StatusReport, redactor: &Redactor) -> StatusReport {
+    let StatusReport {
+        branch,
+        kops,
+        audit_log,
+        rows,
+    } = report;
+    let r = Rd(redactor);
+    let AuditLogRead {
+        path,
+        found,
+        skipped_lines,
+    } = audit_log;
+    let deploy = |d: &DeployRecord| {
+        let DeployRecord {
+            time,
+            commit,
+            outcome,
+            detail,
+        } = d;
+        DeployRecord {
+            time: r.s(time),
+            commit: r.opt(commit.as_ref()),
+            outcome: r.s(outcome),
+            detail: r.opt(detail.as_ref()),
+        }
+    };
+    StatusReport {
+        branch: r.s(branch),
+        kops: kops.as_ref().map(|k| r.kops(k)),
+        audit_log: AuditLogRead {
+            path: r.s(path),
+            found: *found,
+            skipped_lines: *skipped_lines,
+        },
+        rows: rows
+            .iter()
+            .map(|row| {
+                let StatusRow {
+                    cluster,
+                    spec_file,
+                    revision,
+                    deployed,
+                    last_deploy,
+                    found,
+                    rolling_unknown,
+                } = row;
+                StatusRow {
+                    cluster: r.s(cluster),
+                    spec_file: r.s(spec_file),
+                    revision: revision.as_ref().map(|v| {
+                        let Revision { commit, date } = v;
+                        Revision {
+                            commit: r.s(commit),
+                            date: r.s(date),
+                        }
+                    }),
+                    deployed: deployed.as_ref().map(deploy),
+                    last_deploy: last_deploy.as_ref().map(deploy),
+                    found: r.cluster(found),
+                    rolling_unknown: r.opt(rolling_unknown.as_ref()),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -71,12 +148,29 @@ impl Rd<'_> {
         lines.iter().map(|l| stream.line(l)).collect()
     }
 
+    fn kops(&self, k: &KopsUsed) -> KopsUsed {
+        let KopsUsed {
+            version,
+            pin,
+            matches_pin,
+            any_kops_version,
+        } = k;
+        KopsUsed {
+            version: self.s(version),
+            pin: self.s(pin),
+            matches_pin: *matches_pin,
+            any_kops_version: *any_kops_version,
+        }
+    }
+
     fn cluster(&self, c: &ClusterSummary) -> ClusterSummary {
         let ClusterSummary {
             cluster,
             new_cluster,
+            applied,
             spec_diff,
             update,
+            cloud,
             instance_groups_to_delete,
             instance_groups_deleted,
             instance_groups_kept,
@@ -91,8 +185,10 @@ impl Rd<'_> {
         ClusterSummary {
             cluster: self.s(cluster),
             new_cluster: *new_cluster,
+            applied: *applied,
             spec_diff: spec_diff.as_ref().map(|d| self.spec_diff(d)),
             update: update.as_ref().map(|u| self.update(u)),
+            cloud: cloud.as_ref().map(|u| self.update(u)),
             instance_groups_to_delete: self.all(instance_groups_to_delete),
             instance_groups_deleted: self.all(instance_groups_deleted),
             instance_groups_kept: self.all(instance_groups_kept),
@@ -102,12 +198,16 @@ impl Rd<'_> {
                     file,
                     changes,
                     allowed,
+                    at_target,
+                    at_commit,
                 } = d;
                 Drift {
                     commit: self.s(commit),
                     file: self.s(file),
                     changes: self.spec_diff(changes),
                     allowed: *allowed,
+                    at_target: *at_target,
+                    at_commit: self.opt(at_commit.as_ref()),
                 }
             }),
             rolling_update: rolling_update.as_ref().map(|r| self.rolling(r)),
@@ -170,6 +270,7 @@ impl Rd<'_> {
         let UpdateReport {
             creates,
             modifies,
+            ignored,
             deletions,
             changes_pending,
             closing_line_seen,
@@ -180,6 +281,7 @@ impl Rd<'_> {
         UpdateReport {
             creates: creates.iter().map(|t| self.task(t)).collect(),
             modifies: modifies.iter().map(|t| self.task(t)).collect(),
+            ignored: ignored.iter().map(|t| self.task(t)).collect(),
             deletions: deletions
                 .iter()
                 .map(|d| {

@@ -155,6 +155,10 @@ fn kubeconfig_credentials_in_every_yaml_form() {
         ),
         ("token: ${{ secrets.TOKEN }}", "token: ${{ secrets.TOKEN }}"),
         ("id-token: write", "id-token: write"),
+        (
+            r#"curl --header "JOB-TOKEN: ${CI_JOB_TOKEN:-}" x"#,
+            r#"curl --header "JOB-TOKEN: ${CI_JOB_TOKEN:-}" x"#,
+        ),
         ("token:", "token:"),
         ("token: # none", "token: # none"),
     ] {

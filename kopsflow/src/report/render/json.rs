@@ -19,8 +19,11 @@ pub const JSON_SCHEMA_VERSION: u32 = 1;
 fn status(st: ClusterStatus) -> &'static str {
     match st {
         ClusterStatus::Error => "error",
+        ClusterStatus::Created => "created",
+        ClusterStatus::Applied => "applied",
         ClusterStatus::NewCluster => "new_cluster",
         ClusterStatus::ChangesPending => "changes_pending",
+        ClusterStatus::NotApplied => "not_applied",
         ClusterStatus::NoChanges => "no_changes",
     }
 }
@@ -103,6 +106,7 @@ fn json_update(u: &UpdateReport) -> Json {
             "deletions",
             Json::array(u.deletions.into_iter().map(json_deletion)),
         )
+        .with_nonempty("ignored", Json::array(u.ignored.into_iter().map(json_task)))
         .with("notices", u.notices)
         .with_nonempty(
             "unparsed",
@@ -148,6 +152,8 @@ fn json_drift(d: &Drift) -> Json {
         .with("commit", d.commit.as_str())
         .with("file", d.file.as_str())
         .with("drifted", d.drifted())
+        .with("at_target", d.at_target)
+        .with("at_commit", d.at_commit.as_deref())
         .with("allowed", d.allowed)
         .with(
             "changes",
@@ -178,6 +184,7 @@ fn json_cluster(c: &ClusterSummary) -> Json {
         .with("cluster", c.cluster.as_str())
         .with("status", status(c.status()))
         .with("new_cluster", c.new_cluster)
+        .with("applied", c.applied)
         .with("changes_pending", c.changes_pending())
         .with("rolling_update_needed", c.rolling_update_needed())
         .with("error", c.error.as_deref())
@@ -188,6 +195,7 @@ fn json_cluster(c: &ClusterSummary) -> Json {
                 .map(|d| Json::array(d.changes.iter().map(json_spec_change))),
         )
         .with("update", c.update.as_ref().map(json_update))
+        .with("cloud", c.cloud.as_ref().map(json_update))
         .with(
             "instance_groups_to_delete",
             c.instance_groups_to_delete.as_slice(),
@@ -213,7 +221,7 @@ fn json_cluster(c: &ClusterSummary) -> Json {
 }
 
 /// JSON.md "kops".
-fn json_kops(k: &KopsUsed) -> Json {
+pub(super) fn json_kops(k: &KopsUsed) -> Json {
     Json::object()
         .with("version", k.version.as_str())
         .with("pin", k.pin.as_str())
@@ -227,6 +235,7 @@ pub fn render_json(s: &RunSummary) -> String {
         .with("schema_version", JSON_SCHEMA_VERSION)
         .with("command", s.command.as_str())
         .with("branch", s.branch.as_str())
+        .with("note", s.note.as_deref())
         .with("kops", s.kops.as_ref().map(json_kops))
         .with("changes_pending", s.changes_pending())
         .with("rolling_update_needed", s.rolling_update_needed())

@@ -126,9 +126,27 @@ fn md_field_change(f: &FieldChange) -> String {
 }
 
 fn md_update(out: &mut String, u: &UpdateReport) {
+    md_update_titled(out, "**kops update cluster** (dry-run):", u);
+}
+
+/// The cloud dry-run of `drift`: `not applied` and what it means, or that the cloud matches.
+fn md_cloud(out: &mut String, u: &UpdateReport) {
+    let (verdict, emoji) = if u.changes_pending {
+        ("not applied", "☁️ ")
+    } else {
+        ("matches the store", "")
+    };
+    let title = format!("{emoji}**{}**: {verdict} —", md_text(super::CLOUD_TITLE));
+    md_update_titled(out, &title, u);
+    if u.changes_pending {
+        let _ = writeln!(out, "> {}\n", md_text(super::NOT_APPLIED_MEANING));
+    }
+}
+
+fn md_update_titled(out: &mut String, title: &str, u: &UpdateReport) {
     let _ = writeln!(
         out,
-        "**kops update cluster** (dry-run): {}{}\n",
+        "{title} {}{}\n",
         counts_line(u),
         if u.closing_line_seen {
             ""
@@ -136,6 +154,9 @@ fn md_update(out: &mut String, u: &UpdateReport) {
             " — ⚠️ kops closing line missing, output may be incomplete"
         }
     );
+    for t in &u.ignored {
+        let _ = writeln!(out, "> ℹ️ {}\n", md_text(&super::ignored_line(t)));
+    }
     for notice in &u.notices {
         let _ = writeln!(out, "> ℹ️ {}\n", md_text(notice));
     }
@@ -380,6 +401,21 @@ fn md_drift(out: &mut String, d: &Drift) {
         md_code(&d.file),
         md_code(super::short_commit(&d.commit))
     );
+    if let Some(later) = &d.at_commit {
+        let _ = writeln!(
+            out,
+            "**Drift**: none — production matches the spec at {}, committed since {at}: a deploy of it did not finish\n",
+            md_code(super::short_commit(later))
+        );
+        return;
+    }
+    if d.at_target {
+        let _ = writeln!(
+            out,
+            "**Drift**: none — production already matches the spec being deployed (it differs from {at}, the spec deployed before: a re-run)\n"
+        );
+        return;
+    }
     if !d.drifted() {
         let _ = writeln!(out, "**Drift**: none since {at}\n");
         return;
@@ -429,6 +465,9 @@ fn md_cluster(out: &mut String, c: &ClusterSummary) {
     }
     if let Some(u) = &c.update {
         md_update(out, &redact_report(u));
+    }
+    if let Some(u) = &c.cloud {
+        md_cloud(out, &redact_report(u));
     }
     let to_delete: Vec<String> = c.instance_groups_still_to_delete().map(md_code).collect();
     if !to_delete.is_empty() {
@@ -485,6 +524,9 @@ pub fn render_markdown(s: &RunSummary) -> String {
         md_code(&s.branch)
     );
     let _ = writeln!(out, "{}\n", overview(s));
+    if let Some(note) = &s.note {
+        let _ = writeln!(out, "ℹ️ {}\n", md_text(note));
+    }
     if let Some(k) = &s.kops {
         let warn = if k.matches_pin { "" } else { "⚠️ " };
         let _ = writeln!(out, "{warn}{}\n", md_text(&super::kops_line(k)));
@@ -500,7 +542,8 @@ pub fn render_markdown(s: &RunSummary) -> String {
         let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
         for c in &s.clusters {
             let st = c.status();
-            let (cr, md, dl) = c.update.as_ref().map_or(
+            // `drift` has no dry-run of git's spec: its counts are the cloud's.
+            let (cr, md, dl) = c.update.as_ref().or(c.cloud.as_ref()).map_or(
                 ("–".to_string(), "–".to_string(), "–".to_string()),
                 |u| {
                     (

@@ -8,10 +8,12 @@ mod cost;
 mod json;
 mod markdown;
 mod policy;
+mod status;
 mod text;
 
 pub use json::{render_json, JSON_SCHEMA_VERSION};
 pub use markdown::render_markdown;
+pub use status::{render_status_json, render_status_markdown, render_status_text};
 pub use text::render_text;
 
 use std::fmt::Write as _;
@@ -41,6 +43,21 @@ fn clip(value: &str) -> String {
 /// The warning of a deploy that left instance groups git no longer has in production.
 const KEPT_WARNING: &str =
     "warning: prune is off, so these instance groups removed from git are still in production:";
+
+/// What a [`ClusterSummary::cloud`](super::ClusterSummary::cloud) dry-run is, for its heading.
+const CLOUD_TITLE: &str = "cloud (kops update cluster dry-run of production's own spec)";
+
+/// What pending changes in that dry-run mean, and what they cannot tell apart.
+const NOT_APPLIED_MEANING: &str = "the cloud does not match production's state store: an apply that did not finish (a failed `kops update cluster --yes`) or a change made in the cloud outside kops, which kops's dry-run shows the same way; `kops update cluster --yes` would make these changes";
+
+/// A modified task left out as a server-set difference, in words.
+fn ignored_line(t: &super::update::TaskChange) -> String {
+    format!(
+        "ignored {}: only metadata.{} differs (set by kops when it created the cluster; kops rewrites the file on its next update)",
+        t.resource(),
+        super::update::SERVER_SET_METADATA.join(", metadata.")
+    )
+}
 
 /// How a commit is shown: its first 12 characters.
 fn short_commit(commit: &str) -> &str {
@@ -83,8 +100,11 @@ fn overview(s: &RunSummary) -> String {
     let mut parts = Vec::new();
     for st in [
         ClusterStatus::Error,
+        ClusterStatus::Created,
+        ClusterStatus::Applied,
         ClusterStatus::NewCluster,
         ClusterStatus::ChangesPending,
+        ClusterStatus::NotApplied,
         ClusterStatus::NoChanges,
     ] {
         let k = count(st);

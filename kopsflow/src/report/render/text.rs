@@ -41,8 +41,9 @@ impl Painter {
     fn status(&self, st: ClusterStatus) -> String {
         match st {
             ClusterStatus::Error => self.red(st.label()),
+            ClusterStatus::Created | ClusterStatus::Applied => self.green(st.label()),
             ClusterStatus::NewCluster => self.cyan(st.label()),
-            ClusterStatus::ChangesPending => self.yellow(st.label()),
+            ClusterStatus::ChangesPending | ClusterStatus::NotApplied => self.yellow(st.label()),
             ClusterStatus::NoChanges => self.green(st.label()),
         }
     }
@@ -82,10 +83,33 @@ fn text_field(out: &mut String, p: &Painter, f: &FieldChange) {
 }
 
 fn text_update(out: &mut String, p: &Painter, u: &UpdateReport) {
+    text_update_titled(out, p, "kops update cluster (dry-run):", "", None, u);
+}
+
+/// The cloud dry-run of `drift`: `not applied` and what it means, or that the cloud matches.
+fn text_cloud(out: &mut String, p: &Painter, u: &UpdateReport) {
+    let title = format!("{}:", super::CLOUD_TITLE);
+    if u.changes_pending {
+        let meaning = Some(super::NOT_APPLIED_MEANING);
+        text_update_titled(out, p, &title, &p.yellow("not applied: "), meaning, u);
+    } else {
+        text_update_titled(out, p, &title, &p.green("matches the store: "), None, u);
+    }
+}
+
+/// A dry-run report under `title`, its counts after `verdict`, then `meaning` on its own line.
+fn text_update_titled(
+    out: &mut String,
+    p: &Painter,
+    title: &str,
+    verdict: &str,
+    meaning: Option<&str>,
+    u: &UpdateReport,
+) {
     let _ = writeln!(
         out,
-        "  {} {}{}",
-        p.bold("kops update cluster (dry-run):"),
+        "  {} {verdict}{}{}",
+        p.bold(title),
         counts_line(u),
         if u.closing_line_seen {
             ""
@@ -93,6 +117,12 @@ fn text_update(out: &mut String, p: &Painter, u: &UpdateReport) {
             " (kops closing line missing: output may be incomplete)"
         }
     );
+    if let Some(meaning) = meaning {
+        let _ = writeln!(out, "    {meaning}");
+    }
+    for t in &u.ignored {
+        let _ = writeln!(out, "    {} {}", p.yellow("note:"), super::ignored_line(t));
+    }
     for notice in &u.notices {
         for (i, line) in notice.lines().enumerate() {
             let lead = if i == 0 { "note:" } else { "     " };
@@ -162,6 +192,23 @@ fn text_spec_diff(out: &mut String, p: &Painter, d: &SpecDiff) {
 
 fn text_drift(out: &mut String, p: &Painter, d: &Drift) {
     let at = format!("{} at {}", d.file, super::short_commit(&d.commit));
+    if let Some(later) = &d.at_commit {
+        let _ = writeln!(
+            out,
+            "  {} none — production matches the spec at {}, committed since {at}: a deploy of it did not finish",
+            p.bold("drift:"),
+            super::short_commit(later)
+        );
+        return;
+    }
+    if d.at_target {
+        let _ = writeln!(
+            out,
+            "  {} none — production already matches the spec being deployed (it differs from {at}, the spec deployed before: a re-run)",
+            p.bold("drift:")
+        );
+        return;
+    }
     if !d.drifted() {
         let _ = writeln!(out, "  {} none since {at}", p.bold("drift:"));
         return;
@@ -221,6 +268,9 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
         s.branch
     );
     let _ = writeln!(out, "{}", overview(s));
+    if let Some(note) = &s.note {
+        let _ = writeln!(out, "{} {note}", p.bold("note:"));
+    }
     if let Some(k) = &s.kops {
         let line = super::kops_line(k);
         let _ = writeln!(
@@ -256,6 +306,9 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
         }
         if let Some(u) = &c.update {
             text_update(&mut out, &p, &redact_report(u));
+        }
+        if let Some(u) = &c.cloud {
+            text_cloud(&mut out, &p, &redact_report(u));
         }
         let to_delete: Vec<&str> = c.instance_groups_still_to_delete().collect();
         if !to_delete.is_empty() {

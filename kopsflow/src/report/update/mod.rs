@@ -8,7 +8,10 @@ mod layout;
 mod normalize;
 mod parse;
 
-pub use normalize::{normalize_value, MAX_NORMALIZE_DEPTH};
+pub use normalize::{
+    normalize_value, only_server_set_fields, COMPLETED_SPEC, MAX_NORMALIZE_DEPTH,
+    SERVER_SET_METADATA,
+};
 pub use parse::{parse_update_dry_run, CLOSING_CLEAN, CLOSING_PENDING};
 
 use super::unparsed::UnparsedBlock;
@@ -21,6 +24,10 @@ pub struct UpdateReport {
     pub creates: Vec<TaskChange>,
     /// Tasks whose cloud object differs (`Will modify resources:`).
     pub modifies: Vec<TaskChange>,
+    /// Modified tasks kops listed that change nothing but a server-set field, left out of
+    /// `modifies` and of `changes_pending`: `ManagedFile/cluster-completed.spec` differing only
+    /// by `metadata.creationTimestamp` ([`only_server_set_fields`]).
+    pub ignored: Vec<TaskChange>,
     /// Items kops would delete, from any of the deletion sections.
     pub deletions: Vec<Deletion>,
     /// kops would change something. Taken from the closing line when present (it is the
@@ -201,6 +208,7 @@ impl UpdateReport {
         UpdateReport {
             creates: norm_tasks(&self.creates),
             modifies: norm_tasks(&self.modifies),
+            ignored: norm_tasks(&self.ignored),
             deletions,
             changes_pending: self.changes_pending,
             closing_line_seen: self.closing_line_seen,

@@ -512,9 +512,18 @@ pub fn parse_update_dry_run(stdout: &str) -> Result<UpdateReport, ReportError> {
     let unparsed_in_section = p.unparsed.any_in_section();
     let (blocks, mut warnings) = p.unparsed.finish();
     let mut report = p.report;
+    let (ignored, modifies) = std::mem::take(&mut report.modifies)
+        .into_iter()
+        .partition(super::only_server_set_fields);
+    report.modifies = modifies;
+    report.ignored = ignored;
+    // kops closes with `Must specify --yes` for the ignored tasks too: when they were all it
+    // listed, nothing is pending.
+    let only_ignored =
+        !report.ignored.is_empty() && !report.has_listed_changes() && !unparsed_in_section;
     match p.closing {
         Some(pending) => {
-            report.changes_pending = pending;
+            report.changes_pending = pending && !only_ignored;
             report.closing_line_seen = true;
             if !pending && report.has_listed_changes() {
                 warnings.push(format!(

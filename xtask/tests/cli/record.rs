@@ -1,0 +1,160 @@
+//! Integration tests of the record of the last successful deploy (`--last-deployed`,
+//! `$KOPSFLOW_LAST_DEPLOYED`, Jenkins' `$GIT_PREVIOUS_SUCCESSFUL_COMMIT`): a usable record
+//! selects the clusters changed since it and no others; an empty record, a commit the clone does
+//! not have, or one that is not an ancestor of HEAD selects every cluster, with the reason in
+//! `--print` and the summary; unset, the pushed range applies as before.
+
+use crate::support::{Run, Test, CLUSTER};
+
+const A: &str = "a.k8s.local";
+const B: &str = "b.k8s.local";
+const NO_RECORD: &str = "no record of the last successful deploy: deploying every cluster";
+
+/// Three clusters (test, a, b) committed; the commit holding them.
+fn three_clusters() -> (Test, String) {
+    let test = Test::new();
+    test.add_clusters(&[A, B]);
+    let base = test.rev_parse("HEAD");
+    (test, base)
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout()))
+}
+
+#[test]
+fn the_record_selects_every_cluster_changed_since_it_and_no_other() {
+    let (test, base) = three_clusters();
+    test.modify(A);
+    test.commit("a: nodes maxSize 2 (its deploy failed)");
+    test.modify(B);
+    test.commit("b: nodes maxSize 2");
+    // The pushed range alone: only b.
+    let pushed = test.run(&["deploy"]);
+    assert_eq!(pushed.code(), 0, "{}", pushed.stderr());
+    assert_eq!(pushed.clusters(), [B]);
+    // From the record: a and b, not the unchanged cluster.
+    for (env, args) in [
+        (
+            vec![("KOPSFLOW_LAST_DEPLOYED", base.as_str())],
+            vec!["deploy"],
+        ),
+        (
+            vec![("GIT_PREVIOUS_SUCCESSFUL_COMMIT", base.as_str())],
+            vec!["deploy"],
+        ),
+        (vec![], vec!["deploy", "--last-deployed", base.as_str()]),
+    ] {
+        let run = test.run_with(&env, &args);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        assert_eq!(run.clusters(), [A, B], "{env:?} {args:?}");
+        // The drift check compares production with the specs at the record.
+        assert!(
+            run.stderr().contains(&format!(
+                "check production against cluster-spec/{A}.yml at {}",
+                &base[..12]
+            )),
+            "{}",
+            run.stderr()
+        );
+    }
+    let print = test.run_with(&[("KOPSFLOW_LAST_DEPLOYED", &base)], &["deploy", "--print"]);
+    assert!(
+        print.stdout().contains(&format!(
+            "Selected 2 clusters: spec files changed in $KOPSFLOW_LAST_DEPLOYED..HEAD ({}..",
+            &base[..7]
+        )),
+        "{}",
+        print.stdout()
+    );
+    // The record is HEAD (a re-run of a successful deploy): nothing is left to deploy.
+    let head = test.rev_parse("HEAD");
+    let run = test.run_with(&[("KOPSFLOW_LAST_DEPLOYED", &head)], &["deploy"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stdout().contains("No cluster spec changed"),
+        "{}",
+        run.stdout()
+    );
+}
+
+/// Every cluster deployed, and the reason said in `--print`, on stderr and in the summary.
+fn assert_every_cluster(test: &Test, env: &[(&str, &str)], why: &str) {
+    let print = test.run_with(env, &["deploy", "--print"]);
+    assert_eq!(print.code(), 0, "{}", print.stderr());
+    assert!(
+        print
+            .stdout()
+            .contains(&format!("Selected 3 clusters: {NO_RECORD} ({why}")),
+        "{}",
+        print.stdout()
+    );
+    let run = test.run_with(env, &["deploy", "--format", "json"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.clusters(), [A, B, CLUSTER]);
+    let note = json(&run)["note"].as_str().unwrap_or_default().to_owned();
+    assert!(note.starts_with(NO_RECORD) && note.contains(why), "{note}");
+    let text = test.run_with(env, &["deploy"]);
+    assert!(
+        text.stdout().contains(&format!("note: {NO_RECORD}")),
+        "{}",
+        text.stdout()
+    );
+}
+
+#[test]
+fn an_empty_record_deploys_every_cluster() {
+    let (test, _) = three_clusters();
+    test.modify(A);
+    test.commit("a");
+    assert_every_cluster(
+        &test,
+        &[("KOPSFLOW_LAST_DEPLOYED", "")],
+        "$KOPSFLOW_LAST_DEPLOYED is empty: no successful deploy on record",
+    );
+}
+
+#[test]
+fn a_record_that_history_no_longer_has_deploys_every_cluster() {
+    let (test, _) = three_clusters();
+    // A commit on a branch that was force-pushed away: known here, not an ancestor of HEAD.
+    test.git(&["checkout", "-q", "-b", "rewritten"]);
+    test.modify(B);
+    let gone = test.commit("b, later rewritten");
+    test.git(&["checkout", "-q", "main"]);
+    test.modify(A);
+    test.commit("a");
+    assert_every_cluster(
+        &test,
+        &[("KOPSFLOW_LAST_DEPLOYED", &gone)],
+        &format!(
+            "$KOPSFLOW_LAST_DEPLOYED is {gone}, not an ancestor of HEAD: history was rewritten"
+        ),
+    );
+    // A commit this clone never had (an expired record of another history).
+    let unknown = "0123456789abcdef0123456789abcdef01234567";
+    assert_every_cluster(
+        &test,
+        &[("GIT_PREVIOUS_SUCCESSFUL_COMMIT", unknown)],
+        &format!("$GIT_PREVIOUS_SUCCESSFUL_COMMIT is {unknown}, a commit this clone does not have"),
+    );
+}
+
+#[test]
+fn the_record_is_not_read_by_plan_or_off_the_main_branch() {
+    let (test, _) = three_clusters();
+    test.modify(A);
+    test.commit("a");
+    let env = [("KOPSFLOW_LAST_DEPLOYED", "")];
+    let plan = test.run_with(&env, &["plan", "--print"]);
+    assert!(
+        plan.stdout()
+            .contains("Selected 1 cluster: spec files changed"),
+        "{}",
+        plan.stdout()
+    );
+    let base = test.run_with(&env, &["deploy", "--print", "--base", "HEAD^"]);
+    assert!(!base.stdout().contains(NO_RECORD), "{}", base.stdout());
+    let both = test.run(&["deploy", "--last-deployed", "HEAD^", "--base", "HEAD^"]);
+    assert_eq!(both.code(), 1, "--last-deployed and --base conflict");
+}
