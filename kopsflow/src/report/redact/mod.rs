@@ -16,12 +16,14 @@
 //!      `*SECRET*`, `*TOKEN*`, `*PASSWORD*`, `*PRIVATE_KEY*`, `*CREDENTIALS*`,
 //!      `AWS_ACCESS_KEY_ID`, `S3_ACCESS_KEY_ID`) of at least 4 characters, and each line of at
 //!      least [`MIN_SECRET_LINE_CHARS`] characters of a multi-line one; each as is, JSON-escaped
-//!      and URL-encoded;
+//!      and URL-encoded; and the first [`MIN_SECRET_LINE_CHARS`] characters or more of one
+//!      right before a clip mark `…` (a value kopsflow cut short before redacting it);
 //!    * `NAME=value` assignments and `--name value` / `--name=value` arguments to such names,
 //!      and the `value:` of a Kubernetes env entry whose `name:` is one (across lines);
 //!    * `key: value` credentials in YAML (block, flow `{token: X}`, quoted keys, `token : X`) and
 //!      JSON: kubeconfig's `client-key-data`, `client-certificate-data`, `token`, `password`,
-//!      an auth provider's `client-secret`, `refresh-token`, `access-token`, and
+//!      an auth provider's `client-secret`, `refresh-token`, `access-token`, HTTP headers
+//!      (`Authorization`, `Private-Token`, …; keys in any case), and
 //!      environment-style keys (`GITHUB_TOKEN: X`) that look secret; a value that refers to a
 //!      variable (`$TOKEN`, `${{ secrets.X }}`) is shown;
 //!    * private key material: the body of every PEM, OpenSSH, PGP (`-----BEGIN … PRIVATE KEY…`)

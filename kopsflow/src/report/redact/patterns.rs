@@ -15,9 +15,10 @@ const END_MARKERS: &[&str] = &["-----END ", "---- END "];
 /// `SSH2 ENCRYPTED PRIVATE KEY`, `OPENSSH PRIVATE KEY`, …).
 const PRIVATE_LABEL: &str = "PRIVATE KEY";
 
-/// Keys whose values are credentials: kubeconfig's user credentials (`client-key-data`,
-/// `client-certificate-data`, `token`, `password`) and an auth provider's (`client-secret`,
-/// `refresh-token`, `access-token`). Not `id-token`: GitHub workflows say `id-token: write`.
+/// Keys whose values are credentials, in any case: kubeconfig's user credentials
+/// (`client-key-data`, `client-certificate-data`, `token`, `password`), an auth provider's
+/// (`client-secret`, `refresh-token`, `access-token`; not `id-token`: GitHub workflows say
+/// `id-token: write`), and HTTP headers that carry one (a `curl -v` in user data).
 const CREDENTIAL_KEYS: &[&str] = &[
     "client-key-data",
     "client-certificate-data",
@@ -26,6 +27,11 @@ const CREDENTIAL_KEYS: &[&str] = &[
     "client-secret",
     "refresh-token",
     "access-token",
+    "authorization",
+    "proxy-authorization",
+    "private-token",
+    "x-auth-token",
+    "x-api-key",
 ];
 
 /// Longest key looked back for before a `:` (keys are short; this bounds the work per `:`).
@@ -288,7 +294,7 @@ fn key_before(line: &str, colon: usize) -> Option<(&str, usize, bool)> {
     Some((&head[start..], start, false))
 }
 
-/// Whether a YAML or JSON key names a credential: a [`CREDENTIAL_KEYS`] key, or an
+/// Whether a YAML or JSON key names a credential: a [`CREDENTIAL_KEYS`] key (in any case), or an
 /// environment-style name (`GITHUB_TOKEN`, `DB_PASSWORD`: capitals, digits and `_`) that looks
 /// secret.
 fn is_credential_key(key: &str) -> bool {
@@ -296,7 +302,8 @@ fn is_credential_key(key: &str) -> bool {
         && key
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-    CREDENTIAL_KEYS.contains(&key) || (env_style && is_secret_name(key))
+    CREDENTIAL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+        || (env_style && is_secret_name(key))
 }
 
 /// A value that refers to a secret rather than holding it: a variable or a CI expression

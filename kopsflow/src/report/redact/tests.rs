@@ -155,6 +155,9 @@ fn kubeconfig_credentials_in_every_yaml_form() {
         ),
         ("token: ${{ secrets.TOKEN }}", "token: ${{ secrets.TOKEN }}"),
         ("id-token: write", "id-token: write"),
+        ("> Authorization: Bearer eyJhbGciOi", "> Authorization: ***"),
+        ("PRIVATE-TOKEN: glpat-abc x", "PRIVATE-TOKEN: ***"),
+        ("Token: abc", "Token: ***"),
         (
             r#"curl --header "JOB-TOKEN: ${CI_JOB_TOKEN:-}" x"#,
             r#"curl --header "JOB-TOKEN: ${CI_JOB_TOKEN:-}" x"#,
