@@ -189,3 +189,40 @@ fn a_secret_cut_short_in_a_diagnostic_stays_hidden() {
     assert_hidden("stderr", &run.stderr(), crate::support::SECRET);
     assert_hidden("stdout", &run.stdout(), crate::support::SECRET);
 }
+
+/// `deploy` and `drift` (which shows kops's dry-run of production, where the stand-in puts the
+/// secret) with kops printing the secret: no part of it in their output, the step summary or
+/// the audit log.
+#[test]
+fn deploy_and_drift_keep_the_secret_out_of_every_file() {
+    let test = Test::new()
+        .env("AWS_SECRET_ACCESS_KEY", MD_SECRET)
+        .env("KOPS_STANDIN_LEAK", "markdown");
+    let summary = test.path("step-summary.md");
+    let audit = test.path("audit.jsonl");
+    let test = test.env("GITHUB_STEP_SUMMARY", &summary.display().to_string());
+    for args in [
+        &[
+            "deploy",
+            "--branch",
+            "main",
+            "--cluster",
+            crate::support::CLUSTER,
+            "--format",
+            "markdown",
+            "--audit-log",
+            audit.to_str().unwrap(),
+        ][..],
+        &["drift", "--format", "markdown"],
+    ] {
+        let run = test.run(args);
+        assert_hidden(&format!("{args:?} stdout"), &run.stdout(), MD_SECRET);
+        assert_hidden(&format!("{args:?} stderr"), &run.stderr(), MD_SECRET);
+        assert_eq!(run.code(), 0, "{args:?}: {}", run.stderr());
+    }
+    let written = std::fs::read_to_string(&summary).unwrap_or_default();
+    assert_hidden("step summary", &written, MD_SECRET);
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert!(log.contains("\"cluster\""), "{log}");
+    assert_hidden("audit log", &log, MD_SECRET);
+}
