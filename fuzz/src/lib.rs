@@ -5,6 +5,8 @@
 
 pub mod leaks;
 pub mod mutate;
+pub mod subset;
+pub mod yaml11;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -39,6 +41,9 @@ pub enum Target {
     RedactMultiline,
     /// Output starts no CI workflow command and holds no control character.
     Inject,
+    /// A spec file kopsflow accepts reaches kops meaning what it means in git, read by a YAML 1.1
+    /// reader of kops's kind (`subset.rs`): tags, anchors, aliases, merge keys.
+    SpecYaml11,
 }
 
 pub const TARGETS: &[Target] = &[
@@ -51,6 +56,7 @@ pub const TARGETS: &[Target] = &[
     Target::RedactMarkdown,
     Target::RedactMultiline,
     Target::Inject,
+    Target::SpecYaml11,
 ];
 
 impl Target {
@@ -65,6 +71,7 @@ impl Target {
             Target::RedactMarkdown => "redact-markdown",
             Target::RedactMultiline => "redact-multiline",
             Target::Inject => "inject",
+            Target::SpecYaml11 => "spec-yaml11",
         }
     }
 
@@ -116,6 +123,10 @@ impl Target {
             Target::RedactMarkdown => leaks::check_redact_markdown(text),
             Target::RedactMultiline => leaks::check_redact_multiline(text),
             Target::Inject => leaks::check_inject(text),
+            Target::SpecYaml11 => subset::kops_reads_what_git_means(
+                Utf8Path::new("cluster-spec/test.k8s.example.com.yml"),
+                text,
+            ),
         }
     }
 
@@ -131,6 +142,12 @@ impl Target {
                 .collect()
         };
         let mut seeds = match self {
+            Target::SpecYaml11 => {
+                let mut seeds = Target::Spec.seeds(repo);
+                let mut generator = subset::Generator::new(16);
+                seeds.extend((0..64).map(|_| generator.spec().into_bytes()));
+                seeds
+            }
             Target::Spec => {
                 let mut specs = files(&repo.join("kopsflow/tests/spec-corpus"));
                 specs.extend(files(&repo.join("cluster-spec")));

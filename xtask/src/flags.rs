@@ -360,7 +360,8 @@ pub struct Fuzz {
     /// How long the campaign runs, shared by the targets.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub minutes: u64,
-    /// Only these targets (repeatable): spec, kops-get, update, rolling, normalize, redact.
+    /// Only these targets (repeatable): spec, kops-get, update, rolling, normalize, redact,
+    /// spec-yaml11.
     #[arg(long = "target", value_name = "NAME")]
     pub targets: Vec<String>,
     /// Repeat a campaign: the seed it printed.

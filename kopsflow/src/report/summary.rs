@@ -252,6 +252,21 @@ impl ClusterSummary {
             .is_some_and(|r| r.update_required)
     }
 
+    /// For a deploy that failed after `kops update cluster --yes` succeeded (the export, the
+    /// validation or the rolling-update preview failed): what was done before the error, so that
+    /// a red run does not read as if production was untouched.
+    pub fn applied_before_error(&self) -> Option<&'static str> {
+        match (self.error.is_some(), self.applied, self.new_cluster) {
+            (true, true, true) => Some(
+                "`kops update cluster --yes` succeeded: the cluster was created before this error",
+            ),
+            (true, true, false) => Some(
+                "`kops update cluster --yes` succeeded: the change is in production before this error",
+            ),
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> ClusterStatus {
         if self.error.is_some() {
             ClusterStatus::Error

@@ -16,5 +16,6 @@ mod report_render;
 mod report_samples;
 mod report_tolerance;
 mod samples;
+mod shape_bounds;
 mod spec_corpus;
 mod spec_round_trip;

@@ -165,6 +165,14 @@ fn failed_deploy(step: &str) -> (Test, String) {
         run.argv()
     );
     assert!(!run.stderr().contains("error: error:"), "{}", run.stderr());
+    // A failure after `update --yes` succeeded says the change is in production; before it, not.
+    let applied = "applied: `kops update cluster --yes` succeeded: the change is in production";
+    assert_eq!(
+        run.stdout().contains(applied),
+        step != "update cluster",
+        "{step}: {}",
+        run.stdout()
+    );
     (test, before)
 }
 

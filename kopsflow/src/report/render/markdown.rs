@@ -444,6 +444,9 @@ fn md_cluster(out: &mut String, c: &ClusterSummary) {
         md_code(&c.cluster),
         st.label()
     );
+    if let Some(note) = c.applied_before_error() {
+        let _ = writeln!(out, "**Applied**: {note}\n");
+    }
     if let Some(err) = &c.error {
         let lines: Vec<String> = err.lines().map(str::to_string).collect();
         let fence = md_fence(&lines);

@@ -292,6 +292,9 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
             p.bold(&c.cluster),
             p.status(st)
         );
+        if let Some(note) = c.applied_before_error() {
+            let _ = writeln!(out, "  {} {note}", p.green("applied:"));
+        }
         if let Some(err) = &c.error {
             for (i, line) in err.lines().enumerate() {
                 let lead = if i == 0 { "error:" } else { "      " };
