@@ -303,10 +303,10 @@ fn secrets_cut_short_by_a_clip() {
 #[test]
 fn kubernetes_env_entries_whose_name_looks_secret() {
     let r = Redactor::default();
-    let text = "env:\n  - name: GITHUB_TOKEN\n    value: ghp_abc123\n  - name: REGION\n    value: us-east-1\n  - name: DB_PASSWORD\n    valueFrom: x\n    value: \"p w\"\n";
+    let text = "env:\n  - name: GITHUB_TOKEN\n    value: ghp_abc123\n  - name: REGION\n    value: us-east-1\n  - name: DB_PASSWORD\n    valueFrom:\n      key: k\n    value: \"p w\"\n";
     assert_eq!(
         r.redact_text(text),
-        "env:\n  - name: GITHUB_TOKEN\n    value: ***\n  - name: REGION\n    value: us-east-1\n  - name: DB_PASSWORD\n    valueFrom: x\n    value: ***\n"
+        "env:\n  - name: GITHUB_TOKEN\n    value: ***\n  - name: REGION\n    value: us-east-1\n  - name: DB_PASSWORD\n    valueFrom:\n      key: k\n    value: ***\n"
     );
     let reference = "- name: A_TOKEN\n  value: ${{ secrets.A }}\n";
     assert_eq!(r.redact_text(reference), reference);

@@ -173,7 +173,8 @@ impl Redactor {
         out
     }
 
-    /// A line-by-line redactor for one stream, which remembers being inside a private key.
+    /// A line-by-line redactor for one stream, which remembers being inside a private key or a
+    /// Kubernetes env entry.
     pub fn stream(&self) -> RedactingStream<'_> {
         RedactingStream {
             redactor: self,
@@ -246,8 +247,8 @@ impl RedactingStream<'_> {
             {
                 Some(at)
             }
-            // Another key of the same mapping, or a line deeper in it.
-            Some((at, _, _)) if self.secret_env_entry.is_some_and(|c| at == c) => {
+            // Another key of the same mapping, or a key nested in one (`valueFrom:` …).
+            Some((at, _, _)) if self.secret_env_entry.is_some_and(|c| at >= c) => {
                 self.secret_env_entry
             }
             _ if line.trim().is_empty() => self.secret_env_entry,
