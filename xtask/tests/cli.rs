@@ -13,6 +13,8 @@ mod converge;
 mod drift;
 #[path = "cli/guards.rs"]
 mod guards;
+#[path = "cli/leaks.rs"]
+mod leaks;
 #[path = "cli/ops.rs"]
 mod ops;
 #[path = "cli/pin.rs"]
