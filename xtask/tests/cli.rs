@@ -9,6 +9,8 @@
 mod ci;
 #[path = "cli/converge.rs"]
 mod converge;
+#[path = "cli/docs.rs"]
+mod docs;
 #[path = "cli/drift.rs"]
 mod drift;
 #[path = "cli/guards.rs"]
