@@ -1,6 +1,6 @@
-//! Environment configuration: the production state store, the main branches and the pipeline's
-//! prune setting, with their defaults and environment overrides. Per-run flags come from the command line instead
-//! ([`crate::pipeline::RunFlags`]).
+//! Environment configuration: the production state store, the main branches, the pipeline's
+//! prune setting and cloud-only rolling updates, with their defaults and environment overrides.
+//! Per-run flags come from the command line instead ([`crate::pipeline::RunFlags`]).
 
 use anyhow::bail;
 use kopsflow::store::{parse_store_setting, StateStore};
@@ -21,6 +21,10 @@ pub struct Config {
     pub main_branches: Vec<String>,
     /// [`PRUNE`] in `xtask/src/pipeline.rs`; `KOPSFLOW_PRUNE` (`on` or `off`) overrides it.
     pub prune: Prune,
+    /// `KOPSFLOW_CLOUDONLY`: `Some(true)` runs rolling updates with kops `--cloudonly` as if
+    /// `--cloudonly` were given; `Some(false)` or unset leaves the flag as given. The generated
+    /// CI jobs set it (`ci_settings().cloud_only`, or the CI engine's variable when set).
+    pub cloud_only: Option<bool>,
 }
 
 impl Config {
@@ -47,10 +51,19 @@ impl Config {
                 "$KOPSFLOW_PRUNE is {other:?}: use on (deploy deletes instance groups removed from git) or off"
             ),
         };
+        let cloud_only = match env("KOPSFLOW_CLOUDONLY").as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(other) => bail!(
+                "$KOPSFLOW_CLOUDONLY is {other:?}: use true (rolling updates with kops --cloudonly, for agents without Kubernetes API access) or false"
+            ),
+        };
         Ok(Config {
             production_store,
             main_branches,
             prune,
+            cloud_only,
         })
     }
 }
@@ -65,6 +78,7 @@ mod tests {
         assert_eq!(c.production_store.to_string(), PRODUCTION_STORE);
         assert_eq!(c.main_branches, MAIN_BRANCHES);
         assert_eq!(c.prune, Prune::Off, "prune is off unless turned on");
+        assert_eq!(c.cloud_only, None);
         Ok(())
     }
 
@@ -86,6 +100,44 @@ mod tests {
         assert!(
             Config::from_env(|k| (k == "KOPS_STATE_STORE").then(|| "ftp://x".to_owned())).is_err()
         );
+        let cloud =
+            |v: &str| Config::from_env(|k| (k == "KOPSFLOW_CLOUDONLY").then(|| v.to_owned()));
+        assert_eq!(cloud("true")?.cloud_only, Some(true));
+        assert_eq!(cloud(" false ")?.cloud_only, Some(false));
+        assert_eq!(cloud("")?.cloud_only, None, "set but empty: as if unset");
+        let err = cloud("yes").unwrap_err().to_string();
+        assert!(err.contains("$KOPSFLOW_CLOUDONLY is \"yes\""), "{err}");
+        // The variable turns the run's --cloudonly on; false leaves the flag as given.
+        use crate::pipeline::RunFlags;
+        let on = RunFlags::default().with_config(&cloud("true")?)?;
+        assert!(on.cloud_only);
+        assert!(
+            !RunFlags::default()
+                .with_config(&cloud("false")?)?
+                .cloud_only
+        );
+        let flag = RunFlags {
+            cloud_only: true,
+            ..RunFlags::default()
+        };
+        assert!(flag.clone().with_config(&cloud("false")?)?.cloud_only);
+        // --validate needs the Kubernetes API: refused with cloud-only, from either source.
+        let validate = |flags: RunFlags| RunFlags {
+            validate: Some(std::time::Duration::from_secs(600)),
+            ..flags
+        };
+        let err = validate(RunFlags::default())
+            .with_config(&cloud("true")?)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("$KOPSFLOW_CLOUDONLY is true") && err.contains("needs the Kubernetes API"),
+            "{err}"
+        );
+        assert!(validate(flag).with_config(&cloud("")?).is_err());
+        assert!(validate(RunFlags::default())
+            .with_config(&cloud("false")?)
+            .is_ok());
         Ok(())
     }
 }

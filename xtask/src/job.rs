@@ -180,6 +180,8 @@ impl Job {
         root: &Utf8Path,
         config: &Config,
     ) -> anyhow::Result<Outcome> {
+        // KOPSFLOW_CLOUDONLY, and its refusal of `--validate`, before anything runs.
+        self.flags = std::mem::take(&mut self.flags).with_config(config)?;
         let audit = Audit::new(self.kind.name(), self.audit.take(), root)?;
         if self.flags.allow_drift {
             audit.overridden("allow-drift");

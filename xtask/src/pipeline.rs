@@ -16,7 +16,9 @@ use kopsflow::pipeline::{DryRunStep, Pipeline, ProductionStep, Stage};
 use kopsflow::plan::OnDrift;
 use kopsflow::store::StateStore;
 
-use crate::ci::{AwsAuth, AwsCredentials, CiSettings, KopsInstall, Pair, Runners, Timeouts};
+use crate::ci::{
+    AwsAuth, AwsCredentials, CiSettings, DriftFound, KopsInstall, Pair, Runners, Timeouts,
+};
 use crate::config::Config;
 
 /// The pipeline: its stages in order, when each runs, the store it binds to (`dry_run` or
@@ -142,6 +144,26 @@ pub struct RunFlags {
     pub validate: Option<Duration>,
 }
 
+impl RunFlags {
+    /// The run's flags with the environment's settings: `KOPSFLOW_CLOUDONLY=true` turns
+    /// `--cloudonly` on (`false` leaves the flag as given). `deploy --validate` is refused with
+    /// cloud-only: `kops validate cluster` needs the Kubernetes API that cloud-only is for
+    /// agents without.
+    pub fn with_config(mut self, config: &Config) -> anyhow::Result<RunFlags> {
+        self.cloud_only |= config.cloud_only == Some(true);
+        if self.cloud_only && self.validate.is_some() {
+            anyhow::bail!(
+                "--validate cannot run with --cloudonly ({}): kops validate cluster needs the Kubernetes API, which cloud-only rolling updates are for agents without. Drop --validate, or run where the API is reachable with KOPSFLOW_CLOUDONLY=false",
+                match config.cloud_only {
+                    Some(true) => "$KOPSFLOW_CLOUDONLY is true",
+                    _ => "given on the command line",
+                }
+            );
+        }
+        Ok(self)
+    }
+}
+
 impl Default for RunFlags {
     fn default() -> RunFlags {
         RunFlags {
@@ -198,6 +220,12 @@ pub fn ci_settings() -> CiSettings {
         // Post-deploy `kops validate cluster --wait`: off (`Some(Duration::from_secs(10 * MINUTE))`
         // turns it on in the generated deploy jobs; it needs the Kubernetes API from the runner).
         validate_after_deploy: None,
+        // Rolling updates (deploy's preview, the rolling-update jobs) with kops `--cloudonly`, for
+        // agents that cannot reach the Kubernetes API: off. The CI variable KOPSFLOW_CLOUDONLY
+        // (`true`/`false`), set in the CI engine, overrides it without regenerating the files.
+        cloud_only: false,
+        // Drift found fails the drift job (`DriftFound::Warn`: only a warning, nobody notified).
+        drift_found: DriftFound::Fail,
         timeouts: Timeouts {
             plan: Duration::from_secs(60 * MINUTE),
             deploy: Duration::from_secs(120 * MINUTE),

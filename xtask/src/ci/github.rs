@@ -1,27 +1,37 @@
 //! GitHub Actions: one workflow per job, each with the least `permissions:` it needs.
 //!
-//! - `kopsflow-plan.yml`: `plan` on pull requests; the summary in the step summary and in one PR
-//!   comment updated on every push; exit 2 (changes pending) is not a failure.
+//! - `kopsflow-plan.yml`: `ci github --check` (stale CI files fail the pull request), then `plan`
+//!   on pull requests; the summary in the step summary and in one PR comment updated on every
+//!   push; exit 2 (changes pending) is not a failure.
 //! - `kopsflow-deploy.yml`: `deploy` on pushes to the main branches that change a spec, in the
-//!   approval environment, one at a time (`concurrency`, never cancelled in progress).
-//! - `kopsflow-rolling-update.yml`: started by hand with a cluster and `dry_run` (default true).
-//! - `kopsflow-drift.yml`: `drift` on a schedule; drift found fails the run (the alert).
+//!   approval environment, one at a time (`concurrency`, never cancelled in progress), with
+//!   `KOPSFLOW_LAST_DEPLOYED` read from the workflow's last successful run on the branch.
+//! - `kopsflow-rolling-update.yml`: started by hand with a cluster and `dry_run` (default true);
+//!   `dry_run` unticked outside a main branch fails with the reason.
+//! - `kopsflow-drift.yml`: `drift` on a schedule; drift found fails the run (the alert), unless
+//!   the settings make it a warning.
 //!
 //! Untrusted values (inputs, branch names, PR data) reach scripts only through `env:`, never as
 //! `${{ … }}` inside a `run:` (GitHub's script-injection guidance).
 
 use std::fmt::Write as _;
 
-use super::quote::{check_github, github_branch_filter, yaml, yaml_block, yaml_list};
-use super::script::{deploy_args, install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR, KOPS_BIN};
-use super::{header, minutes, AwsAuth, CiInput, Engine, GeneratedFile, Identity};
+use super::quote::{check_github, github_branch_filter, shell, yaml, yaml_block, yaml_list};
+use super::script::{
+    check_ci_files, deploy_args, install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR,
+    CLOUDONLY_VAR, KOPS_BIN,
+};
+use super::{header, minutes, AwsAuth, CiInput, DriftFound, Engine, GeneratedFile, Identity};
 
 /// Serialises every job that changes production (deploy, rolling update) in the repository.
 const PRODUCTION_GROUP: &str = "kopsflow-production";
-const CHECKOUT: &str = "actions/checkout@v4";
-const CACHE: &str = "actions/cache@v4";
-const AWS: &str = "aws-actions/configure-aws-credentials@v4";
-const UPLOAD: &str = "actions/upload-artifact@v4";
+// Releases that run on node 24 (GitHub removed node 20 from its runners in September 2026).
+const CHECKOUT: &str = "actions/checkout@v5";
+const CACHE: &str = "actions/cache@v5";
+const AWS: &str = "aws-actions/configure-aws-credentials@v6";
+const UPLOAD: &str = "actions/upload-artifact@v6";
+/// The deploy workflow's file name: the last successful run of it is read back by the next.
+const DEPLOY_WORKFLOW: &str = "kopsflow-deploy.yml";
 
 pub fn files(input: &CiInput) -> anyhow::Result<Vec<GeneratedFile>> {
     for c in &input.clusters {
@@ -93,7 +103,7 @@ fn job_head(
 
 /// Checkout (with the history the changed-cluster selection needs), the cargo cache, kops, the
 /// AWS credentials of `identity`: the steps every job starts with, at 6 spaces.
-fn setup_steps(input: &CiInput, identity: Identity) -> anyhow::Result<String> {
+fn setup_steps(input: &CiInput, identity: Identity, before_kops: &str) -> anyhow::Result<String> {
     let kops = &input.settings.kops;
     let mut s = String::from("    steps:\n");
     let _ = writeln!(
@@ -114,6 +124,7 @@ fn setup_steps(input: &CiInput, identity: Identity) -> anyhow::Result<String> {
         "          key: kopsflow-${{ runner.os }}-cargo-${{ hashFiles('Cargo.lock') }}\n",
         "          restore-keys: kopsflow-${{ runner.os }}-cargo-\n",
     ));
+    s.push_str(before_kops);
     let _ = writeln!(
         s,
         "      - name: {}",
@@ -173,7 +184,8 @@ fn run_step(name: &str, condition: Option<&str>, env: &[(&str, &str)], script: &
     s
 }
 
-/// Keeps the summaries and the audit log of a job that changed (or could change) production.
+/// Keeps the summaries and the audit log of a job that changed, could change or previewed
+/// production.
 fn archive_step(name: &str) -> String {
     format!(
         concat!(
@@ -192,6 +204,54 @@ fn archive_step(name: &str) -> String {
         CI_DIR,
         AUDIT_LOG
     )
+}
+
+/// `KOPSFLOW_CLOUDONLY` of a job: the repository variable when it is set, else the setting.
+fn cloud_only_env(input: &CiInput) -> String {
+    format!(
+        "${{{{ vars.{CLOUDONLY_VAR} || '{}' }}}}",
+        input.settings.cloud_only
+    )
+}
+
+/// A GitHub expression string literal (`'` doubled).
+fn expression_string(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// `github.ref` is one of the branches, as an expression.
+fn on_branches(branches: &[String]) -> String {
+    let refs: Vec<String> = branches
+        .iter()
+        .map(|b| {
+            format!(
+                "github.ref == {}",
+                expression_string(&format!("refs/heads/{b}"))
+            )
+        })
+        .collect();
+    format!("({})", refs.join(" || "))
+}
+
+/// A job `refused` that runs under `condition` and fails with `before` + the branch + `after`:
+/// a request the workflow cannot carry out here is a failed run that says why, not a green run
+/// that did nothing.
+fn refused_job(input: &CiInput, condition: &str, name: &str, before: &str, after: &str) -> String {
+    let mut s = format!("  refused:\n    if: ${{{{ {condition} }}}}\n");
+    let labels = input.settings.runners.github;
+    if labels.len() == 1 {
+        let _ = writeln!(s, "    runs-on: {}", yaml(labels[0]));
+    } else {
+        let _ = writeln!(s, "    runs-on: {}", yaml_list(labels));
+    }
+    s.push_str("    timeout-minutes: 5\n    permissions: {}\n    steps:\n");
+    let script = format!(
+        "#!/usr/bin/env bash\nset -euo pipefail\necho {}\"$GITHUB_REF_NAME\"{}\nexit 1\n",
+        shell(before),
+        shell(after)
+    );
+    s.push_str(&run_step(name, None, &[], &script));
+    s
 }
 
 fn plan(input: &CiInput) -> anyhow::Result<String> {
@@ -217,7 +277,13 @@ fn plan(input: &CiInput) -> anyhow::Result<String> {
         &["pull-requests: write"],
         &[],
     ));
-    s.push_str(&setup_steps(input, Identity::Plan)?);
+    let check = run_step(
+        "The committed CI files are up to date (cargo xtask ci github --check)",
+        None,
+        &[],
+        &check_ci_files("github", "::error title=kopsflow::"),
+    );
+    s.push_str(&setup_steps(input, Identity::Plan, &check)?);
     let job = run_job(
         "plan",
         &["plan", "--detailed-exitcode"],
@@ -229,6 +295,7 @@ fn plan(input: &CiInput) -> anyhow::Result<String> {
         )),
     );
     s.push_str(&run_step("cargo xtask plan", None, &[], &job));
+    // The summary starts with its own `## kopsflow plan — <branch>` heading.
     let comment = concat!(
         "#!/usr/bin/env bash\n",
         "set -euo pipefail\n",
@@ -240,8 +307,6 @@ fn plan(input: &CiInput) -> anyhow::Result<String> {
         "body=target/kopsflow-ci/comment.md\n",
         "{\n",
         "  echo '<!-- kopsflow plan -->'\n",
-        "  echo '## kopsflow plan'\n",
-        "  echo\n",
         "  head -c 60000 \"$summary\"\n",
         "  echo\n",
         "  echo \"[workflow run]($GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID)\"\n",
@@ -265,6 +330,35 @@ fn plan(input: &CiInput) -> anyhow::Result<String> {
         comment,
     ));
     Ok(s)
+}
+
+/// `KOPSFLOW_LAST_DEPLOYED` from the deploy workflow's last successful run on this branch
+/// (empty when there is none or the API fails: then every cluster is deployed, more, never less).
+fn last_deployed_step() -> String {
+    let script = format!(
+        concat!(
+            "#!/usr/bin/env bash\n",
+            "set -euo pipefail\n",
+            "# The commit of this workflow's last successful run on the branch; empty: no record, and\n",
+            "# deploy then takes every cluster (more, never less).\n",
+            "if ! sha=\"$(gh api --method GET \"repos/$GITHUB_REPOSITORY/actions/workflows/{}/runs\" -f branch=\"$GITHUB_REF_NAME\" -f status=success -f per_page=1 --jq '.workflow_runs[0].head_sha // \"\"')\"; then\n",
+            "  echo \"::warning title=kopsflow deploy::cannot read the last successful deploy: deploying every cluster\"\n",
+            "  sha=\n",
+            "fi\n",
+            "if ! printf '%s\\n' \"$sha\" | grep -Eqx '[0-9a-f]{{40}}'; then\n",
+            "  sha=\n",
+            "fi\n",
+            "echo \"last successful deploy: ${{sha:-none}}\"\n",
+            "echo \"KOPSFLOW_LAST_DEPLOYED=$sha\" >> \"$GITHUB_ENV\"\n",
+        ),
+        DEPLOY_WORKFLOW
+    );
+    run_step(
+        "The last successful deploy on this branch (KOPSFLOW_LAST_DEPLOYED)",
+        None,
+        &[("GH_TOKEN", "${{ github.token }}")],
+        &script,
+    )
 }
 
 fn deploy(input: &CiInput) -> anyhow::Result<String> {
@@ -293,17 +387,39 @@ fn deploy(input: &CiInput) -> anyhow::Result<String> {
         "concurrency:\n",
     ));
     let _ = writeln!(s, "  group: {PRODUCTION_GROUP}");
-    s.push_str("  cancel-in-progress: false\njobs:\n  deploy:\n");
+    s.push_str("  cancel-in-progress: false\njobs:\n");
+    // Started by hand outside the main branches: refused with the reason (the deploy would
+    // skip its stage: a green run that deployed nothing).
+    let on_main = on_branches(&branches);
+    s.push_str(&refused_job(
+        input,
+        &format!("github.event_name != 'push' && !{on_main}"),
+        "Refuse a deploy outside the main branches",
+        &format!(
+            "::error title=kopsflow deploy::deploy runs only from a main branch ({}); this run is on ",
+            branches.join(", ")
+        ),
+        ", and nothing was deployed. Start the workflow from a main branch.",
+    ));
+    let _ = writeln!(
+        s,
+        "  deploy:\n    if: ${{{{ github.event_name == 'push' || {on_main} }}}}"
+    );
     if let Some(env) = input.settings.approval_environment {
         let _ = writeln!(s, "    environment: {}", yaml(env));
     }
+    let cloud_only = cloud_only_env(input);
     s.push_str(&job_head(
         input,
         input.settings.timeouts.deploy + input.settings.validate_after_deploy.unwrap_or_default(),
-        &[],
-        &[("GITHUB_EVENT_BEFORE", "${{ github.event.before }}")],
+        &["actions: read"],
+        &[
+            ("GITHUB_EVENT_BEFORE", "${{ github.event.before }}"),
+            (CLOUDONLY_VAR, &cloud_only),
+        ],
     ));
-    s.push_str(&setup_steps(input, Identity::Deploy)?);
+    s.push_str(&setup_steps(input, Identity::Deploy, "")?);
+    s.push_str(&last_deployed_step());
     let args = deploy_args(input.settings.validate_after_deploy);
     let job = run_job(
         "deploy",
@@ -332,6 +448,10 @@ fn deploy(input: &CiInput) -> anyhow::Result<String> {
 
 fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
     let names: Vec<&str> = input.clusters.iter().map(|c| c.name.as_str()).collect();
+    let branches = CiInput::exact_branches("Rolling update --yes", &input.roll_when)?;
+    for b in &branches {
+        check_github("main branch", b)?;
+    }
     let mut s = top(
         "kopsflow rolling update",
         "Started by hand: a preview unless dry_run is unticked; rolls only from a main branch.",
@@ -357,9 +477,13 @@ fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
         "  preview:\n",
         "    if: ${{ inputs.dry_run }}\n",
     ));
-    let env = [("CLUSTER", "${{ inputs.cluster }}")];
+    let cloud_only = cloud_only_env(input);
+    let env = [
+        ("CLUSTER", "${{ inputs.cluster }}"),
+        (CLOUDONLY_VAR, cloud_only.as_str()),
+    ];
     s.push_str(&job_head(input, input.settings.timeouts.plan, &[], &env));
-    s.push_str(&setup_steps(input, Identity::Plan)?);
+    s.push_str(&setup_steps(input, Identity::Plan, "")?);
     let preview = run_job(
         "rolling-update",
         &["rolling-update", "--detailed-exitcode"],
@@ -376,7 +500,26 @@ fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
         &[],
         &preview,
     ));
-    s.push_str("  roll:\n    if: ${{ !inputs.dry_run }}\n");
+    s.push_str(&archive_step("kopsflow-rolling-update-preview"));
+
+    // dry_run unticked outside a main branch: a failed run that says why, not a green one that
+    // rolled nothing.
+    let on_main = on_branches(&branches);
+    s.push_str(&refused_job(
+        input,
+        &format!("!inputs.dry_run && !{on_main}"),
+        "Refuse a roll outside the main branches",
+        &format!(
+            "::error title=kopsflow rolling update::dry_run=false rolls only from a main branch ({}); this run is on ",
+            branches.join(", ")
+        ),
+        ", and nothing was rolled. Start the workflow from a main branch.",
+    ));
+
+    let _ = writeln!(
+        s,
+        "  roll:\n    if: ${{{{ !inputs.dry_run && {on_main} }}}}"
+    );
     if let Some(env) = input.settings.approval_environment {
         let _ = writeln!(s, "    environment: {}", yaml(env));
     }
@@ -390,7 +533,7 @@ fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
         &[],
         &env,
     ));
-    s.push_str(&setup_steps(input, Identity::Deploy)?);
+    s.push_str(&setup_steps(input, Identity::Deploy, "")?);
     let roll = run_job(
         "rolling-update",
         &["rolling-update", "--yes"],
@@ -409,10 +552,23 @@ fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
 }
 
 fn drift(input: &CiInput) -> anyhow::Result<String> {
-    let mut s = top(
-        "kopsflow drift",
-        "Scheduled: production compared with git. Drift found fails the run, which is the alert.",
-    );
+    let (about, pending) = match input.settings.drift_found {
+        DriftFound::Fail => (
+            "Scheduled: production compared with git. Drift found fails the run, which is the alert.",
+            (
+                OnPending::Exit2,
+                "::error title=kopsflow drift::production differs from git (the drift summary is in the log)",
+            ),
+        ),
+        DriftFound::Warn => (
+            "Scheduled: production compared with git. Drift found is a warning (drift_found: Warn): nobody is notified.",
+            (
+                OnPending::Succeed,
+                "::warning title=kopsflow drift::production differs from git (the drift summary is in the log)",
+            ),
+        ),
+    };
+    let mut s = top("kopsflow drift", about);
     let _ = writeln!(
         s,
         "on:\n  schedule:\n    - cron: {}\n  workflow_dispatch:",
@@ -422,14 +578,15 @@ fn drift(input: &CiInput) -> anyhow::Result<String> {
     s.push_str(DEFAULTS);
     s.push_str("jobs:\n  drift:\n");
     s.push_str(&job_head(input, input.settings.timeouts.plan, &[], &[]));
-    s.push_str(&setup_steps(input, Identity::Plan)?);
+    s.push_str(&setup_steps(input, Identity::Plan, "")?);
     let job = run_job(
         "drift",
         &["drift", "--all", "--detailed-exitcode"],
         "",
         "",
-        Some((OnPending::Exit2, "::error title=kopsflow drift::production differs from git (the drift summary is in the log)")),
+        Some(pending),
     );
     s.push_str(&run_step("cargo xtask drift", None, &[], &job));
+    s.push_str(&archive_step("kopsflow-drift"));
     Ok(s)
 }

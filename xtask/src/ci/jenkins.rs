@@ -1,13 +1,19 @@
 //! Jenkins: declarative pipelines for multibranch projects.
 //!
-//! - `Jenkinsfile`: `Test` (`plan`) where the pipeline's Test stage runs, `Deploy` (`deploy`)
+//! - `Jenkinsfile`: `CI files` (`ci jenkins --check`: stale CI files fail the build before kops
+//!   is installed) and `Test` (`plan`) where the pipeline's Test stage runs, `Deploy` (`deploy`)
 //!   where its Deploy stage runs (`when { branch … }` from the same `BranchCondition`), after an
 //!   approval `input` when an approval environment is set, under a Lockable Resources lock of
-//!   every cluster; summaries and the audit log archived.
+//!   every cluster, with `KOPSFLOW_LAST_DEPLOYED` from `GIT_PREVIOUS_SUCCESSFUL_COMMIT`; summaries
+//!   and the audit log archived.
 //! - `Jenkinsfile.rolling-update`: the classic freestyle job, typed: `CLUSTER` (choice),
 //!   `DRY_RUN` (default true); rolls only where the pipeline allows `--yes`, after approval,
-//!   under that cluster's lock.
-//! - `Jenkinsfile.drift`: `drift` on a cron trigger; drift found marks the build UNSTABLE.
+//!   under that cluster's lock; `DRY_RUN` unticked elsewhere fails the build with the reason.
+//! - `Jenkinsfile.drift`: `drift` on a cron trigger; drift found fails the build (UNSTABLE when
+//!   the settings make it a warning).
+//!
+//! `KOPSFLOW_CLOUDONLY` (cloud-only rolling updates) is the Jenkins environment variable when
+//! one is set (global or folder properties), else `ci_settings().cloud_only`.
 //!
 //! Strings are single-quoted Groovy (no interpolation); build parameters reach the shell as
 //! environment variables.
@@ -17,8 +23,11 @@ use std::fmt::Write as _;
 use kopsflow::pipeline::BranchCondition;
 
 use super::quote::{groovy, groovy_script};
-use super::script::{deploy_args, install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR, KOPS_BIN};
-use super::{header, minutes, CiInput, Engine, GeneratedFile, Identity};
+use super::script::{
+    check_ci_files, deploy_args, install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR,
+    CLOUDONLY_VAR, KOPS_BIN,
+};
+use super::{header, minutes, CiInput, DriftFound, Engine, GeneratedFile, Identity};
 
 pub fn files(input: &CiInput) -> anyhow::Result<Vec<GeneratedFile>> {
     Ok(vec![
@@ -76,7 +85,8 @@ fn condition(when: &BranchCondition, indent: usize) -> Option<String> {
     })
 }
 
-fn top(input: &CiInput, about: &str, timeout: std::time::Duration) -> String {
+/// The head of a pipeline; `cloud_only`: its environment carries `KOPSFLOW_CLOUDONLY`.
+fn top(input: &CiInput, about: &str, timeout: std::time::Duration, cloud_only: bool) -> String {
     let mut s = format!("// {}\n", header(Engine::Jenkins));
     for line in about.lines() {
         let _ = writeln!(s, "// {line}");
@@ -102,10 +112,17 @@ fn top(input: &CiInput, about: &str, timeout: std::time::Duration) -> String {
             "        AWS_REGION = {}\n",
             "        AWS_DEFAULT_REGION = {}\n",
             "        CARGO_TERM_COLOR = 'never'\n",
-            "    }}\n",
         ),
         KOPS_BIN, region, region
     );
+    if cloud_only {
+        let _ = writeln!(
+            s,
+            "        // Cloud-only rolling updates: the Jenkins environment's {CLOUDONLY_VAR} (true or false) when set, else ci_settings.\n        {CLOUDONLY_VAR} = \"${{env.{CLOUDONLY_VAR} ?: '{}'}}\"",
+            input.settings.cloud_only
+        );
+    }
+    s.push_str("    }\n");
     s
 }
 
@@ -179,13 +196,21 @@ fn main(input: &CiInput) -> anyhow::Result<String> {
         "Test: `cargo xtask plan` (exit 2, changes pending, is not a failure). Deploy: `cargo xtask deploy`.\n\
          A multibranch pipeline. Plugins: Pipeline, CloudBees AWS Credentials, Lockable Resources.",
         timeout,
+        true,
     );
     s.push_str("    stages {\n");
+    let test_when = condition(&input.test_when, 16)
+        .map(|c| format!("            when {{\n{c}            }}\n"))
+        .unwrap_or_default();
+    // Stale CI files fail the build first, before kops is installed.
+    let _ = write!(
+        s,
+        "        stage('CI files') {{\n{test_when}            steps {{\n                sh {}\n            }}\n        }}\n",
+        groovy_script(&check_ci_files("jenkins", ""), 20)
+    );
     s.push_str(&install_stage(input)?);
     s.push_str("        stage('Test') {\n");
-    if let Some(c) = condition(&input.test_when, 16) {
-        let _ = write!(s, "            when {{\n{c}            }}\n");
-    }
+    s.push_str(&test_when);
     let plan = run_job(
         "plan",
         &["plan", "--detailed-exitcode"],
@@ -212,6 +237,9 @@ fn main(input: &CiInput) -> anyhow::Result<String> {
         "Deploy the changed cluster specs to production",
         "Deploy",
     ));
+    // The commit of this job's last successful build: what was deployed (empty: no record, and
+    // deploy takes every cluster).
+    s.push_str("            environment {\n                KOPSFLOW_LAST_DEPLOYED = \"${env.GIT_PREVIOUS_SUCCESSFUL_COMMIT ?: ''}\"\n            }\n");
     let args = deploy_args(s_.validate_after_deploy);
     let deploy = run_job(
         "deploy",
@@ -251,6 +279,7 @@ fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
         "The rolling update, started by hand: CLUSTER, and DRY_RUN (default true: a preview).\n\
          Create it as a multibranch pipeline with script path Jenkinsfile.rolling-update; roll from a main branch.",
         input.settings.timeouts.rolling_update,
+        true,
     );
     let names: Vec<String> = input.clusters.iter().map(|c| groovy(&c.name)).collect();
     let _ = write!(
@@ -283,6 +312,34 @@ fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
         ),
         with_credentials(input, Identity::Plan, &body, 16)
     );
+    // DRY_RUN unticked where the pipeline does not roll: a failed build that says why, not a
+    // green one that rolled nothing.
+    if let Some(elsewhere) = condition(&input.roll_when, 24) {
+        let branches = CiInput::exact_branches("Rolling update --yes", &input.roll_when)
+            .map(|b| b.join(", "))
+            .unwrap_or_else(|_| input.roll_when.to_string());
+        let _ = write!(
+            s,
+            concat!(
+                "        stage('Refuse a roll here') {{\n",
+                "            when {{\n",
+                "                allOf {{\n",
+                "                    expression {{ params.DRY_RUN == false }}\n",
+                "                    not {{\n{}",
+                "                    }}\n",
+                "                }}\n",
+                "            }}\n",
+                "            steps {{\n",
+                "                error({})\n",
+                "            }}\n",
+                "        }}\n",
+            ),
+            elsewhere,
+            groovy(&format!(
+                "DRY_RUN unticked rolls only on a main branch ({branches}): nothing was rolled. Build the job of a main branch."
+            ))
+        );
+    }
     s.push_str("        stage('Rolling update') {\n");
     let gate = condition(&input.roll_when, 20).unwrap_or_default();
     let _ = write!(
@@ -330,9 +387,18 @@ fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
 fn drift(input: &CiInput) -> anyhow::Result<String> {
     let mut s = top(
         input,
-        "Drift on a schedule (the controller's time zone): production compared with git.\n\
-         Drift found marks the build UNSTABLE; a failed check fails it.",
+        match input.settings.drift_found {
+            DriftFound::Fail => {
+                "Drift on a schedule (the controller's time zone): production compared with git.\n\
+                Drift found fails the build, as does a failed check."
+            }
+            DriftFound::Warn => {
+                "Drift on a schedule (the controller's time zone): production compared with git.\n\
+                Drift found marks the build UNSTABLE (drift_found: Warn); a failed check fails it."
+            }
+        },
         input.settings.timeouts.plan,
+        false,
     );
     let _ = writeln!(
         s,
@@ -352,13 +418,17 @@ fn drift(input: &CiInput) -> anyhow::Result<String> {
             "                    script {{\n",
             "                        int status = sh(returnStatus: true, script: {})\n",
             "                        if (status == 2) {{\n",
-            "                            unstable('drift found: production differs from git (see drift.md)')\n",
+            "                            {}('drift found: production differs from git (see drift.md)')\n",
             "                        }} else if (status != 0) {{\n",
             "                            error('cargo xtask drift failed')\n",
             "                        }}\n",
             "                    }}\n",
         ),
-        groovy_script(&job, 28)
+        groovy_script(&job, 28),
+        match input.settings.drift_found {
+            DriftFound::Fail => "error",
+            DriftFound::Warn => "unstable",
+        },
     );
     let _ = write!(
         s,

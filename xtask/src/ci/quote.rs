@@ -144,16 +144,6 @@ pub fn check_gitlab(what: &str, value: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A GitLab `rules:changes` path matching exactly `path`: glob characters are refused (GitLab
-/// has no escape for them).
-pub fn check_gitlab_path(path: &str) -> anyhow::Result<()> {
-    check_gitlab("spec file", path)?;
-    if let Some(c) = path.chars().find(|c| "*?[]{}".contains(*c)) {
-        bail!("spec file {path:?} contains {c:?}, a glob character in GitLab's rules:changes");
-    }
-    Ok(())
-}
-
 /// Refuses anything but an environment-variable-like name (`KOPSFLOW_PLAN_ROLE_ARN`): such names
 /// are written into `${{ vars.NAME }}`, `$NAME` and Jenkins credential bindings unquoted.
 pub fn check_identifier(what: &str, name: &str) -> anyhow::Result<()> {
@@ -220,7 +210,6 @@ mod tests {
         assert!(check_github("cluster", "${{ github.token }}").is_err());
         assert!(check_github("cluster", "$x{{").is_ok());
         assert!(check_gitlab("cluster", "a$b").is_err());
-        assert!(check_gitlab_path("cluster-spec/a*.yml").is_err());
         assert!(check_identifier("variable", "KOPSFLOW_ROLE_1").is_ok());
         assert!(check_identifier("variable", "1X").is_err());
         assert!(check_identifier("variable", "A-B").is_err());

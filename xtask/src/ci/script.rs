@@ -58,6 +58,31 @@ pub fn install_kops(kops: &KopsInstall) -> anyhow::Result<String> {
     Ok(s)
 }
 
+/// The CI variable that turns cloud-only rolling updates on or off (`true`/`false`).
+pub const CLOUDONLY_VAR: &str = "KOPSFLOW_CLOUDONLY";
+
+/// `cargo xtask ci ENGINE --check`, the first step of every plan job (before kops is
+/// installed): committed CI files that differ from what the pipeline generates fail the change,
+/// with the command that fixes it. `annotate` prefixes the engine's error marker (GitHub
+/// `::error …::`).
+pub fn check_ci_files(engine: &str, annotate: &str) -> String {
+    let mut s = String::from(SHEBANG);
+    let _ = writeln!(s, "if ! cargo xtask ci {engine} --check; then");
+    let _ = writeln!(
+        s,
+        "  echo {} >&2",
+        shell(&format!(
+            "{annotate}the committed CI files are stale: run `cargo xtask ci {engine}` and commit the result"
+        ))
+    );
+    s.push_str(
+        "  exit 1
+fi
+",
+    );
+    s
+}
+
 /// What a job's exit 2 (`--detailed-exitcode`) means, and what the engine does with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnPending {

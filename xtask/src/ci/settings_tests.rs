@@ -103,23 +103,41 @@ fn hostile_names_round_trip_through_yaml_and_groovy() -> anyhow::Result<()> {
         ["main", r#"rel/'x"\\ \*\?!\+\[1\]"#]
     );
 
-    // GitLab expands `$` in job names and resource groups: refused there, with the name.
+    // The refusal of a roll outside the main branches names them, shell-quoted.
+    let refused = at(&rolling, &["jobs", "refused"]);
+    let run = text(at(
+        &at(refused, &["steps"]).as_sequence().expect("steps")[0],
+        &["run"],
+    ));
+    assert!(
+        run.contains(&super::quote::shell(&format!(
+            "::error title=kopsflow rolling update::dry_run=false rolls only from a main branch (main, {branch}); this run is on "
+        ))),
+        "{run}"
+    );
+    assert!(text(at(refused, &["if"])).contains(r#"'refs/heads/rel/''x"\ *?!+[1]'"#));
+
+    // GitLab expands `$` in variable values: refused there, with the name.
     let err = generate(Engine::Gitlab, &input).expect_err("`$` is refused for GitLab");
     assert!(format!("{err:#}").contains("would expand"), "{err:#}");
-    let gitlab_name = HOSTILE
-        .replace('$', "")
-        .replace(['*', '[', ']', '{', '}'], "");
+    let gitlab_name = HOSTILE.replace('$', "");
     let input = hostile_input(&gitlab_name, branch);
     let gitlab = generate(Engine::Gitlab, &input)?;
     let root = yaml_doc(file(&gitlab, ".gitlab-ci.yml"));
-    let job = at(&root, &[&format!("deploy {gitlab_name}")]);
-    assert_eq!(
-        text(at(job, &["resource_group"])),
-        format!("kops-{gitlab_name}")
-    );
-    assert_eq!(
-        text(at(job, &["variables", "KOPSFLOW_CLUSTER"])),
-        gitlab_name
+    let options = strings(at(
+        &root,
+        &["variables", "KOPSFLOW_ROLL_CLUSTER", "options"],
+    ));
+    assert_eq!(options.last(), Some(&gitlab_name.as_str()));
+    let refused = at(&root, &["rolling-update-refused", "script"]);
+    assert!(
+        text(&refused.as_sequence().expect("script")[0]).starts_with(&format!(
+            "echo {}",
+            super::quote::shell(&format!(
+                "KOPSFLOW_DRY_RUN=false rolls only on a main branch (main, {branch}); this pipeline is on "
+            ))
+        )),
+        "{refused:?}"
     );
     assert_eq!(
         text(at(&root, &["variables", "KOPSFLOW_MAIN_BRANCH_2", "value"])),

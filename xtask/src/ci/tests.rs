@@ -158,7 +158,7 @@ fn github_workflows() -> anyhow::Result<()> {
     assert_eq!(text(at(job, &["permissions", "pull-requests"])), "write");
     assert_eq!(text(at(job, &["permissions", "id-token"])), "write");
     let steps = at(job, &["steps"]).as_sequence().expect("steps");
-    assert_eq!(text(at(&steps[0], &["uses"])), "actions/checkout@v4");
+    assert_eq!(text(at(&steps[0], &["uses"])), "actions/checkout@v5");
     assert_eq!(at(&steps[0], &["with", "fetch-depth"]).as_i64(), Some(0));
     let aws = steps
         .iter()
@@ -220,6 +220,10 @@ fn github_workflows() -> anyhow::Result<()> {
     assert!(run_scripts(&rolling)
         .iter()
         .any(|s| s.contains("rolling-update --yes --format markdown --cluster \"$CLUSTER\"")));
+    assert_eq!(
+        text(at(&rolling, &["jobs", "roll", "if"])),
+        "${{ !inputs.dry_run && (github.ref == 'refs/heads/main' || github.ref == 'refs/heads/master') }}"
+    );
 
     let drift = yaml_doc(file(&files, ".github/workflows/kopsflow-drift.yml"));
     let cron = at(on(&drift), &["schedule"])
@@ -257,17 +261,11 @@ fn gitlab_pipeline() -> anyhow::Result<()> {
         text(at(rule, &["if"])),
         "$CI_PIPELINE_SOURCE == \"merge_request_event\""
     );
-    let deploy = at(&root, &["deploy test.k8s.example.com"]);
-    assert_eq!(
-        text(at(deploy, &["resource_group"])),
-        "kops-test.k8s.example.com"
-    );
+    let deploy = at(&root, &["deploy"]);
+    assert_eq!(text(at(deploy, &["resource_group"])), "kopsflow-production");
     assert_eq!(text(at(deploy, &["environment", "name"])), "production");
     for rule in at(deploy, &["rules"]).as_sequence().expect("rules") {
-        assert_eq!(
-            strings(at(rule, &["changes"])),
-            ["cluster-spec/test.k8s.example.com.yml"]
-        );
+        assert_eq!(strings(at(rule, &["changes"])), ["cluster-spec/**/*"]);
         assert!(text(at(rule, &["if"])).contains("$CI_PIPELINE_SOURCE == \"push\""));
     }
     assert_eq!(
@@ -278,25 +276,36 @@ fn gitlab_pipeline() -> anyhow::Result<()> {
         &root,
         &["variables", "KOPSFLOW_MAIN_BRANCH_1", "expand"]
     )));
-    let rolling = at(&root, &["rolling-update test.k8s.example.com"]);
+    // Rolling updates: a pipeline run by hand, the cluster a choice of the specs.
     assert_eq!(
-        text(at(rolling, &["resource_group"])),
-        "kops-test.k8s.example.com"
+        strings(at(
+            &root,
+            &["variables", "KOPSFLOW_ROLL_CLUSTER", "options"]
+        )),
+        [
+            "",
+            "dev.k8s.example.com",
+            "prod.k8s.example.com",
+            "stg.k8s.example.com",
+            "test.k8s.example.com"
+        ]
     );
     assert_eq!(
-        text(at(rolling, &["variables", "KOPSFLOW_DRY_RUN"])),
+        text(at(&root, &["variables", "KOPSFLOW_DRY_RUN", "value"])),
         "true"
     );
-    for rule in at(rolling, &["rules"]).as_sequence().expect("rules") {
-        assert_eq!(text(at(rule, &["when"])), "manual");
-    }
-    let drift = at(&root, &["drift"]);
+    let rolling = at(&root, &["rolling-update"]);
     assert_eq!(
-        at(drift, &["allow_failure", "exit_codes"])
-            .as_sequence()
-            .map(|s| s[0].as_i64()),
-        Some(Some(2))
+        text(at(rolling, &["resource_group"])),
+        "kopsflow-production"
     );
+    assert_eq!(text(at(rolling, &["extends"])), ".kopsflow-deploy");
+    assert!(
+        text(&at(rolling, &["script"]).as_sequence().expect("script")[0]).contains(
+            "cargo xtask rolling-update --yes --format markdown --cluster \"$KOPSFLOW_ROLL_CLUSTER\""
+        )
+    );
+    let drift = at(&root, &["drift"]);
     assert!(
         text(&at(drift, &["script"]).as_sequence().expect("script")[0])
             .contains("cargo xtask drift --all --detailed-exitcode")
@@ -341,7 +350,7 @@ fn jenkins_pipelines() -> anyhow::Result<()> {
         );
     }
     let drift = file(&files, "Jenkinsfile.drift");
-    assert!(drift.contains("cron('23 6 * * 1-5')") && drift.contains("unstable("));
+    assert!(drift.contains("cron('23 6 * * 1-5')") && drift.contains("error('drift found"));
     for f in &files {
         assert_eq!(
             f.text.matches('{').count(),

@@ -102,7 +102,9 @@ fn ci_writes_the_files_and_check_fails_with_a_diff_when_one_is_stale() {
         "{stdout}"
     );
     assert!(
-        check.stderr().contains("run it and commit the result"),
+        check
+            .stderr()
+            .contains("run `cargo xtask ci github` and commit the result"),
         "{}",
         check.stderr()
     );
@@ -116,5 +118,72 @@ fn ci_writes_the_files_and_check_fails_with_a_diff_when_one_is_stale() {
         ),
         "{}",
         check.stdout()
+    );
+}
+
+/// `KOPSFLOW_CLOUDONLY=true` (what the generated jobs set from the CI variable or the setting)
+/// runs deploy's rolling-update preview and the rolling-update jobs with kops `--cloudonly`;
+/// `false` and unset leave them as they were; another value is refused, naming the variable,
+/// before kops runs; `deploy --validate` is refused with it, with the reason.
+#[test]
+fn kopsflow_cloudonly_reaches_every_rolling_update_and_refuses_validate() {
+    let test = Test::new();
+    let rolls = |run: &crate::support::Run| -> Vec<String> {
+        run.argv()
+            .into_iter()
+            .filter(|a| a.starts_with("rolling-update cluster"))
+            .collect()
+    };
+    let on = [("KOPSFLOW_CLOUDONLY", "true")];
+    let deploy = test.run_with(&on, &["deploy"]);
+    assert_eq!(deploy.code(), 0, "{}", deploy.stderr());
+    let preview = rolls(&deploy);
+    assert_eq!(preview.len(), 1, "{:?}", deploy.argv());
+    assert!(preview[0].contains("--cloudonly") && !preview[0].contains("--yes"));
+    for args in [
+        &["rolling-update", "--cluster", CLUSTER][..],
+        &["rolling-update", "--cluster", CLUSTER, "--yes"][..],
+    ] {
+        let run = test.run_with(&on, args);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        assert!(
+            rolls(&run).iter().all(|a| a.contains("--cloudonly")),
+            "{:?}",
+            run.argv()
+        );
+        assert!(!rolls(&run).is_empty());
+        let off = test.run_with(&[("KOPSFLOW_CLOUDONLY", "false")], args);
+        assert!(
+            rolls(&off).iter().all(|a| !a.contains("--cloudonly")),
+            "{:?}",
+            off.argv()
+        );
+    }
+    let bad = test.run_with(&[("KOPSFLOW_CLOUDONLY", "yes")], &["deploy"]);
+    assert_eq!(bad.code(), 1);
+    assert!(
+        bad.stderr().contains("$KOPSFLOW_CLOUDONLY is \"yes\""),
+        "{}",
+        bad.stderr()
+    );
+    assert!(
+        bad.argv().is_empty(),
+        "nothing sent to kops: {:?}",
+        bad.argv()
+    );
+    let validate = test.run_with(&on, &["deploy", "--validate", "10m"]);
+    assert_eq!(validate.code(), 1);
+    assert!(
+        validate.stderr().contains("--validate cannot run with --cloudonly ($KOPSFLOW_CLOUDONLY is true): kops validate cluster needs the Kubernetes API"),
+        "{}",
+        validate.stderr()
+    );
+    assert!(validate.argv().is_empty(), "{:?}", validate.argv());
+    let flag = test.run(&["deploy", "--cloudonly", "--validate", "10m"]);
+    assert_eq!(flag.code(), 1);
+    assert!(
+        flag.stderr().contains("(given on the command line)"),
+        "{}",
+        flag.stderr()
     );
 }
