@@ -1,14 +1,17 @@
 //! The generated `.gitlab-ci.yml`, run with gitlab-ci-local (`--force-shell-executor`): a merge
-//! request's pipeline (plan), a push to main (deploy), the manual rolling-update job (preview,
-//! then `KOPSFLOW_DRY_RUN=false`), a scheduled pipeline (drift), and a kops that fails.
+//! request's pipeline (plan; a stale CI file fails it), pushes to main (deploy, reading the last
+//! deploy's record), pipelines run by hand (`KOPSFLOW_ROLL_CLUSTER`: preview, roll, refused off
+//! main, cloud-only), a scheduled pipeline (drift), and a kops that fails.
 //!
 //! What gitlab-ci-local is given, as GitLab would give it: the pipeline source and its
-//! predefined variables (`CI_MERGE_REQUEST_TARGET_BRANCH_NAME`, `CI_COMMIT_BEFORE_SHA`), the ID
-//! token (`KOPSFLOW_ID_TOKEN`, a fake: there is no OIDC provider), the role ARNs a project sets,
-//! and `CI_PROJECT_DIR`: gitlab-ci-local sets it to `/builds/GROUP/PROJECT` for any job with an
+//! predefined variables (`CI_MERGE_REQUEST_TARGET_BRANCH_NAME`, `CI_COMMIT_BEFORE_SHA`,
+//! `CI_JOB_TOKEN`), the ID token (`KOPSFLOW_ID_TOKEN`, a fake: there is no OIDC provider), the
+//! variables a project or a "Run pipeline" sets, and `CI_PROJECT_DIR`: gitlab-ci-local sets it to `/builds/GROUP/PROJECT` for any job with an
 //! image even when `--force-shell-executor` runs the job in the project directory, where a
 //! GitLab shell runner would point it. `rules: changes` are evaluated by gitlab-ci-local against
-//! `origin/main`, which the harness leaves where the last push left it.
+//! `origin/main`, which the harness leaves where the last push left it. After a pipeline that
+//! passed, its jobs' artifacts become the branch's latest (as GitLab keeps them), for the curl
+//! stand-in's job artifacts API.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -53,15 +56,8 @@ fn gitlab(test: &str) -> Option<GitLab> {
 }
 
 impl GitLab {
-    /// A pipeline of `source` with `variables` (and `--manual JOB` for each of `manual`), the
-    /// kops stand-in told `knobs`.
-    fn run(
-        &self,
-        source: &str,
-        variables: &[(&str, &str)],
-        manual: &[&str],
-        knobs: &[(&str, &str)],
-    ) -> Outcome {
+    /// A pipeline of `source` with `variables`, the kops stand-in told `knobs`.
+    fn run(&self, source: &str, variables: &[(&str, &str)], knobs: &[(&str, &str)]) -> Outcome {
         self.project.reset_standins();
         let _ = std::fs::remove_dir_all(self.project.repo.join(".gitlab-ci-local"));
         let repo = self.project.repo.display().to_string();
@@ -70,7 +66,7 @@ impl GitLab {
             "--force-shell-executor".into(),
             "--no-color".into(),
             "--ignore-predefined-vars".into(),
-            "CI_PROJECT_DIR,CI_PIPELINE_SOURCE,CI_COMMIT_BEFORE_SHA".into(),
+            "CI_PROJECT_DIR,CI_PIPELINE_SOURCE,CI_COMMIT_BEFORE_SHA,CI_JOB_TOKEN".into(),
         ]
         .into();
         let variables = [
@@ -80,6 +76,7 @@ impl GitLab {
                 "KOPSFLOW_ID_TOKEN",
                 "eyJhbGciOiJSUzI1NiJ9.fake-id-token.sig",
             ),
+            ("CI_JOB_TOKEN", "glcbt-fake-job-token"),
             ("KOPSFLOW_PLAN_ROLE_ARN", PLAN_ROLE),
             ("KOPSFLOW_DEPLOY_ROLE_ARN", DEPLOY_ROLE),
         ]
@@ -87,9 +84,6 @@ impl GitLab {
         .chain(variables.iter().copied());
         for (key, value) in variables {
             args.extend(["--variable".to_owned(), format!("{key}={value}")]);
-        }
-        for job in manual {
-            args.extend(["--manual".to_owned(), (*job).to_owned()]);
         }
         let node = self.tools.node_bin.join("node");
         let path = format!(
@@ -106,7 +100,32 @@ impl GitLab {
             .into_iter()
             .chain(knobs.iter().copied())
             .collect();
-        self.project.run(&node, &args, &knobs)
+        let outcome = self.project.run(&node, &args, &knobs);
+        if outcome.code == 0 {
+            self.publish_artifacts();
+        }
+        outcome
+    }
+
+    /// The artifacts of the pipeline that just passed become its branch's latest.
+    fn publish_artifacts(&self) {
+        let store = self
+            .project
+            .root
+            .join("gitlab-artifacts")
+            .join(self.project.branch());
+        let _ = std::fs::remove_dir_all(&store);
+        std::fs::create_dir_all(&store).unwrap();
+        let from = self.project.repo.join(".gitlab-ci-local/artifacts");
+        if from.is_dir() {
+            let status = std::process::Command::new("cp")
+                .arg("-a")
+                .arg(format!("{}/.", from.display()))
+                .arg(&store)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
     }
 
     /// Each job's result, from gitlab-ci-local's closing summary (jobs that did not run are
@@ -139,12 +158,19 @@ impl GitLab {
     }
 }
 
-fn deploy_job() -> String {
-    format!("deploy {CLUSTER}")
+fn roll(cluster: &str, dry_run: &str) -> [(&'static str, String); 2] {
+    [
+        ("KOPSFLOW_ROLL_CLUSTER", cluster.to_owned()),
+        ("KOPSFLOW_DRY_RUN", dry_run.to_owned()),
+    ]
 }
 
-fn rolling_update_job() -> String {
-    format!("rolling-update {CLUSTER}")
+fn vars<'a>(pairs: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    pairs.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+fn pass(job: &str) -> Vec<(String, Job)> {
+    vec![(job.to_owned(), Job::Pass)]
 }
 
 #[test]
@@ -153,28 +179,18 @@ fn gitlab_merge_request_plans_against_a_dry_run_store_and_changes_nothing() {
         return;
     };
     gl.project.feature_branch(3);
-    let run = gl.run(
-        "merge_request_event",
-        &[("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main")],
-        &[],
-        &[],
-    );
+    let mr = [("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main")];
+    let run = gl.run("merge_request_event", &mr, &[]);
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(
-        GitLab::jobs(&run),
-        [("plan".to_owned(), Job::Pass)],
-        "{}",
-        run.show()
-    );
+    assert_eq!(GitLab::jobs(&run), pass("plan"), "{}", run.show());
     assert!(
         run.standins.contains("kops-linux-amd64.sha256"),
         "the job installed kops with its own script: {}",
         run.show()
     );
-    let kops = run.kops();
+    let dry_run = format!("update cluster {CLUSTER} --state file://");
     assert!(
-        kops.iter()
-            .any(|a| a.starts_with(&format!("update cluster {CLUSTER} --state file://"))),
+        run.kops().iter().any(|a| a.starts_with(&dry_run)),
         "{}",
         run.show()
     );
@@ -189,29 +205,70 @@ fn gitlab_merge_request_plans_against_a_dry_run_store_and_changes_nothing() {
         .expect("plan.md kept");
     assert!(plan.contains("changes pending"), "{plan}");
     assert!(plan.contains("`spec.maxSize`: `1` → `3`"), "{plan}");
+
+    // A cluster added without regenerating the CI files: the plan job fails before installing
+    // kops, naming the command that fixes it.
+    gl.project.add_cluster("new.k8s.local");
+    gl.project.commit("a new cluster");
+    let stale = gl.run("merge_request_event", &mr, &[]);
+    assert_ne!(stale.code, 0, "{}", stale.show());
+    assert_eq!(
+        GitLab::jobs(&stale),
+        [("plan".to_owned(), Job::Fail)],
+        "{}",
+        stale.show()
+    );
+    assert!(
+        stale.log.contains("cargo xtask ci gitlab"),
+        "{}",
+        stale.show()
+    );
+    assert!(
+        !stale.standins.contains("kops-linux-amd64"),
+        "{}",
+        stale.show()
+    );
+    assert_eq!(stale.kops(), Vec::<String>::new(), "{}", stale.show());
 }
 
 #[test]
-fn gitlab_push_to_main_deploys_the_changed_cluster_only() {
+fn gitlab_push_to_main_deploys_and_records_the_deployed_commit() {
     let Some(gl) = gitlab("gitlab_push_to_main_deploys") else {
         return;
     };
-    let (before, _) = gl.project.push_to_main(2);
-    let run = gl.run("push", &[("CI_COMMIT_BEFORE_SHA", &before)], &[], &[]);
+    // The first push: a file beside the specs. The deploy job runs (no record yet; production
+    // already matches git) and records the commit it deployed.
+    let before = gl.project.git(&["rev-parse", "HEAD"]);
+    std::fs::write(gl.project.repo.join("cluster-spec/OWNERS"), "platform\n").unwrap();
+    let first = gl.project.commit("cluster-spec: owners");
+    let run = gl.run("push", &[("CI_COMMIT_BEFORE_SHA", &before)], &[]);
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(
-        GitLab::jobs(&run),
-        [(deploy_job(), Job::Pass)],
-        "{}",
-        run.show()
-    );
+    assert_eq!(GitLab::jobs(&run), pass("deploy"), "{}", run.show());
     assert!(
-        run.kops().contains(&format!(
-            "update cluster {CLUSTER} --state s3://k8s-kops --yes"
-        )),
+        run.log.contains("last successful deploy: none"),
         "{}",
         run.show()
     );
+    assert_eq!(
+        run.production_changes(),
+        Vec::<String>::new(),
+        "{}",
+        run.show()
+    );
+    let record = gl.artifact("target/kopsflow-ci/deployed-commit");
+    assert_eq!(record.as_deref().map(str::trim), Some(first.as_str()));
+
+    // The next push changes the spec: its deploy reads that record (the job artifacts API of
+    // the last pipeline that passed) and applies the change.
+    gl.project.pushed();
+    let (before, second) = gl.project.push_to_main(2);
+    let run = gl.run("push", &[("CI_COMMIT_BEFORE_SHA", &before)], &[]);
+    assert_eq!(run.code, 0, "{}", run.show());
+    assert_eq!(GitLab::jobs(&run), pass("deploy"), "{}", run.show());
+    let read = format!("last successful deploy: {first}");
+    assert!(run.log.contains(&read), "{}", run.show());
+    let apply = format!("update cluster {CLUSTER} --state s3://k8s-kops --yes");
+    assert!(run.production_changes().contains(&apply), "{}", run.show());
     let summary = gl
         .artifact("target/kopsflow-ci/deploy.md")
         .expect("deploy.md kept");
@@ -220,37 +277,65 @@ fn gitlab_push_to_main_deploys_the_changed_cluster_only() {
         .artifact("target/kopsflow/audit.jsonl")
         .expect("the audit log kept");
     assert!(audit.contains("\"deploy\""), "{audit}");
+    let record = gl.artifact("target/kopsflow-ci/deployed-commit");
+    assert_eq!(record.as_deref().map(str::trim), Some(second.as_str()));
 
     // A push that changes no cluster spec: no deploy job, no kops call.
     gl.project.pushed();
     let before = gl.project.git(&["rev-parse", "HEAD"]);
     std::fs::write(gl.project.repo.join("NOTES.txt"), "not a spec\n").unwrap();
     gl.project.commit("notes");
-    let run = gl.run("push", &[("CI_COMMIT_BEFORE_SHA", &before)], &[], &[]);
+    let run = gl.run("push", &[("CI_COMMIT_BEFORE_SHA", &before)], &[]);
     assert_eq!(run.code, 0, "{}", run.show());
     assert_eq!(GitLab::jobs(&run), [], "{}", run.show());
     assert_eq!(run.kops(), Vec::<String>::new(), "{}", run.show());
 }
 
 #[test]
-fn gitlab_manual_rolling_update_previews_and_rolls_with_dry_run_false() {
-    let Some(gl) = gitlab("gitlab_manual_rolling_update") else {
+fn gitlab_deploy_on_an_agent_without_api_access_passes_with_cloudonly() {
+    let Some(gl) = gitlab("gitlab_deploy_without_api_access") else {
         return;
     };
-    let job = rolling_update_job();
-    let preview = gl.run("push", &[], &[&job], &[]);
+    let (before, _) = gl.project.push_to_main(2);
+    let no_api = [("KOPS_STANDIN_API_UNREACHABLE", "1")];
+    let push = [("CI_COMMIT_BEFORE_SHA", before.as_str())];
+    let run = gl.run("push", &push, &no_api);
+    assert_ne!(run.code, 0, "{}", run.show());
+    assert_eq!(
+        GitLab::jobs(&run),
+        [("deploy".to_owned(), Job::Fail)],
+        "{}",
+        run.show()
+    );
+
+    let cloud_only = [push[0], ("KOPSFLOW_CLOUDONLY", "true")];
+    let run = gl.run("push", &cloud_only, &no_api);
+    assert_eq!(run.code, 0, "{}", run.show());
+    assert_eq!(GitLab::jobs(&run), pass("deploy"), "{}", run.show());
+    let preview = run
+        .kops()
+        .into_iter()
+        .find(|a| a.starts_with("rolling-update cluster"))
+        .unwrap_or_else(|| panic!("{}", run.show()));
+    assert!(preview.contains(" --cloudonly"), "{preview}");
+}
+
+#[test]
+fn gitlab_run_pipeline_previews_rolls_and_refuses_off_main() {
+    let Some(gl) = gitlab("gitlab_run_pipeline_rolling_update") else {
+        return;
+    };
+    let preview = gl.run("web", &vars(&roll(CLUSTER, "true")), &[]);
     assert_eq!(preview.code, 0, "{}", preview.show());
     assert_eq!(
         GitLab::jobs(&preview),
-        [(job.clone(), Job::Pass)],
+        pass("rolling-update-preview"),
         "{}",
         preview.show()
     );
+    let ask = format!("rolling-update cluster {CLUSTER}");
     assert!(
-        preview
-            .kops()
-            .iter()
-            .any(|a| a.starts_with(&format!("rolling-update cluster {CLUSTER}"))),
+        preview.kops().iter().any(|a| a.starts_with(&ask)),
         "{}",
         preview.show()
     );
@@ -263,59 +348,67 @@ fn gitlab_manual_rolling_update_previews_and_rolls_with_dry_run_false() {
     assert!(gl
         .artifact("target/kopsflow-ci/rolling-update.md")
         .is_some());
+    assert!(gl.artifact("target/kopsflow/audit.jsonl").is_some());
 
-    let roll = gl.run("push", &[("KOPSFLOW_DRY_RUN", "false")], &[&job], &[]);
-    assert_eq!(roll.code, 0, "{}", roll.show());
+    let rolled = gl.run("web", &vars(&roll(CLUSTER, "false")), &[]);
+    assert_eq!(rolled.code, 0, "{}", rolled.show());
     assert_eq!(
-        GitLab::jobs(&roll),
-        [(job.clone(), Job::Pass)],
+        GitLab::jobs(&rolled),
+        pass("rolling-update"),
         "{}",
-        roll.show()
+        rolled.show()
     );
-    let rolled = roll.production_changes();
-    assert_eq!(rolled.len(), 1, "{}", roll.show());
-    assert!(
-        rolled[0].starts_with(&format!("rolling-update cluster {CLUSTER} ")),
-        "{rolled:?}"
-    );
+    let changes = rolled.production_changes();
+    assert_eq!(changes.len(), 1, "{}", rolled.show());
+    assert!(changes[0].starts_with(&format!("{ask} ")), "{changes:?}");
 
-    // kops cannot reach the API: the roll fails, and says so.
-    let failed = gl.run(
-        "push",
-        &[("KOPSFLOW_DRY_RUN", "false")],
-        &[&job],
-        &[("KOPS_STANDIN_API_UNREACHABLE", "1")],
-    );
-    let jobs = GitLab::jobs(&failed);
-    assert_eq!(jobs.len(), 1, "{}", failed.show());
-    assert_ne!(jobs[0].1, Job::Pass, "{}", failed.show());
+    // kops cannot reach the API: the roll fails the pipeline; with cloud-only it passes.
+    let no_api = [("KOPS_STANDIN_API_UNREACHABLE", "1")];
+    let failed = gl.run("web", &vars(&roll(CLUSTER, "false")), &no_api);
+    assert_ne!(failed.code, 0, "{}", failed.show());
+    let fail = [("rolling-update".to_owned(), Job::Fail)];
+    assert_eq!(GitLab::jobs(&failed), fail, "{}", failed.show());
     assert!(
         failed.log.contains("cargo xtask rolling-update failed"),
         "{}",
         failed.show()
     );
+    let roll_now = roll(CLUSTER, "false");
+    let mut cloud_only = vars(&roll_now).into_iter().collect::<Vec<_>>();
+    cloud_only.push(("KOPSFLOW_CLOUDONLY", "true"));
+    let run = gl.run("web", &cloud_only, &no_api);
+    assert_eq!(run.code, 0, "{}", run.show());
+    let changes = run.production_changes();
+    assert!(
+        changes.len() == 1 && changes[0].contains(" --cloudonly"),
+        "{}",
+        run.show()
+    );
+
+    // Off the main branches, KOPSFLOW_DRY_RUN=false is refused: a failed pipeline, no kops.
+    gl.project.feature_branch(3);
+    let refused = gl.run("web", &vars(&roll(CLUSTER, "false")), &[]);
+    assert_ne!(refused.code, 0, "{}", refused.show());
+    let fail = [("rolling-update-refused".to_owned(), Job::Fail)];
+    assert_eq!(GitLab::jobs(&refused), fail, "{}", refused.show());
+    assert!(
+        refused.log.contains("nothing was rolled"),
+        "{}",
+        refused.show()
+    );
+    assert_eq!(refused.kops(), Vec::<String>::new(), "{}", refused.show());
 }
 
 #[test]
-fn gitlab_schedule_runs_drift_and_only_drift() {
+fn gitlab_schedule_runs_drift_and_drift_found_fails_the_pipeline() {
     let Some(gl) = gitlab("gitlab_schedule_runs_drift") else {
         return;
     };
-    let run = gl.run("schedule", &[], &[], &[]);
+    let run = gl.run("schedule", &[], &[]);
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(
-        GitLab::jobs(&run),
-        [("drift".to_owned(), Job::Pass)],
-        "{}",
-        run.show()
-    );
-    assert!(
-        run.kops().contains(&format!(
-            "get cluster {CLUSTER} -o yaml --state s3://k8s-kops"
-        )),
-        "{}",
-        run.show()
-    );
+    assert_eq!(GitLab::jobs(&run), pass("drift"), "{}", run.show());
+    let read = format!("get cluster {CLUSTER} -o yaml --state s3://k8s-kops");
+    assert!(run.kops().contains(&read), "{}", run.show());
     assert_eq!(
         run.production_changes(),
         Vec::<String>::new(),
@@ -324,12 +417,17 @@ fn gitlab_schedule_runs_drift_and_only_drift() {
     );
     assert!(gl.artifact("target/kopsflow-ci/drift.md").is_some());
 
-    // Main has a change production does not: drift found, the job does not pass.
+    // Main has a change production does not: drift found fails the job and the pipeline.
     gl.project.push_to_main(5);
-    let drift = gl.run("schedule", &[], &[], &[]);
-    let jobs = GitLab::jobs(&drift);
-    assert_eq!(jobs.len(), 1, "{}", drift.show());
-    assert_ne!(jobs[0].1, Job::Pass, "{}", drift.show());
+    let drift = gl.run("schedule", &[], &[]);
+    assert_ne!(drift.code, 0, "{}", drift.show());
+    assert_eq!(
+        GitLab::jobs(&drift),
+        [("drift".to_owned(), Job::Fail)],
+        "{}",
+        drift.show()
+    );
+    assert!(drift.log.contains("drift found"), "{}", drift.show());
     assert_eq!(
         drift.production_changes(),
         Vec::<String>::new(),
@@ -347,7 +445,6 @@ fn gitlab_a_failing_kops_fails_the_deploy_and_the_pipeline() {
     let run = gl.run(
         "push",
         &[("CI_COMMIT_BEFORE_SHA", &before)],
-        &[],
         &[("KOPS_STANDIN_FAIL_CLUSTER", CLUSTER)],
     );
     assert_ne!(
@@ -358,7 +455,7 @@ fn gitlab_a_failing_kops_fails_the_deploy_and_the_pipeline() {
     );
     assert_eq!(
         GitLab::jobs(&run),
-        [(deploy_job(), Job::Fail)],
+        [("deploy".to_owned(), Job::Fail)],
         "{}",
         run.show()
     );

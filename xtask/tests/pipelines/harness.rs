@@ -155,7 +155,14 @@ impl Project {
     ) -> Project {
         empty_except_cargo_home(&repo);
         let _ = std::fs::remove_dir_all(&root);
-        for sub in ["home", "tmp", "standin", "artifacts", "gh"] {
+        for sub in [
+            "home",
+            "tmp",
+            "standin",
+            "artifacts",
+            "gh",
+            "gitlab-artifacts",
+        ] {
             std::fs::create_dir_all(root.join(sub)).unwrap();
         }
         let project = Project {
@@ -230,6 +237,17 @@ impl Project {
         ]);
     }
 
+    /// The branch checked out.
+    pub fn branch(&self) -> String {
+        self.git(&["rev-parse", "--abbrev-ref", "HEAD"])
+    }
+
+    /// A second cluster, `name`, with production's spec (not committed; no CI file regenerated).
+    pub fn add_cluster(&self, name: &str) {
+        let path = self.repo.join(format!("cluster-spec/{name}.yml"));
+        std::fs::write(path, recorded_spec().replace(CLUSTER, name)).unwrap();
+    }
+
     /// A merge request's branch: `feature/x` with the nodes resized to `max`.
     pub fn feature_branch(&self, max: u32) -> String {
         self.git(&["checkout", "-q", "-b", "feature/x"]);
@@ -292,6 +310,7 @@ impl Project {
             ("PIPELINE_STANDIN_LOG", d("standin/pipeline.log")),
             ("PIPELINE_ARTIFACTS", d("artifacts")),
             ("PIPELINE_GH_DIR", d("gh")),
+            ("PIPELINE_GITLAB_ARTIFACTS", d("gitlab-artifacts")),
             ("PIPELINE_ORIGIN", self.repo.display().to_string()),
         ]
         .into_iter()
