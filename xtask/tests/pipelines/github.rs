@@ -46,6 +46,19 @@ impl GitHub {
         inputs: &[(&str, &str)],
         knobs: &[(&str, &str)],
     ) -> Outcome {
+        self.run_with_vars(workflow, event, payload, inputs, &[], knobs)
+    }
+
+    /// `run`, with repository variables (`vars`).
+    fn run_with_vars(
+        &self,
+        workflow: &str,
+        event: &str,
+        payload: &str,
+        inputs: &[(&str, &str)],
+        vars: &[(&str, &str)],
+        knobs: &[(&str, &str)],
+    ) -> Outcome {
         self.project.reset_standins();
         let root = &self.project.root;
         let event_path = root.join("event.json");
@@ -93,12 +106,27 @@ impl GitHub {
         for (key, value) in inputs {
             args.extend(["--input".into(), format!("{key}={value}")]);
         }
+        for (key, value) in vars {
+            args.extend(["--var".into(), format!("{key}={value}")]);
+        }
         let home = cargo_home().display().to_string();
         let env: Vec<(&str, &str)> = [("CARGO_HOME", home.as_str())]
             .into_iter()
             .chain(knobs.iter().copied())
             .collect();
-        self.project.run(&self.tools.act, &args, &env)
+        let outcome = self.project.run(&self.tools.act, &args, &env);
+        if outcome.code == 0 && event != "pull_request" {
+            // GitHub lists this run among the workflow's successful runs on the branch.
+            let runs = self
+                .project
+                .root
+                .join("gh/runs")
+                .join(format!("{workflow}.yml"));
+            std::fs::create_dir_all(&runs).unwrap();
+            let head = self.project.git(&["rev-parse", "HEAD"]);
+            std::fs::write(runs.join(self.project.branch()), format!("{head}\n")).unwrap();
+        }
+        outcome
     }
 
     /// A file the run kept with actions/upload-artifact, by artifact name and path.
@@ -170,9 +198,9 @@ fn push(before: &str, after: &str) -> String {
 
 /// A `workflow_dispatch` payload: as GitHub sends it, the inputs are strings (`github.event.inputs`);
 /// act is also given them with `--input`, for the typed `inputs` context.
-fn dispatch(dry_run: bool) -> String {
+fn dispatch(dry_run: bool, branch: &str) -> String {
     format!(
-        r#"{{"ref": "refs/heads/main", "inputs": {{"cluster": "{CLUSTER}", "dry_run": "{dry_run}"}},
+        r#"{{"ref": "refs/heads/{branch}", "inputs": {{"cluster": "{CLUSTER}", "dry_run": "{dry_run}"}},
   "repository": {{"full_name": "{REPOSITORY}"}}}}"#
     )
 }
@@ -247,6 +275,37 @@ fn github_pull_request_plans_comments_once_and_changes_nothing() {
         comments[0]
     );
 
+    // A cluster added without regenerating the CI files: the plan fails before kops is
+    // installed, naming the command that fixes it; the comment is left as it was.
+    gh.project.add_cluster("new.k8s.local");
+    let stale_head = gh.project.commit("a new cluster");
+    let stale = gh.run(
+        "kopsflow-plan",
+        "pull_request",
+        &pull_request(&stale_head, REPOSITORY),
+        &[],
+        &[],
+    );
+    assert_ne!(stale.code, 0, "{}", stale.show());
+    assert_eq!(
+        jobs(&stale),
+        [("plan".to_owned(), false)],
+        "{}",
+        stale.show()
+    );
+    assert!(
+        stale.log.contains("cargo xtask ci github"),
+        "{}",
+        stale.show()
+    );
+    assert!(
+        !stale.standins.contains("kops-linux-amd64"),
+        "{}",
+        stale.show()
+    );
+    assert_eq!(stale.kops(), Vec::<String>::new(), "{}", stale.show());
+    assert_eq!(gh.comments().len(), 1);
+
     // A fork's pull request gets no credentials: the job does not run.
     let run = gh.run(
         "kopsflow-plan",
@@ -298,6 +357,63 @@ fn github_push_to_main_deploys_with_the_deploy_identity() {
 }
 
 #[test]
+fn github_deploy_reads_the_last_successful_run_and_passes_without_api_access_with_cloudonly() {
+    let Some(gh) = github("github_deploy_record_and_cloudonly") else {
+        return;
+    };
+    // The first push: a file beside the specs (production already matches git).
+    let before = gh.project.git(&["rev-parse", "HEAD"]);
+    std::fs::write(gh.project.repo.join("cluster-spec/OWNERS"), "platform\n").unwrap();
+    let first = gh.project.commit("cluster-spec: owners");
+    let run = gh.run("kopsflow-deploy", "push", &push(&before, &first), &[], &[]);
+    assert_eq!(run.code, 0, "{}", run.show());
+    assert!(
+        run.log.contains("last successful deploy: none"),
+        "{}",
+        run.show()
+    );
+
+    // The next push's deploy reads the last successful run (gh api), and an agent that cannot
+    // reach the Kubernetes API fails the deploy's rolling-update preview …
+    let no_api = [("KOPS_STANDIN_API_UNREACHABLE", "1")];
+    let (before, after) = gh.project.push_to_main(3);
+    let run = gh.run(
+        "kopsflow-deploy",
+        "push",
+        &push(&before, &after),
+        &[],
+        &no_api,
+    );
+    assert!(
+        run.log
+            .contains(&format!("last successful deploy: {first}")),
+        "{}",
+        run.show()
+    );
+    assert_ne!(run.code, 0, "{}", run.show());
+    assert_eq!(jobs(&run), [("deploy".to_owned(), false)], "{}", run.show());
+
+    // … unless the repository variable KOPSFLOW_CLOUDONLY is true.
+    let cloud_only = [("KOPSFLOW_CLOUDONLY", "true")];
+    let run = gh.run_with_vars(
+        "kopsflow-deploy",
+        "push",
+        &push(&before, &after),
+        &[],
+        &cloud_only,
+        &no_api,
+    );
+    assert_eq!(run.code, 0, "{}", run.show());
+    assert_eq!(jobs(&run), [("deploy".to_owned(), true)], "{}", run.show());
+    let preview = run
+        .kops()
+        .into_iter()
+        .find(|a| a.starts_with("rolling-update cluster"))
+        .unwrap_or_else(|| panic!("{}", run.show()));
+    assert!(preview.contains(" --cloudonly"), "{preview}");
+}
+
+#[test]
 fn github_rolling_update_dispatch_previews_and_rolls_with_dry_run_false() {
     let Some(gh) = github("github_rolling_update_dispatch") else {
         return;
@@ -307,7 +423,7 @@ fn github_rolling_update_dispatch_previews_and_rolls_with_dry_run_false() {
     let preview = gh.run(
         workflow,
         "workflow_dispatch",
-        &dispatch(true),
+        &dispatch(true, "main"),
         &[cluster, ("dry_run", "true")],
         &[],
     );
@@ -336,7 +452,7 @@ fn github_rolling_update_dispatch_previews_and_rolls_with_dry_run_false() {
     let roll = gh.run(
         workflow,
         "workflow_dispatch",
-        &dispatch(false),
+        &dispatch(false, "main"),
         &[cluster, ("dry_run", "false")],
         &[],
     );
@@ -364,7 +480,7 @@ fn github_rolling_update_dispatch_previews_and_rolls_with_dry_run_false() {
     let failed = gh.run(
         workflow,
         "workflow_dispatch",
-        &dispatch(false),
+        &dispatch(false, "main"),
         &[cluster, ("dry_run", "false")],
         &[("KOPS_STANDIN_API_UNREACHABLE", "1")],
     );
@@ -375,6 +491,29 @@ fn github_rolling_update_dispatch_previews_and_rolls_with_dry_run_false() {
         "{}",
         failed.show()
     );
+
+    // dry_run=false from another branch: refused, a failed run, no kops.
+    gh.project.feature_branch(3);
+    let refused = gh.run(
+        workflow,
+        "workflow_dispatch",
+        &dispatch(false, "feature/x"),
+        &[cluster, ("dry_run", "false")],
+        &[],
+    );
+    assert_ne!(refused.code, 0, "{}", refused.show());
+    assert_eq!(
+        jobs(&refused),
+        [("refused".to_owned(), false)],
+        "{}",
+        refused.show()
+    );
+    assert!(
+        refused.log.contains("nothing was rolled"),
+        "{}",
+        refused.show()
+    );
+    assert_eq!(refused.kops(), Vec::<String>::new(), "{}", refused.show());
 }
 
 #[test]
