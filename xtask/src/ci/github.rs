@@ -341,7 +341,7 @@ fn last_deployed_step() -> String {
             "set -euo pipefail\n",
             "# The commit of this workflow's last successful run on the branch; empty: no record, and\n",
             "# deploy then takes every cluster (more, never less).\n",
-            "if ! sha=\"$(gh api --method GET \"repos/$GITHUB_REPOSITORY/actions/workflows/{}/runs\" -f branch=\"$GITHUB_REF_NAME\" -f status=success -f per_page=1 --jq '.workflow_runs[0].head_sha // \"\"')\"; then\n",
+            "if ! sha=\"$(gh api --method GET \"repos/$GITHUB_REPOSITORY/actions/workflows/{}/runs\" -f branch=\"$GITHUB_REF_NAME\" -f event=push -f status=success -f per_page=1 --jq '.workflow_runs[0].head_sha // \"\"')\"; then\n",
             "  echo \"::warning title=kopsflow deploy::cannot read the last successful deploy: deploying every cluster\"\n",
             "  sha=\n",
             "fi\n",

@@ -49,7 +49,7 @@ fn script(job: &Node) -> String {
 #[test]
 fn every_plan_job_checks_the_ci_files_before_installing_kops() {
     let input = repo_input();
-    let fix = |engine: &str| format!("run `cargo xtask ci {engine}` and commit the result");
+    let fix = |engine: &str| format!("run cargo xtask ci {engine} and commit the result");
     let plan = github(&input, "plan");
     let job = at(&plan, &["jobs", "plan"]);
     let check = step_with(job, "cargo xtask ci github --check");
@@ -295,7 +295,7 @@ fn deploy_jobs_set_the_last_successful_deploy() {
     let step = &steps(job)[read];
     assert_eq!(text(at(step, &["env", "GH_TOKEN"])), "${{ github.token }}");
     let run = text(at(step, &["run"]));
-    assert!(run.contains("gh api --method GET \"repos/$GITHUB_REPOSITORY/actions/workflows/kopsflow-deploy.yml/runs\" -f branch=\"$GITHUB_REF_NAME\" -f status=success -f per_page=1 --jq '.workflow_runs[0].head_sha // \"\"'"), "{run}");
+    assert!(run.contains("gh api --method GET \"repos/$GITHUB_REPOSITORY/actions/workflows/kopsflow-deploy.yml/runs\" -f branch=\"$GITHUB_REF_NAME\" -f event=push -f status=success -f per_page=1 --jq '.workflow_runs[0].head_sha // \"\"'"), "{run}");
     assert!(run.contains(">> \"$GITHUB_ENV\""));
 
     let root = gitlab(&input);
@@ -311,6 +311,22 @@ fn deploy_jobs_set_the_last_successful_deploy() {
     assert!(script.contains("export KOPSFLOW_LAST_DEPLOYED\n"));
     assert!(strings(at(deploy, &["artifacts", "paths"]))
         .contains(&"target/kopsflow-ci/deployed-commit"));
+
+    // The artifacts API looks in the latest successful pipeline of the branch: the other jobs of
+    // a main-branch pipeline carry the record they read forward, after their command succeeded.
+    for name in ["drift", "rolling-update", "rolling-update-preview"] {
+        let job = at(&root, &[name]);
+        let text = self::script(job);
+        let keep = text
+            .find("printf '%s\\n' \"$KOPSFLOW_LAST_DEPLOYED\" > target/kopsflow-ci/deployed-commit")
+            .unwrap_or_else(|| panic!("{name} keeps no record: {text}"));
+        assert!(text.find("esac").is_some_and(|end| end < keep), "{name}");
+        assert!(strings(at(job, &["artifacts", "paths"]))
+            .contains(&"target/kopsflow-ci/deployed-commit"));
+        assert!(
+            script.contains("for job in deploy drift rolling-update rolling-update-preview; do")
+        );
+    }
 
     let main = jenkins(&input, "Jenkinsfile");
     let stage = &main[main.find("stage('Deploy')").expect("Deploy")..];

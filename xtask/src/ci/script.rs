@@ -72,7 +72,7 @@ pub fn check_ci_files(engine: &str, annotate: &str) -> String {
         s,
         "  echo {} >&2",
         shell(&format!(
-            "{annotate}the committed CI files are stale: run `cargo xtask ci {engine}` and commit the result"
+            "{annotate}the committed CI files are stale: run cargo xtask ci {engine} and commit the result"
         ))
     );
     s.push_str(
