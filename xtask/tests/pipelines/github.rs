@@ -196,11 +196,12 @@ fn push(before: &str, after: &str) -> String {
     )
 }
 
-/// A `workflow_dispatch` payload: as GitHub sends it, the inputs are strings (`github.event.inputs`);
-/// act is also given them with `--input`, for the typed `inputs` context.
+/// A `workflow_dispatch` payload: as GitHub sends it, the inputs are strings
+/// (`github.event.inputs`); act is also given them with `--input`, for the typed `inputs`.
 fn dispatch(dry_run: bool, branch: &str) -> String {
     format!(
-        r#"{{"ref": "refs/heads/{branch}", "inputs": {{"cluster": "{CLUSTER}", "dry_run": "{dry_run}"}},
+        r#"{{"ref": "refs/heads/{branch}",
+  "inputs": {{"cluster": "{CLUSTER}", "dry_run": "{dry_run}"}},
   "repository": {{"full_name": "{REPOSITORY}"}}}}"#
     )
 }

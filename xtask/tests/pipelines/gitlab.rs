@@ -6,12 +6,12 @@
 //! What gitlab-ci-local is given, as GitLab would give it: the pipeline source and its
 //! predefined variables (`CI_MERGE_REQUEST_TARGET_BRANCH_NAME`, `CI_COMMIT_BEFORE_SHA`,
 //! `CI_JOB_TOKEN`), the ID token (`KOPSFLOW_ID_TOKEN`, a fake: there is no OIDC provider), the
-//! variables a project or a "Run pipeline" sets, and `CI_PROJECT_DIR`: gitlab-ci-local sets it to `/builds/GROUP/PROJECT` for any job with an
-//! image even when `--force-shell-executor` runs the job in the project directory, where a
-//! GitLab shell runner would point it. `rules: changes` are evaluated by gitlab-ci-local against
-//! `origin/main`, which the harness leaves where the last push left it. After a pipeline that
-//! passed, its jobs' artifacts become the branch's latest (as GitLab keeps them), for the curl
-//! stand-in's job artifacts API.
+//! variables a project or a "Run pipeline" sets, and `CI_PROJECT_DIR`: gitlab-ci-local sets it
+//! to `/builds/GROUP/PROJECT` for any job with an image even when `--force-shell-executor` runs
+//! the job in the project directory, where a GitLab shell runner would point it.
+//! `rules: changes` are evaluated by gitlab-ci-local against `origin/main`, which the harness
+//! leaves where the last push left it. After a pipeline that passed, its jobs' artifacts become
+//! the branch's latest (as GitLab keeps them), for the curl stand-in's job artifacts API.
 
 use std::sync::{Mutex, MutexGuard};
 
