@@ -12,7 +12,8 @@
 use std::path::Path;
 
 use crate::harness::{
-    cargo_home, tools, Outcome, Project, Tools, ACTIONS, CLUSTER, DEPLOY_ROLE, PLAN_ROLE,
+    cargo_home, tools, Outcome, Project, Tools, ACTIONS, CLOUD_MATCHES, CLUSTER, DEPLOY_ROLE,
+    PLAN_ROLE,
 };
 
 const REPOSITORY: &str = "acme/kopsflow";
@@ -523,7 +524,13 @@ fn github_schedule_runs_drift_and_drift_found_fails_the_run() {
         return;
     };
     let schedule = r#"{"schedule": "23 6 * * 1-5"}"#;
-    let run = gh.run("kopsflow-drift", "schedule", schedule, &[], &[]);
+    let run = gh.run(
+        "kopsflow-drift",
+        "schedule",
+        schedule,
+        &[],
+        &[CLOUD_MATCHES],
+    );
     assert_eq!(run.code, 0, "{}", run.show());
     assert_eq!(jobs(&run), [("drift".to_owned(), true)], "{}", run.show());
     assert!(
@@ -539,7 +546,13 @@ fn github_schedule_runs_drift_and_drift_found_fails_the_run() {
     );
 
     gh.project.push_to_main(5);
-    let drift = gh.run("kopsflow-drift", "schedule", schedule, &[], &[]);
+    let drift = gh.run(
+        "kopsflow-drift",
+        "schedule",
+        schedule,
+        &[],
+        &[CLOUD_MATCHES],
+    );
     assert_ne!(drift.code, 0, "{}", drift.show());
     assert_eq!(
         jobs(&drift),

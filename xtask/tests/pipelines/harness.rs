@@ -18,6 +18,12 @@ const KOPS_STANDIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/kops-stan
 const STANDINS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pipelines/standins");
 pub const ACTIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pipelines/actions");
 pub const CLUSTER: &str = "test.k8s.local";
+/// The kops stand-in knob for a cloud that matches production's store: `kops update cluster`'s
+/// dry-run replays the real "no changes" recording (its default has changes pending).
+pub const CLOUD_MATCHES: (&str, &str) = (
+    "KOPS_STANDIN_UPDATE",
+    "update-cluster-dryrun.no-changes.REAL.kops-1.29.2.stdout.txt",
+);
 pub const PLAN_ROLE: &str = "arn:aws:iam::123456789012:role/kopsflow-plan";
 pub const DEPLOY_ROLE: &str = "arn:aws:iam::123456789012:role/kopsflow-deploy";
 
