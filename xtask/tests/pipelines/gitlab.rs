@@ -271,6 +271,12 @@ fn gitlab_push_to_main_deploys_and_records_the_deployed_commit() {
         .artifact("target/kopsflow/audit.jsonl")
         .expect("the audit log kept");
     assert!(audit.contains("\"deploy\""), "{audit}");
+    for text in [&summary, &audit] {
+        assert!(
+            !text.contains("fake-id-token"),
+            "the ID token in an artifact: {text}"
+        );
+    }
     let record = gl.artifact("target/kopsflow-ci/deployed-commit");
     assert_eq!(record.as_deref().map(str::trim), Some(second.as_str()));
 
