@@ -101,7 +101,8 @@ impl GitLab {
             .chain(knobs.iter().copied())
             .collect();
         let outcome = self.project.run(&node, &args, &knobs);
-        if outcome.code == 0 {
+        // GitLab creates no pipeline when no job's rules match: the branch's latest stays.
+        if outcome.code == 0 && !Self::jobs(&outcome).is_empty() {
             self.publish_artifacts();
         }
         outcome
