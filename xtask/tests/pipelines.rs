@@ -10,6 +10,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "pipelines/act.rs"]
+mod act;
 #[path = "pipelines/github.rs"]
 mod github;
 #[path = "pipelines/gitlab.rs"]

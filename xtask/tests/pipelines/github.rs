@@ -1,22 +1,22 @@
 //! The generated GitHub workflows, run with act on this machine (`-P
 //! ubuntu-latest=-self-hosted`): a pull request (plan, its comment created then updated; a
-//! fork's pull request skipped), a push to main (deploy), `workflow_dispatch` of the rolling
-//! update (preview, then `dry_run=false`), the schedule (drift), and a kops that fails.
+//! fork's pull request skipped; a stale workflow fails it), pushes to main (deploy, reading the
+//! last successful run; cloud-only), `workflow_dispatch` of the rolling update (preview,
+//! `dry_run=false`, refused off main), the schedule (drift), and a kops that fails.
 //!
 //! Every `uses:` of the workflows is replaced (`--local-repository`) by the stand-in action of
 //! the same name in `pipelines/actions/`, and `gh` by `pipelines/standins/gh`: they need GitHub.
 //! act is told `--no-skip-checkout` (else it skips actions/checkout of the repository itself
 //! and, on the host, leaves the workspace empty), `--no-cache-server` and `--action-offline-mode`.
-//! The event payloads are what GitHub sends, cut to the fields the workflows read.
+//! The event payloads and act's log are read in `act.rs`.
 
 use std::path::Path;
 
+use crate::act::{dispatch, jobs, pull_request, push, uses, REPOSITORY};
 use crate::harness::{
     cargo_home, tools, Outcome, Project, Tools, ACTIONS, CLOUD_MATCHES, CLUSTER, DEPLOY_ROLE,
     PLAN_ROLE,
 };
-
-const REPOSITORY: &str = "acme/kopsflow";
 
 struct GitHub {
     tools: Tools,
@@ -147,64 +147,6 @@ impl GitHub {
             .map(|f| std::fs::read_to_string(f).unwrap())
             .collect()
     }
-}
-
-/// The actions a workflow uses (`owner/name@ref`).
-fn uses(workflow: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(workflow).unwrap();
-    let mut actions: Vec<String> = text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("uses: "))
-        .map(|a| a.trim_matches('"').to_owned())
-        .collect();
-    actions.sort();
-    actions.dedup();
-    actions
-}
-
-/// Each job that ran and whether it succeeded, from act's log (`[workflow/job] 🏁  Job …`).
-fn jobs(outcome: &Outcome) -> Vec<(String, bool)> {
-    let mut jobs: Vec<(String, bool)> = outcome
-        .log
-        .lines()
-        .filter_map(|line| {
-            let (head, tail) = line.strip_prefix('[')?.split_once("] ")?;
-            let ok = match tail.trim() {
-                "🏁  Job succeeded" => true,
-                "🏁  Job failed" => false,
-                _ => return None,
-            };
-            Some((head.rsplit_once('/')?.1.trim().to_owned(), ok))
-        })
-        .collect();
-    jobs.sort();
-    jobs
-}
-
-fn pull_request(head_sha: &str, head_repo: &str) -> String {
-    format!(
-        r#"{{"action": "synchronize", "number": 7, "pull_request": {{"number": 7,
-  "head": {{"ref": "feature/x", "sha": "{head_sha}", "repo": {{"full_name": "{head_repo}"}}}},
-  "base": {{"ref": "main", "repo": {{"full_name": "{REPOSITORY}"}}}}}},
-  "repository": {{"full_name": "{REPOSITORY}"}}}}"#
-    )
-}
-
-fn push(before: &str, after: &str) -> String {
-    format!(
-        r#"{{"ref": "refs/heads/main", "before": "{before}", "after": "{after}",
-  "repository": {{"full_name": "{REPOSITORY}"}}}}"#
-    )
-}
-
-/// A `workflow_dispatch` payload: as GitHub sends it, the inputs are strings
-/// (`github.event.inputs`); act is also given them with `--input`, for the typed `inputs`.
-fn dispatch(dry_run: bool, branch: &str) -> String {
-    format!(
-        r#"{{"ref": "refs/heads/{branch}",
-  "inputs": {{"cluster": "{CLUSTER}", "dry_run": "{dry_run}"}},
-  "repository": {{"full_name": "{REPOSITORY}"}}}}"#
-    )
 }
 
 #[test]
