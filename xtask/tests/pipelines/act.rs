@@ -65,3 +65,9 @@ pub fn dispatch(dry_run: bool, branch: &str) -> String {
   "repository": {{"full_name": "{REPOSITORY}"}}}}"#
     )
 }
+
+/// Whether act's log has a line ending with `text` (act prints the variables a step set, after
+/// it, as `⚙  ::set-env:: NAME=VALUE`; a step's own output can be lost when it ends at once).
+pub fn has_line(log: &str, text: &str) -> bool {
+    log.lines().any(|l| l.trim_end().ends_with(text))
+}

@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use crate::act::{dispatch, jobs, pull_request, push, uses, REPOSITORY};
+use crate::act::{dispatch, has_line, jobs, pull_request, push, uses, REPOSITORY};
 use crate::harness::{
     cargo_home, tools, Outcome, Project, Tools, ACTIONS, CLOUD_MATCHES, CLUSTER, DEPLOY_ROLE,
     PLAN_ROLE,
@@ -237,11 +237,9 @@ fn github_pull_request_plans_comments_once_and_changes_nothing() {
         "{}",
         stale.show()
     );
-    assert!(
-        stale.log.contains("cargo xtask ci github"),
-        "{}",
-        stale.show()
-    );
+    // (act may drop the last lines of a step that fails at once: the stand-ins' logs show where
+    // it stopped, after the checkout and before the kops download.)
+    assert!(stale.standins.contains("checkout "), "{}", stale.show());
     assert!(
         !stale.standins.contains("kops-linux-amd64"),
         "{}",
@@ -312,7 +310,7 @@ fn github_deploy_reads_the_last_successful_run_and_passes_without_api_access_wit
     let run = gh.run("kopsflow-deploy", "push", &push(&before, &first), &[], &[]);
     assert_eq!(run.code, 0, "{}", run.show());
     assert!(
-        run.log.contains("last successful deploy: none"),
+        has_line(&run.log, "::set-env:: KOPSFLOW_LAST_DEPLOYED="),
         "{}",
         run.show()
     );
@@ -329,8 +327,10 @@ fn github_deploy_reads_the_last_successful_run_and_passes_without_api_access_wit
         &no_api,
     );
     assert!(
-        run.log
-            .contains(&format!("last successful deploy: {first}")),
+        has_line(
+            &run.log,
+            &format!("::set-env:: KOPSFLOW_LAST_DEPLOYED={first}")
+        ),
         "{}",
         run.show()
     );
@@ -452,11 +452,6 @@ fn github_rolling_update_dispatch_previews_and_rolls_with_dry_run_false() {
         "{}",
         refused.show()
     );
-    assert!(
-        refused.log.contains("nothing was rolled"),
-        "{}",
-        refused.show()
-    );
     assert_eq!(refused.kops(), Vec::<String>::new(), "{}", refused.show());
 }
 
@@ -502,11 +497,10 @@ fn github_schedule_runs_drift_and_drift_found_fails_the_run() {
         "{}",
         drift.show()
     );
-    assert!(
-        drift.log.contains("production differs from git"),
-        "{}",
-        drift.show()
-    );
+    let summary = gh
+        .artifact("kopsflow-drift", "target/kopsflow-ci/drift.md")
+        .expect("drift.md kept");
+    assert!(summary.contains("maxSize"), "the drift found: {summary}");
     assert_eq!(
         drift.production_changes(),
         Vec::<String>::new(),
@@ -535,11 +529,10 @@ fn github_a_failing_kops_fails_the_deploy_run() {
         run.show()
     );
     assert_eq!(jobs(&run), [("deploy".to_owned(), false)], "{}", run.show());
-    assert!(
-        run.log.contains("cargo xtask deploy failed"),
-        "{}",
-        run.show()
-    );
+    let summary = gh
+        .artifact("kopsflow-deploy", "target/kopsflow-ci/deploy.md")
+        .expect("deploy.md kept");
+    assert!(summary.contains("error"), "{summary}");
     assert_eq!(
         run.production_changes(),
         Vec::<String>::new(),
