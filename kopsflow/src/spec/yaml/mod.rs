@@ -12,6 +12,7 @@
 //! trees built in code are shallow.
 
 mod anchor;
+mod breaks;
 mod emit;
 mod eq;
 mod merge;
@@ -29,12 +30,13 @@ pub use resolve::resolve_plain;
 
 /// Parse a multi-document YAML stream. Empty documents (nothing, or only `null`) are dropped.
 /// Features kopsflow refuses are listed in [`ParsedStream::unsupported`], in source order: those
-/// the tree builder meets (`parse.rs`) and anchor or alias names kops reads otherwise
-/// (`anchor.rs`).
+/// the tree builder meets (`parse.rs`), anchor or alias names kops reads otherwise
+/// (`anchor.rs`) and characters that break lines only for kops (`breaks.rs`).
 pub fn parse_stream(text: &str) -> Result<ParsedStream, ParseError> {
     let mut parsed = parse::parse_trees(text)?;
     let names = anchor::refused_names(text);
     parsed.unsupported.extend(names);
+    parsed.unsupported.extend(breaks::refused_breaks(text));
     parsed.unsupported.sort_by_key(|u| (u.line, u.column));
     Ok(parsed)
 }
