@@ -3,7 +3,7 @@
 //! `fuzz/regressions/<target>/` and exits 1 when anything failed.
 //!
 //! ```text
-//! cargo run -p kopsflow-fuzz --release -- [--seconds N] [--target NAME]... [--seed N]
+//! cargo run -p kopsflow-fuzz --release -- [--seconds N] [--runs N] [--target NAME]... [--seed N]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -22,6 +22,9 @@ struct Options {
     seconds: u64,
     targets: Vec<Target>,
     seed: u64,
+    /// At most this many inputs per target (with a fixed `--seed`, a reproducible pass: a slower
+    /// machine runs a prefix of the same inputs, never others).
+    runs: Option<u64>,
     worker: Option<(Target, PathBuf)>,
 }
 
@@ -32,6 +35,7 @@ fn parse_args() -> Result<Options, String> {
         seed: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(1, |d| d.as_secs()),
+        runs: None,
         worker: None,
     };
     let mut args = std::env::args().skip(1);
@@ -48,6 +52,13 @@ fn parse_args() -> Result<Options, String> {
                     .parse()
                     .map_err(|e| format!("--seed: {e}"))?;
             }
+            "--runs" => {
+                options.runs = Some(
+                    value("--runs")?
+                        .parse()
+                        .map_err(|e| format!("--runs: {e}"))?,
+                );
+            }
             "--target" => {
                 let name = value("--target")?;
                 options.targets.push(Target::from_name(&name).ok_or(format!(
@@ -62,7 +73,8 @@ fn parse_args() -> Result<Options, String> {
             }
             "--help" | "-h" => {
                 return Err(
-                    "usage: kopsflow-fuzz [--seconds N] [--target NAME]... [--seed N]".into(),
+                    "usage: kopsflow-fuzz [--seconds N] [--runs N] [--target NAME]... [--seed N]"
+                        .into(),
                 )
             }
             other => return Err(format!("unknown argument {other:?}")),
@@ -113,12 +125,16 @@ fn supervise(options: &Options) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let status = Command::new(exe)
+        let mut worker = Command::new(exe);
+        worker
             .args(["--worker", target.name()])
             .arg(&current)
             .args(["--seconds", &per_target.to_string()])
-            .args(["--seed", &options.seed.to_string()])
-            .status();
+            .args(["--seed", &options.seed.to_string()]);
+        if let Some(runs) = options.runs {
+            worker.args(["--runs", &runs.to_string()]);
+        }
+        let status = worker.status();
         match status {
             Ok(s) if s.success() => {}
             Ok(s) if s.code() == Some(1) => failed = true,
@@ -158,7 +174,7 @@ fn worker(target: Target, current: &Path, options: &Options) -> ExitCode {
     let mut runs: u64 = 0;
     // Panics are findings reported by `check`; keep the default hook from printing each one.
     std::panic::set_hook(Box::new(|_| {}));
-    while Instant::now() < deadline {
+    while Instant::now() < deadline && options.runs.is_none_or(|cap| runs < cap) {
         let seed = &seeds[rng.below(seeds.len())];
         let input = mutate(&mut rng, seed, &seeds);
         if std::fs::write(current, &input).is_err() {
