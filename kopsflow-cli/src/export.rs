@@ -27,6 +27,7 @@ impl flags::Export {
     /// Exports every `--cluster`, going on after a failure; exit 1 if any failed.
     pub fn run(
         self,
+        repo: &crate::Repo,
         sh: &Shell,
         output: &Output,
         root: &Utf8Path,
@@ -57,7 +58,7 @@ impl flags::Export {
         let how = format!("`{} version`", exec.kops);
         crate::pin::check(
             output,
-            &crate::pipeline::KOPS_PIN,
+            &repo.kops_pin,
             &version,
             &how,
             self.any_kops_version,

@@ -47,12 +47,6 @@ pub enum Command {
     /// Write the cluster specs rendered from templates (cluster-spec/templates/), or with
     /// --check fail when a committed one is stale.
     Render(Render),
-    /// Measure kopsflow itself: a fresh clone's cold build, `plan --print --all` over generated
-    /// specs (wall time, peak RSS) and the --jobs speed-up, against their targets.
-    Bench(Bench),
-    /// Fuzz kopsflow's parsers, normalisation and redaction; findings are saved under
-    /// fuzz/regressions/ and replayed by `cargo test`.
-    Fuzz(Fuzz),
     /// Generate this repository's CI files (GitHub Actions, Jenkins, GitLab CI) from its
     /// pipeline; --check compares the committed files instead.
     Ci(Ci),
@@ -323,28 +317,6 @@ pub struct Render {
 }
 
 #[derive(Debug, Args)]
-pub struct Bench {
-    /// How many cluster specs `plan --print --all` reads.
-    #[arg(long, value_name = "N", default_value_t = 200)]
-    pub clusters: usize,
-    /// How many times it runs (the median is reported).
-    #[arg(long, value_name = "N", default_value_t = 11)]
-    pub runs: usize,
-    /// Skip the cold build of a fresh clone (it takes a while).
-    #[arg(long)]
-    pub skip_cold_build: bool,
-    /// Skip the --jobs ratio: `plan --all` over 20 clusters at --jobs 1 and --jobs 4, the kops
-    /// stand-in sleeping 1 s per call (it takes about 100 s).
-    #[arg(long)]
-    pub skip_jobs: bool,
-    /// Internal: measure the plan runs in this prepared workspace and print "wall_ns rss_kib".
-    /// A fresh process is needed because peak RSS is read over all the children a process ever
-    /// waited for (and `cargo run` execs xtask in the process that ran rustc).
-    #[arg(long, hide = true, value_name = "DIR")]
-    pub measure_in: Option<camino::Utf8PathBuf>,
-}
-
-#[derive(Debug, Args)]
 pub struct Ci {
     /// The CI engine: github, jenkins or gitlab.
     #[arg(value_enum)]
@@ -353,17 +325,4 @@ pub struct Ci {
     /// generated.
     #[arg(long)]
     pub check: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct Fuzz {
-    /// How long the campaign runs, shared by the targets.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub minutes: u64,
-    /// Only these targets (repeatable): spec, kops-get, update, rolling, normalize, redact.
-    #[arg(long = "target", value_name = "NAME")]
-    pub targets: Vec<String>,
-    /// Repeat a campaign: the seed it printed.
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
 }

@@ -1,4 +1,4 @@
-//! `cargo xtask render [--check]`: renders the templates declared in `templates.rs` into
+//! `cargo xtask render [--check]`: renders the repository's templates ([`crate::Templates`]) into
 //! `cluster-spec/<name>.yml` (each with a "rendered from … — do not edit" header line), checks
 //! that every rendered spec validates, and with `--check` writes nothing and fails with a diff
 //! when a committed file is stale. [`Sources`] points diagnostics and policy violations in a
@@ -17,8 +17,20 @@ use kopsflow::spec::{render_diagnostics, ClusterSpec, Diagnostic};
 
 use crate::output::Output;
 use crate::specs::SPEC_DIR;
-use crate::templates::{environments, Environment, TEMPLATE};
-use template::{Origin, Rendered};
+use crate::{Repo, Templates};
+use template::{Binding, Origin, Rendered};
+
+/// One environment a template is rendered for: the cluster's name and the values placed in the
+/// template, each with the line that declared it.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// The cluster's name; the rendered file is `cluster-spec/<name>.yml`.
+    pub name: String,
+    /// What kind of environment, as the rendered file's header names it (e.g. `production`).
+    pub kind: String,
+    /// The values, by name.
+    pub bindings: Vec<Binding>,
+}
 
 /// One environment rendered (or the problems that stopped it).
 #[derive(Debug)]
@@ -30,37 +42,47 @@ pub struct RenderedSpec {
 }
 
 /// The first line of every rendered spec.
-fn header(env: &Environment) -> String {
+fn header(templates: &Templates, env: &Environment) -> String {
     format!(
-        "# Rendered from {TEMPLATE} for {} ({}) by `cargo xtask render` — do not edit: change the template or xtask/src/templates.rs, then run it.",
-        env.name,
-        env.tier.label()
+        "# Rendered from {} for {} ({}) by `cargo xtask render` — do not edit: change the template or {}, then run it.",
+        templates.template, env.name, env.kind, templates.values_file
     )
 }
 
 /// Every declared environment rendered from the template under `root`.
-pub fn render_all(root: &Utf8Path) -> anyhow::Result<Vec<RenderedSpec>> {
-    let path = root.join(TEMPLATE);
+pub fn render_all(root: &Utf8Path, templates: &Templates) -> anyhow::Result<Vec<RenderedSpec>> {
+    let path = root.join(templates.template);
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-    Ok(render_from(&text, environments()))
+    Ok(render_from(templates, &text, (templates.environments)()))
 }
 
-/// `environments` rendered from the template `text` (of [`TEMPLATE`]).
-fn render_from(text: &str, environments: Vec<Environment>) -> Vec<RenderedSpec> {
+/// `environments` rendered from the template `text` (of `templates.template`).
+pub fn render_from(
+    templates: &Templates,
+    text: &str,
+    environments: Vec<Environment>,
+) -> Vec<RenderedSpec> {
+    let file = Utf8Path::new(templates.template);
     environments
         .into_iter()
         .map(|env| RenderedSpec {
             path: Utf8Path::new(SPEC_DIR).join(format!("{}.yml", env.name)),
-            result: template::render(Utf8Path::new(TEMPLATE), text, &header(&env), &env.bindings),
+            result: template::render(file, text, &header(templates, &env), &env.bindings),
             env,
         })
         .collect()
 }
 
 impl crate::flags::Render {
-    pub fn run(self, output: &Output, root: &Utf8Path) -> anyhow::Result<ExitCode> {
-        let rendered = render_all(root)?;
-        let sources = Sources::from(&rendered);
+    /// `render [--check]`.
+    pub fn run(self, repo: &Repo, output: &Output, root: &Utf8Path) -> anyhow::Result<ExitCode> {
+        let Some(templates) = &repo.templates else {
+            output.out("no templates: this repository declares none");
+            return Ok(ExitCode::SUCCESS);
+        };
+        let template = templates.template;
+        let rendered = render_all(root, templates)?;
+        let sources = Sources::from_rendered(templates, &rendered);
         let mut problems = Vec::new();
         for spec in &rendered {
             match &spec.result {
@@ -77,7 +99,7 @@ impl crate::flags::Render {
         }
         if errors > 0 {
             bail!(
-                "{errors} error{} in {TEMPLATE} or its values: nothing was written",
+                "{errors} error{} in {template} or its values: nothing was written",
                 if errors == 1 { "" } else { "s" }
             );
         }
@@ -92,7 +114,7 @@ impl crate::flags::Render {
                 output.out(&diff::diff(
                     &format!("{} (committed)", spec.path),
                     &committed,
-                    &format!("{} (rendered from {TEMPLATE})", spec.path),
+                    &format!("{} (rendered from {template})", spec.path),
                     &r.text,
                 ));
                 stale.push(spec.path.as_str());
@@ -105,9 +127,9 @@ impl crate::flags::Render {
         let mut orphans = Vec::new();
         for file in crate::specs::spec_files(root)? {
             let text = std::fs::read_to_string(root.join(&file)).unwrap_or_default();
-            let rendered_here = text.starts_with(&format!("# Rendered from {TEMPLATE} for "));
+            let rendered_here = text.starts_with(&format!("# Rendered from {template} for "));
             if rendered_here && !rendered.iter().any(|s| s.path == file) {
-                output.err(&format!("{}: {file} was rendered from {TEMPLATE} for an environment xtask/src/templates.rs no longer declares: delete it, or declare the environment again (kopsflow never deletes the cluster itself)", if self.check { "error" } else { "warning" }));
+                output.err(&format!("{}: {file} was rendered from {template} for an environment {} no longer declares: delete it, or declare the environment again (kopsflow never deletes the cluster itself)", if self.check { "error" } else { "warning" }, templates.values_file));
                 orphans.push(file);
             }
         }
@@ -130,20 +152,8 @@ impl crate::flags::Render {
 /// so that positions in them can be traced to the template line or the value.
 #[derive(Debug, Default)]
 pub struct Sources {
+    template: &'static str,
     specs: Vec<(Utf8PathBuf, Environment, Rendered)>,
-}
-
-impl From<&Vec<RenderedSpec>> for Sources {
-    fn from(rendered: &Vec<RenderedSpec>) -> Sources {
-        let specs = rendered
-            .iter()
-            .filter_map(|s| {
-                let r = s.result.as_ref().ok()?;
-                Some((s.path.clone(), s.env.clone(), r.clone()))
-            })
-            .collect();
-        Sources { specs }
-    }
 }
 
 /// Where a rendered position came from: the place to fix (file, line, column), and a note that
@@ -156,12 +166,30 @@ struct Traced {
 }
 
 impl Sources {
+    /// The specs of `rendered` (those that rendered), whatever the committed files hold.
+    pub fn from_rendered(templates: &Templates, rendered: &[RenderedSpec]) -> Sources {
+        let specs = rendered
+            .iter()
+            .filter_map(|s| {
+                let r = s.result.as_ref().ok()?;
+                Some((s.path.clone(), s.env.clone(), r.clone()))
+            })
+            .collect();
+        Sources {
+            template: templates.template,
+            specs,
+        }
+    }
+
     /// The repository's rendered specs that are up to date (none when the template is missing).
-    pub fn for_repo(root: &Utf8Path) -> Sources {
-        let Ok(rendered) = render_all(root) else {
+    pub fn for_repo(root: &Utf8Path, repo: &Repo) -> Sources {
+        let Some(templates) = &repo.templates else {
             return Sources::default();
         };
-        let mut sources = Sources::from(&rendered);
+        let Ok(rendered) = render_all(root, templates) else {
+            return Sources::default();
+        };
+        let mut sources = Sources::from_rendered(templates, &rendered);
         sources.specs.retain(|(path, _, r)| {
             std::fs::read_to_string(root.join(path)).is_ok_and(|text| text == r.text)
         });
@@ -176,7 +204,7 @@ impl Sources {
         };
         Some(match rendered.origin(line, column)? {
             Origin::Template { line, column } => Traced {
-                file: TEMPLATE.into(),
+                file: self.template.into(),
                 line,
                 column,
                 note: format!("{at}, from this template line ({})", env.name),
@@ -192,8 +220,8 @@ impl Sources {
                     line: binding.at.line() as usize,
                     column: Some(binding.at.column() as usize),
                     note: format!(
-                        "{at}, from the value `{}` of {} placed by `${{{{ {} }}}}` at {TEMPLATE}:{line}:{column}",
-                        binding.name, env.name, binding.name
+                        "{at}, from the value `{}` of {} placed by `${{{{ {} }}}}` at {}:{line}:{column}",
+                        binding.name, env.name, binding.name, self.template
                     ),
                 }
             }
@@ -244,6 +272,3 @@ impl Sources {
         summary
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -17,8 +17,8 @@ use crate::audit::Audit;
 use crate::config::Config;
 use crate::flags::{self, Format, Selection};
 use crate::output::Output;
-use crate::pipeline::{repo_pipeline, RepoPipeline, RunFlags, KOPS_PIN};
-use crate::{env_var, pin, policies, render, select, specs};
+use crate::pipeline::{RepoPipeline, RunFlags};
+use crate::{env_var, pin, policies, render, select, specs, Repo};
 
 /// Which job: it picks the stage, names the run in reports, and says what exit 2 means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +209,7 @@ impl Job {
     /// then appends its audit records, also when it failed.
     pub fn run(
         mut self,
+        repo: &Repo,
         sh: &Shell,
         output: &Output,
         root: &Utf8Path,
@@ -226,7 +227,7 @@ impl Job {
         for rule in self.allow.iter().flatten() {
             audit.overridden(&format!("allow:{rule}"));
         }
-        let result = self.run_audited(sh, output, root, config, &audit);
+        let result = self.run_audited(repo, sh, output, root, config, &audit);
         let written = audit.finish(sh, output, result.as_ref().err());
         match (result, written) {
             (result, Ok(())) => result,
@@ -240,6 +241,7 @@ impl Job {
 
     fn run_audited(
         self,
+        repo: &Repo,
         sh: &Shell,
         output: &Output,
         root: &Utf8Path,
@@ -257,8 +259,11 @@ impl Job {
             status,
             last_deployed,
         } = self;
-        let gate = allow.as_deref().map(policies::gate).transpose()?;
-        let loaded = specs::load_all(root)?;
+        let gate = allow
+            .as_deref()
+            .map(|allowed| policies::gate(repo, allowed))
+            .transpose()?;
+        let loaded = specs::load_all(root, repo)?;
         for warning in &loaded.warnings {
             output.err(&warning.to_string());
         }
@@ -276,14 +281,14 @@ impl Job {
         let selected = loaded.select(&decision.names())?;
         let mut ctx = Context {
             branch: branch.name.clone(),
-            kops_version: pin::print_version(&KOPS_PIN)?,
+            kops_version: pin::print_version(&repo.kops_pin)?,
             clusters: selected.into_iter().map(specs::target).collect(),
             work_dir: std::env::temp_dir()
                 .join("kopsflow-XXXXXX")
                 .try_into()
                 .context("the temp directory is not UTF-8")?,
         };
-        let pipeline = kind.pipeline(repo_pipeline(config, flags));
+        let pipeline = kind.pipeline((repo.pipeline)(config, flags));
         if pipeline.checks_drift(&branch.name) {
             let (clusters, record) = (&mut ctx.clusters, record.as_ref());
             crate::guards::read_deployed(sh, &selection, &branch, config, record, clusters)?;
@@ -295,14 +300,14 @@ impl Job {
             let how = "--kops-version";
             let used = pin::check(
                 output,
-                &KOPS_PIN,
+                &repo.kops_pin,
                 &ctx.kops_version,
                 how,
                 run.any_kops_version,
             )?;
             let plan = pipeline.resolve(&ctx)?;
             output.out(&plan.to_string());
-            output.out(&pin::print_line(&used));
+            output.out(&pin::print_line(&repo.kops_pin, &used));
             output.out(&format!(
                 "(branch from {}; --print ran nothing)",
                 branch.source
@@ -350,7 +355,8 @@ impl Job {
             Some(v) => (parse_kops_version(v)?, "--kops-version".to_owned()),
             None => (exec.kops_version()?, format!("`{} version`", exec.kops)),
         };
-        let kops_used = pin::check(output, &KOPS_PIN, &version, &how, run.any_kops_version)?;
+        let pin = &repo.kops_pin;
+        let kops_used = pin::check(output, pin, &version, &how, run.any_kops_version)?;
         ctx.kops_version = version;
         let plan = pipeline.resolve(&ctx)?;
         audit.planned(&plan);
@@ -366,7 +372,8 @@ impl Job {
         if mutates && kind == Kind::Deploy {
             crate::guards::latest_commit(sh)?;
         }
-        let mut summary = render::Sources::for_repo(root).summary(exec.run(&plan, kind.name()));
+        let sources = render::Sources::for_repo(root, repo);
+        let mut summary = sources.summary(exec.run(&plan, kind.name()));
         summary.kops = Some(kops_used);
         summary.note = decision.note();
         audit.ran(&summary);
@@ -485,7 +492,7 @@ mod tests {
     /// Each job resolves exactly its own stage.
     #[test]
     fn each_job_runs_its_stage() -> anyhow::Result<()> {
-        let config = Config::from_env(|_| None)?;
+        let config = Config::from_env(&crate::testing::repo(), |_| None)?;
         let ctx = Context {
             branch: "main".to_owned(),
             kops_version: KopsVersion::new(1, 29, 2),
@@ -508,7 +515,7 @@ mod tests {
             (Kind::RollingUpdate, "Rolling update", "rolling-update"),
             (Kind::Drift, "Drift", "drift"),
         ] {
-            let plan = repo_pipeline(&config, RunFlags::default())
+            let plan = crate::pipeline::standard(&config, RunFlags::default())
                 .only(kind.stage())
                 .resolve(&ctx)?;
             let stages: Vec<&str> = plan.clusters[0]

@@ -21,14 +21,14 @@ const SHEBANG: &str = "#!/usr/bin/env bash\nset -euo pipefail\n";
 /// Downloads `kops-linux-amd64` of the pinned release and checks its sha256: against the pinned
 /// value when there is one, else against the `.sha256` file published with the release (which
 /// only proves the download is intact, not who published it: pinning is stronger).
-pub fn install_kops(kops: &KopsInstall) -> anyhow::Result<String> {
+pub fn install_kops(kops: &KopsInstall, settings_file: &str) -> anyhow::Result<String> {
     let url = kops.url();
     let mut s = String::from(SHEBANG);
     let _ = writeln!(
         s,
         "# kops {}, sha256 {}",
         kops.version,
-        kops.sha256_source()
+        kops.sha256_source(settings_file)
     );
     let _ = writeln!(s, "url={}", shell(&url));
     s.push_str(concat!(
@@ -36,7 +36,7 @@ pub fn install_kops(kops: &KopsInstall) -> anyhow::Result<String> {
         "mkdir -p \"$dir\"\n",
         "curl --fail --silent --show-error --location --retry 3 --output \"$dir/kops.download\" \"$url\"\n",
     ));
-    match kops.pinned_sha256()? {
+    match kops.pinned_sha256(settings_file)? {
         Some(sha256) => {
             let _ = writeln!(s, "expected={sha256}");
         }
@@ -159,18 +159,18 @@ mod tests {
             version: KopsVersion::new(1, 29, 2),
             sha256: None,
         };
-        let published = install_kops(&kops)?;
+        let published = install_kops(&kops, "ops/src/pipeline.rs")?;
         assert!(published.contains(
             "url=https://github.com/kubernetes/kops/releases/download/v1.29.2/kops-linux-amd64\n"
         ));
         assert!(published.contains("\"$url.sha256\""));
         assert!(published.contains("sha256sum --check --strict"));
         kops.sha256 = Some("AB".repeat(32).leak());
-        let pinned = install_kops(&kops)?;
+        let pinned = install_kops(&kops, "ops/src/pipeline.rs")?;
         assert!(pinned.contains(&format!("expected={}\n", "ab".repeat(32))));
         assert!(!pinned.contains("$url.sha256"));
         kops.sha256 = Some("abc");
-        assert!(install_kops(&kops).is_err());
+        assert!(install_kops(&kops, "ops/src/pipeline.rs").is_err());
         Ok(())
     }
 

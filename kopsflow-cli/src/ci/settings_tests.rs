@@ -195,7 +195,7 @@ fn a_pinned_sha256_is_checked_and_used() -> anyhow::Result<()> {
                 );
                 assert!(!f.text.contains("$url.sha256"), "{}", f.path);
                 assert!(
-                    f.text.contains("pinned in xtask/src/pipeline.rs"),
+                    f.text.contains("pinned in ops/src/pipeline.rs"),
                     "{}",
                     f.path
                 );
@@ -217,25 +217,23 @@ fn a_pinned_sha256_is_checked_and_used() -> anyhow::Result<()> {
 }
 
 /// The CI jobs install the kops the pipeline is pinned to (`KOPS_PIN`): the settings agree with
-/// the pin, every committed CI file that downloads kops downloads exactly the pinned release, and
+/// the pin, every generated CI file that downloads kops downloads exactly the pinned release, and
 /// a disagreeing pair is refused.
 #[test]
 fn ci_files_install_the_pinned_kops() -> anyhow::Result<()> {
     use kopsflow::kops::pin::{download_url, KopsPin};
-    let installed = &ci_settings().kops.version;
-    assert!(
-        KOPS_PIN.allows(installed),
-        "CI installs {installed}, pin {KOPS_PIN}"
-    );
-    if let KopsPin::Exact(pinned) = &KOPS_PIN {
+    let repo = crate::testing::repo();
+    let installed = &(repo.ci_settings.value)().kops.version;
+    let pin = &repo.kops_pin.value;
+    assert!(pin.allows(installed), "CI installs {installed}, pin {pin}");
+    if let KopsPin::Exact(pinned) = pin {
         assert_eq!(installed, pinned);
     }
     let url = download_url(installed);
     let mut downloads = 0;
     for engine in ENGINES {
         for f in generate(engine, &repo_input())? {
-            let committed = std::fs::read_to_string(super::tests::repo_root().join(&f.path))?;
-            for line in committed.lines().filter(|l| l.contains("kops-linux-amd64")) {
+            for line in f.text.lines().filter(|l| l.contains("kops-linux-amd64")) {
                 if let Some(at) = line.find("https://") {
                     assert!(line[at..].starts_with(&url), "{}: {line}", f.path);
                     downloads += 1;
@@ -246,15 +244,15 @@ fn ci_files_install_the_pinned_kops() -> anyhow::Result<()> {
     assert!(downloads >= 3, "every engine downloads kops: {downloads}");
 
     let mut input = repo_input();
-    input.kops_pin = KopsPin::exact(1, 36, 2);
+    input.kops_pin.value = KopsPin::exact(1, 36, 2);
     let err = generate(Engine::Gitlab, &input).expect_err("CI kops outside the pin");
     assert!(
         format!("{err:#}").contains(&format!(
-            "the CI jobs would install kops {installed} (ci_settings in xtask/src/pipeline.rs), which the kops pin 1.36.2 (KOPS_PIN in xtask/src/pipeline.rs) refuses"
+            "the CI jobs would install kops {installed} (ci_settings in ops/src/pipeline.rs), which the kops pin 1.36.2 (KOPS_PIN in ops/src/pipeline.rs) refuses"
         )),
         "{err:#}"
     );
-    input.kops_pin = KopsPin::range((installed.major, installed.minor), (2, 0));
+    input.kops_pin.value = KopsPin::range((installed.major, installed.minor), (2, 0));
     generate(Engine::Gitlab, &input)?;
     Ok(())
 }

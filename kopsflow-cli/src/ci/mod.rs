@@ -1,7 +1,7 @@
-//! `cargo xtask ci github|jenkins|gitlab [--check]`: the CI files that run this repository's
-//! pipeline, generated from it — the stages' branch conditions (`pipeline.rs`), the CI settings
-//! beside them (`pipeline::ci_settings`), the main branches (`config.rs`) and the clusters in
-//! `cluster-spec/` — so the CI files can never disagree with the pipeline. `--check` compares
+//! `cargo xtask ci github|jenkins|gitlab [--check]`: the CI files that run the repository's
+//! pipeline, generated from it — the stages' branch conditions ([`crate::Repo::pipeline`]), the
+//! CI settings ([`crate::Repo::ci_settings`]), the main branches ([`crate::Repo::main_branches`])
+//! and the clusters in `cluster-spec/` — so the CI files can never disagree with the pipeline. `--check` compares
 //! the committed files instead of writing them, and an ordinary `cargo test` runs that check.
 //!
 //! Each engine is one module (`github`, `jenkins`, `gitlab`); the shell they all run is
@@ -31,8 +31,8 @@ use kopsflow::pipeline::BranchCondition;
 
 use crate::config::Config;
 use crate::output::Output;
-use crate::pipeline::{ci_settings, repo_pipeline, RunFlags, KOPS_PIN};
-use crate::specs;
+use crate::pipeline::RunFlags;
+use crate::{specs, Declared, Repo};
 
 /// The CI engine to generate for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -114,34 +114,35 @@ impl KopsInstall {
     }
 
     /// The version the jobs install must satisfy the repository's kops pin, or the pipeline
-    /// they run would refuse it.
-    pub fn check_pin(&self, pin: &KopsPin) -> anyhow::Result<()> {
-        if !pin.allows(&self.version) {
+    /// they run would refuse it (`settings_at`: where the CI settings are declared).
+    pub fn check_pin(&self, pin: &Declared<KopsPin>, settings_at: &str) -> anyhow::Result<()> {
+        if !pin.value.allows(&self.version) {
             bail!(
-                "the CI jobs would install kops {} (ci_settings in xtask/src/pipeline.rs), which the kops pin {pin} ({}) refuses: install the pinned kops",
+                "the CI jobs would install kops {} ({settings_at}), which the kops pin {} ({}) refuses: install the pinned kops",
                 self.version,
-                crate::pin::WHERE
+                pin.value,
+                pin.place()
             );
         }
         Ok(())
     }
 
     /// The pinned sha256, lower-case, when it is 64 hex digits; an error when it is not.
-    pub fn pinned_sha256(&self) -> anyhow::Result<Option<String>> {
+    pub fn pinned_sha256(&self, settings_file: &str) -> anyhow::Result<Option<String>> {
         let Some(sha) = self.sha256 else {
             return Ok(None);
         };
         if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
-            bail!("the pinned kops sha256 {sha:?} is not 64 hex digits (xtask/src/pipeline.rs, ci_settings)");
+            bail!("the pinned kops sha256 {sha:?} is not 64 hex digits ({settings_file}, ci_settings)");
         }
         Ok(Some(sha.to_ascii_lowercase()))
     }
 
     /// How the download is checked, as the generated files say it.
-    pub fn sha256_source(&self) -> &'static str {
+    pub fn sha256_source(&self, settings_file: &str) -> String {
         match self.sha256 {
-            Some(_) => "pinned in xtask/src/pipeline.rs",
-            None => "from the .sha256 file published with the release (not pinned)",
+            Some(_) => format!("pinned in {settings_file}"),
+            None => "from the .sha256 file published with the release (not pinned)".to_owned(),
         }
     }
 }
@@ -245,16 +246,19 @@ pub struct CiInput {
     pub roll_when: BranchCondition,
     pub clusters: Vec<Cluster>,
     /// The kops version the pipeline is pinned to; the jobs must install a kops it allows.
-    pub kops_pin: KopsPin,
+    pub kops_pin: Declared<KopsPin>,
+    /// The source file that declares the pipeline and the CI settings (the generated files
+    /// and messages name it).
+    pub settings_file: &'static str,
 }
 
 impl CiInput {
-    /// The repository's: its pipeline and settings, the main branches of `config.rs` (the
-    /// files belong to the repository, so environment overrides do not apply), its clusters.
-    pub fn for_repo(clusters: Vec<Cluster>) -> anyhow::Result<CiInput> {
-        let config = Config::from_env(|_| None)?;
-        let plain = repo_pipeline(&config, RunFlags::default());
-        let rolling = repo_pipeline(
+    /// The repository's: its pipeline and settings, its main branches (the files belong to the
+    /// repository, so environment overrides do not apply), its clusters.
+    pub fn for_repo(repo: &Repo, clusters: Vec<Cluster>) -> anyhow::Result<CiInput> {
+        let config = Config::from_env(repo, |_| None)?;
+        let plain = (repo.pipeline)(&config, RunFlags::default());
+        let rolling = (repo.pipeline)(
             &config,
             RunFlags {
                 roll: Mode::Apply,
@@ -262,12 +266,13 @@ impl CiInput {
             },
         );
         Ok(CiInput {
-            settings: ci_settings(),
+            settings: (repo.ci_settings.value)(),
             test_when: plain.test.when,
             deploy_when: plain.deploy.when,
             roll_when: rolling.rolling_update.when,
             clusters,
-            kops_pin: KOPS_PIN,
+            kops_pin: repo.kops_pin.clone(),
+            settings_file: repo.ci_settings.file,
         })
     }
 
@@ -289,11 +294,12 @@ impl CiInput {
     /// Refuses settings and names no file can hold safely (see `quote`).
     fn check(&self) -> anyhow::Result<()> {
         let s = &self.settings;
-        s.kops.pinned_sha256()?;
+        s.kops.pinned_sha256(self.settings_file)?;
         if s.cloud_only && s.validate_after_deploy.is_some() {
-            bail!("ci_settings: validate_after_deploy needs the Kubernetes API, which cloud_only says the CI agents cannot reach: turn one of them off (xtask/src/pipeline.rs)");
+            bail!("ci_settings: validate_after_deploy needs the Kubernetes API, which cloud_only says the CI agents cannot reach: turn one of them off ({})", self.settings_file);
         }
-        s.kops.check_pin(&self.kops_pin)?;
+        let settings_at = format!("ci_settings in {}", self.settings_file);
+        s.kops.check_pin(&self.kops_pin, &settings_at)?;
         let fields: Vec<&str> = s.drift_schedule.split_whitespace().collect();
         if fields.len() != 5
             || !fields
@@ -366,10 +372,11 @@ pub struct GeneratedFile {
 }
 
 /// The first line of every generated file, after the engine's comment marker.
-pub fn header(engine: Engine) -> String {
+pub fn header(engine: Engine, input: &CiInput) -> String {
     format!(
-        "generated by `cargo xtask ci {}` from xtask/src/pipeline.rs and cluster-spec/ — do not edit",
-        engine.name()
+        "generated by `cargo xtask ci {}` from {} and cluster-spec/ — do not edit",
+        engine.name(),
+        input.settings_file
     )
 }
 
@@ -385,8 +392,8 @@ pub fn generate(engine: Engine, input: &CiInput) -> anyhow::Result<Vec<Generated
 }
 
 /// The repository's clusters, by name.
-pub fn repo_clusters(root: &Utf8Path) -> anyhow::Result<Vec<Cluster>> {
-    let loaded = specs::load_all(root)?;
+pub fn repo_clusters(root: &Utf8Path, repo: &Repo) -> anyhow::Result<Vec<Cluster>> {
+    let loaded = specs::load_all(root, repo)?;
     let mut clusters: Vec<Cluster> = loaded
         .specs
         .iter()
@@ -410,15 +417,19 @@ pub fn minutes(d: Duration) -> u64 {
 /// `cargo xtask ci ENGINE [--check]`: writes the engine's files, or with `check` prints a diff
 /// for each committed file that differs and fails.
 pub fn run(
+    repo: &Repo,
     engine: Engine,
     check: bool,
     output: &Output,
     root: &Utf8Path,
 ) -> anyhow::Result<ExitCode> {
     if std::env::var_os("KOPSFLOW_MAIN_BRANCHES").is_some() {
-        output.err("note: $KOPSFLOW_MAIN_BRANCHES is ignored here: the CI files follow MAIN_BRANCHES in xtask/src/config.rs");
+        output.err(&format!(
+            "note: $KOPSFLOW_MAIN_BRANCHES is ignored here: the CI files follow {}",
+            repo.main_branches.place()
+        ));
     }
-    let input = CiInput::for_repo(repo_clusters(root)?)?;
+    let input = CiInput::for_repo(repo, repo_clusters(root, repo)?)?;
     let files = generate(engine, &input)?;
     let mut stale = Vec::new();
     for file in &files {

@@ -59,10 +59,10 @@ pub fn files(input: &CiInput) -> anyhow::Result<Vec<GeneratedFile>> {
     ])
 }
 
-fn top(name: &str, about: &str) -> String {
+fn top(input: &CiInput, name: &str, about: &str) -> String {
     format!(
         "# {}\n# {about}\nname: {}\n",
-        header(Engine::Github),
+        header(Engine::Github, input),
         yaml(name)
     )
 }
@@ -130,7 +130,11 @@ fn setup_steps(input: &CiInput, identity: Identity, before_kops: &str) -> anyhow
         "      - name: {}",
         yaml(&format!("Install kops {} (sha256 verified)", kops.version))
     );
-    let _ = write!(s, "        run: {}", yaml_block(&install_kops(kops)?, 10));
+    let _ = write!(
+        s,
+        "        run: {}",
+        yaml_block(&install_kops(kops, input.settings_file)?, 10)
+    );
     let role = match identity {
         Identity::Plan => "AWS credentials (read-only plan identity)",
         Identity::Deploy => "AWS credentials (deploy identity)",
@@ -256,6 +260,7 @@ fn refused_job(input: &CiInput, condition: &str, name: &str, before: &str, after
 
 fn plan(input: &CiInput) -> anyhow::Result<String> {
     let mut s = top(
+        input,
         "kopsflow plan",
         "Plan on pull requests: what kops would change, as a PR comment updated on every push.",
     );
@@ -368,6 +373,7 @@ fn deploy(input: &CiInput) -> anyhow::Result<String> {
     }
     let filters: Vec<String> = branches.iter().map(|b| github_branch_filter(b)).collect();
     let mut s = top(
+        input,
         "kopsflow deploy",
         "Deploy on pushes to the main branches that change a cluster spec; one at a time.",
     );
@@ -453,6 +459,7 @@ fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
         check_github("main branch", b)?;
     }
     let mut s = top(
+        input,
         "kopsflow rolling update",
         "Started by hand: a preview unless dry_run is unticked; rolls only from a main branch.",
     );
@@ -568,7 +575,7 @@ fn drift(input: &CiInput) -> anyhow::Result<String> {
             ),
         ),
     };
-    let mut s = top("kopsflow drift", about);
+    let mut s = top(input, "kopsflow drift", about);
     let _ = writeln!(
         s,
         "on:\n  schedule:\n    - cron: {}\n  workflow_dispatch:",

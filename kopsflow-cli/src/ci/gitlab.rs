@@ -101,7 +101,7 @@ pub fn files(input: &CiInput) -> anyhow::Result<Vec<GeneratedFile>> {
     let roll_vars: Vec<String> = roll_branches.iter().map(|b| var(b)).collect();
 
     let s_ = &input.settings;
-    let mut s = format!("# {}\n", header(Engine::Gitlab));
+    let mut s = format!("# {}\n", header(Engine::Gitlab, input));
     s.push_str(concat!(
         "# plan on merge requests; deploy on pushes to the main branches that change a spec; rolling\n",
         "# updates in a pipeline run by hand with KOPSFLOW_ROLL_CLUSTER (a preview unless KOPSFLOW_DRY_RUN\n",
@@ -171,7 +171,7 @@ pub fn files(input: &CiInput) -> anyhow::Result<Vec<GeneratedFile>> {
     ));
 
     // Templates: kops installed before every job, and the credentials of each identity.
-    let install = format!("(\n{})\n", install_kops(&s_.kops)?);
+    let install = format!("(\n{})\n", install_kops(&s_.kops, input.settings_file)?);
     let _ = write!(
         s,
         ".kopsflow:\n  before_script:\n    - {}",

@@ -1,7 +1,8 @@
-//! `cargo xtask bench`: the speed and memory figures the README records — a fresh clone's cold
+//! `cargo dev bench`: the speed and memory figures the README records — a fresh clone's cold
 //! `cargo xtask --help`, `plan --print --all` over generated cluster specs (wall time and peak
 //! RSS), and what `--jobs` gains over generated clusters with a slow kops stand-in. Targets are
-//! printed next to the figures; benchmarks measure, tests never time.
+//! printed next to the figures; benchmarks measure, tests never time. The runs measured are of
+//! the operators' binary (`xtask`), built first.
 
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -10,7 +11,8 @@ use anyhow::{bail, Context as _};
 use camino::Utf8Path;
 use kopsflow::duration::format_elapsed;
 
-use crate::specs::SPEC_DIR;
+/// Where the cluster specs are, relative to a repository root.
+const SPEC_DIR: &str = "cluster-spec";
 
 /// Targets from the architecture issue; a figure above its target is flagged, not failed.
 const COLD_BUILD_TARGET: Duration = Duration::from_secs(12);
@@ -32,13 +34,15 @@ const SAMPLES: &str = "kopsflow/tests/kops-samples";
 const TEMPLATE_SPEC: &str = "cluster-spec/test.k8s.example.com.yml";
 const TEMPLATE_NAME: &str = "test.k8s.example.com";
 
-impl crate::flags::Bench {
+impl crate::Bench {
+    /// Runs the benchmarks (or, with `--measure-in`, one measuring child).
     pub fn run(self, root: &Utf8Path) -> anyhow::Result<ExitCode> {
         if let Some(workspace) = &self.measure_in {
             let (wall, rss_kib) = plan_print(workspace, self.runs)?;
             println!("{} {rss_kib}", wall.as_nanos());
             return Ok(ExitCode::SUCCESS);
         }
+        build_xtask(root)?;
         let scratch = kopsflow::exec::ScratchDir::new("kopsflow-bench-")?;
         println!("kopsflow bench ({})", machine());
         // Peak RSS is read over all children so far: measure the plan before cargo runs.
@@ -181,7 +185,7 @@ fn measure(workspace: &Utf8Path, runs: usize) -> anyhow::Result<(Duration, u64)>
 
 /// Median wall time of `plan --print --all` and the peak RSS of any run, in KiB.
 fn plan_print(workspace: &Utf8Path, runs: usize) -> anyhow::Result<(Duration, u64)> {
-    let exe = std::env::current_exe().context("cannot find the xtask binary")?;
+    let exe = xtask_exe()?;
     let mut walls = Vec::new();
     for _ in 0..runs.max(1) {
         let start = Instant::now();
@@ -243,7 +247,7 @@ fn changed_only(root: &Utf8Path, dir: &Utf8Path) -> anyhow::Result<()> {
     std::fs::write(&changed, text.replacen("maxSize: 3", "maxSize: 4", 1))
         .with_context(|| format!("cannot write {changed}"))?;
     git(&["commit", "-q", "-am", "resize one cluster"])?;
-    let exe = std::env::current_exe().context("cannot find the xtask binary")?;
+    let exe = xtask_exe()?;
     // The stand-in replays one recorded production for every cluster, so the plan may end in a
     // policy violation (exit 1) after its kops calls: what counts here is which clusters kops
     // was asked about, read from the stand-in's log below.
@@ -295,7 +299,7 @@ fn jobs_ratio(root: &Utf8Path, dir: &Utf8Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(&standin_dir)
         .with_context(|| format!("cannot create {standin_dir}"))?;
     let plan = |jobs: usize| -> anyhow::Result<Duration> {
-        let exe = std::env::current_exe().context("cannot find the xtask binary")?;
+        let exe = xtask_exe()?;
         let start = Instant::now();
         run(
             Command::new(exe)
@@ -339,4 +343,24 @@ fn jobs_ratio(root: &Utf8Path, dir: &Utf8Path) -> anyhow::Result<()> {
         flag(ratio > JOBS_RATIO_TARGET)
     );
     Ok(())
+}
+
+/// The operators' binary, `xtask`, next to this one in the target directory (built by
+/// [`build_xtask`] before anything is measured).
+fn xtask_exe() -> anyhow::Result<std::path::PathBuf> {
+    let exe = std::env::current_exe().context("cannot find the xtask-dev binary")?;
+    let dir = exe
+        .parent()
+        .context("the xtask-dev binary has no directory")?;
+    Ok(dir.join(format!("xtask{}", std::env::consts::EXE_SUFFIX)))
+}
+
+/// `cargo build --package xtask`, in the profile this binary was built with (debug).
+fn build_xtask(root: &Utf8Path) -> anyhow::Result<()> {
+    run(
+        Command::new("cargo")
+            .args(["build", "--quiet", "--package", "xtask"])
+            .current_dir(root),
+        "cargo build --package xtask",
+    )
 }

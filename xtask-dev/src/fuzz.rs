@@ -1,11 +1,12 @@
-//! `cargo xtask fuzz`: a longer fuzzing campaign than the bounded pass in `.ci/run`, in a
+//! `cargo dev fuzz`: a longer fuzzing campaign than the bounded pass in `.ci/run`, in a
 //! release build of the `kopsflow-fuzz` crate (kept out of this binary's dependency tree).
 
 use std::process::ExitCode;
 
 use xshell::{cmd, Shell};
 
-impl crate::flags::Fuzz {
+impl crate::Fuzz {
+    /// Runs the campaign; exit 1 when it found anything.
     pub fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
         let seconds = (self.minutes * 60).max(1).to_string();
         let mut args = vec!["--seconds".to_owned(), seconds];

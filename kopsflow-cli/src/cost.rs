@@ -36,7 +36,7 @@ mod tests {
     fn the_repository_file_wins() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let root = Utf8Path::from_path(dir.path()).context("UTF-8 temp dir")?;
-        let config = Config::from_env(|_| None)?;
+        let config = Config::from_env(&crate::testing::repo(), |_| None)?;
         let output =
             crate::output::Output::new(kopsflow::exec::Redactor::from_env(std::iter::empty()));
         let bundled = pricing(root, &config)?;

@@ -79,7 +79,7 @@ impl std::fmt::Display for InvalidSpecs {
 impl std::error::Error for InvalidSpecs {}
 
 /// Loads and validates every spec under `root` (paths in diagnostics relative to `root`).
-pub fn load_all(root: &Utf8Path) -> anyhow::Result<Specs> {
+pub fn load_all(root: &Utf8Path, repo: &crate::Repo) -> anyhow::Result<Specs> {
     let mut texts = Vec::new();
     for file in spec_files(root)? {
         let text = std::fs::read_to_string(root.join(&file))
@@ -100,7 +100,7 @@ pub fn load_all(root: &Utf8Path) -> anyhow::Result<Specs> {
     }
     if !problems.is_empty() || !warnings.is_empty() {
         // In a rendered spec, point at the template line or value that caused it.
-        let sources = crate::render::Sources::for_repo(root);
+        let sources = crate::render::Sources::for_repo(root, repo);
         (problems, warnings) = (sources.diagnostics(problems), sources.diagnostics(warnings));
     }
     if !problems.is_empty() {

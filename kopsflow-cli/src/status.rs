@@ -198,7 +198,7 @@ fn rolling_check_is_unknown(row: &mut StatusRow) {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::pipeline::repo_pipeline;
+    use crate::pipeline::standard as repo_pipeline;
     use kopsflow::kops::KopsVersion;
     use kopsflow::pipeline::{ClusterTarget, Context};
 
@@ -206,7 +206,7 @@ mod tests {
     /// given), and nothing that changes production.
     #[test]
     fn status_runs_the_drift_stage_then_a_rolling_update_preview() -> anyhow::Result<()> {
-        let config = Config::from_env(|_| None)?;
+        let config = Config::from_env(&crate::testing::repo(), |_| None)?;
         let ctx = Context {
             branch: "main".to_owned(),
             kops_version: KopsVersion::new(1, 29, 2),

@@ -1,38 +1,36 @@
 //! Environment configuration: the production state store, the main branches, the pipeline's
-//! prune setting and cloud-only rolling updates, with their defaults and environment overrides.
-//! Per-run flags come from the command line instead ([`crate::pipeline::RunFlags`]).
+//! prune setting and cloud-only rolling updates, with their defaults (the [`Repo`]'s) and
+//! environment overrides. Per-run flags come from the command line instead
+//! ([`crate::pipeline::RunFlags`]).
 
 use anyhow::bail;
 use kopsflow::store::{parse_store_setting, StateStore};
 
-use crate::pipeline::{Prune, PRUNE};
-
-/// The production state store (the classic Jenkinsfile's `SPEC_S3_BUCKET`).
-/// `KOPS_STATE_STORE` overrides it, as it does for kops itself.
-pub const PRODUCTION_STORE: &str = "s3://k8s-kops";
-
-/// Branches that deploy. `KOPSFLOW_MAIN_BRANCHES` (comma-separated) overrides them.
-pub const MAIN_BRANCHES: &[&str] = &["main", "master"];
+use crate::pipeline::Prune;
+use crate::Repo;
 
 /// What the pipeline is configured with, whatever the job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub production_store: StateStore,
     pub main_branches: Vec<String>,
-    /// [`PRUNE`] in `xtask/src/pipeline.rs`; `KOPSFLOW_PRUNE` (`on` or `off`) overrides it.
+    /// [`Repo::prune`]; `KOPSFLOW_PRUNE` (`on` or `off`) overrides it.
     pub prune: Prune,
     /// `KOPSFLOW_CLOUDONLY`: `Some(true)` runs rolling updates with kops `--cloudonly` as if
     /// `--cloudonly` were given; `Some(false)` or unset leaves the flag as given. The generated
-    /// CI jobs set it (`ci_settings().cloud_only`, or the CI engine's variable when set).
+    /// CI jobs set it (`CiSettings::cloud_only`, or the CI engine's variable when set).
     pub cloud_only: Option<bool>,
 }
 
 impl Config {
-    /// The defaults above with the environment's overrides (looked up with `env`).
-    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+    /// The repository's defaults with the environment's overrides (looked up with `env`).
+    pub fn from_env(repo: &Repo, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
         let production_store = match env("KOPS_STATE_STORE").filter(|v| !v.trim().is_empty()) {
             Some(value) => parse_store_setting(&value, "$KOPS_STATE_STORE")?,
-            None => parse_store_setting(PRODUCTION_STORE, "xtask/src/config.rs PRODUCTION_STORE")?,
+            None => {
+                let store = &repo.production_store;
+                parse_store_setting(store.value, &format!("{} {}", store.file, store.name))?
+            }
         };
         let main_branches = match env("KOPSFLOW_MAIN_BRANCHES").filter(|v| !v.trim().is_empty()) {
             Some(value) => value
@@ -41,10 +39,15 @@ impl Config {
                 .filter(|b| !b.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            None => MAIN_BRANCHES.iter().map(|b| (*b).to_owned()).collect(),
+            None => repo
+                .main_branches
+                .value
+                .iter()
+                .map(|b| (*b).to_owned())
+                .collect(),
         };
         let prune = match env("KOPSFLOW_PRUNE").as_deref().map(str::trim) {
-            None | Some("") => PRUNE,
+            None | Some("") => repo.prune,
             Some("on") => Prune::On,
             Some("off") => Prune::Off,
             Some(other) => bail!(
@@ -71,12 +74,16 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::repo;
 
     #[test]
     fn defaults() -> anyhow::Result<()> {
-        let c = Config::from_env(|_| None)?;
-        assert_eq!(c.production_store.to_string(), PRODUCTION_STORE);
-        assert_eq!(c.main_branches, MAIN_BRANCHES);
+        let c = Config::from_env(&repo(), |_| None)?;
+        assert_eq!(
+            c.production_store.to_string(),
+            repo().production_store.value
+        );
+        assert_eq!(c.main_branches, repo().main_branches.value);
         assert_eq!(c.prune, Prune::Off, "prune is off unless turned on");
         assert_eq!(c.cloud_only, None);
         Ok(())
@@ -84,7 +91,7 @@ mod tests {
 
     #[test]
     fn environment_overrides() -> anyhow::Result<()> {
-        let c = Config::from_env(|k| match k {
+        let c = Config::from_env(&repo(), |k| match k {
             "KOPS_STATE_STORE" => Some("gs://other".to_owned()),
             "KOPSFLOW_MAIN_BRANCHES" => Some("trunk, prod".to_owned()),
             "KOPSFLOW_PRUNE" => Some("on".to_owned()),
@@ -93,15 +100,19 @@ mod tests {
         assert_eq!(c.production_store.to_string(), "gs://other");
         assert_eq!(c.main_branches, ["trunk", "prod"]);
         assert_eq!(c.prune, Prune::On);
-        let prune = |v: &str| Config::from_env(|k| (k == "KOPSFLOW_PRUNE").then(|| v.to_owned()));
+        let prune =
+            |v: &str| Config::from_env(&repo(), |k| (k == "KOPSFLOW_PRUNE").then(|| v.to_owned()));
         assert_eq!(prune("off")?.prune, Prune::Off);
         let err = prune("yes").unwrap_err().to_string();
         assert!(err.contains("$KOPSFLOW_PRUNE is \"yes\""), "{err}");
-        assert!(
-            Config::from_env(|k| (k == "KOPS_STATE_STORE").then(|| "ftp://x".to_owned())).is_err()
-        );
-        let cloud =
-            |v: &str| Config::from_env(|k| (k == "KOPSFLOW_CLOUDONLY").then(|| v.to_owned()));
+        assert!(Config::from_env(&repo(), |k| (k == "KOPS_STATE_STORE")
+            .then(|| "ftp://x".to_owned()))
+        .is_err());
+        let cloud = |v: &str| {
+            Config::from_env(&repo(), |k| {
+                (k == "KOPSFLOW_CLOUDONLY").then(|| v.to_owned())
+            })
+        };
         assert_eq!(cloud("true")?.cloud_only, Some(true));
         assert_eq!(cloud(" false ")?.cloud_only, Some(false));
         assert_eq!(cloud("")?.cloud_only, None, "set but empty: as if unset");

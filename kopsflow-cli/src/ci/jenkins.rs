@@ -87,7 +87,7 @@ fn condition(when: &BranchCondition, indent: usize) -> Option<String> {
 
 /// The head of a pipeline; `cloud_only`: its environment carries `KOPSFLOW_CLOUDONLY`.
 fn top(input: &CiInput, about: &str, timeout: std::time::Duration, cloud_only: bool) -> String {
-    let mut s = format!("// {}\n", header(Engine::Jenkins));
+    let mut s = format!("// {}\n", header(Engine::Jenkins, input));
     for line in about.lines() {
         let _ = writeln!(s, "// {line}");
     }
@@ -129,7 +129,7 @@ fn top(input: &CiInput, about: &str, timeout: std::time::Duration, cloud_only: b
 fn install_stage(input: &CiInput) -> anyhow::Result<String> {
     Ok(format!(
         "        stage('Install kops') {{\n            steps {{\n                sh {}\n            }}\n        }}\n",
-        groovy_script(&install_kops(&input.settings.kops)?, 20)
+        groovy_script(&install_kops(&input.settings.kops, input.settings_file)?, 20)
     ))
 }
 

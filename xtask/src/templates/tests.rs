@@ -5,9 +5,27 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::template::{Binding, LineOrigin, Value};
-use super::*;
+use camino::{Utf8Path, Utf8PathBuf};
+use kopsflow::policy::Violation;
+use kopsflow::spec::{render_diagnostics, ClusterSpec};
+use kopsflow_cli::render::template::{Binding, LineOrigin, Origin, Value};
+use kopsflow_cli::render::{diff, RenderedSpec, Sources};
+use kopsflow_cli::Templates;
+
+use super::{environments, TEMPLATE};
 use crate::policies::repo_policy;
+
+fn templates() -> Templates {
+    crate::repo().templates.unwrap()
+}
+
+fn render_all(root: &Utf8Path) -> anyhow::Result<Vec<RenderedSpec>> {
+    kopsflow_cli::render::render_all(root, &templates())
+}
+
+fn render_from(text: &str, envs: Vec<kopsflow_cli::render::Environment>) -> Vec<RenderedSpec> {
+    kopsflow_cli::render::render_from(&templates(), text, envs)
+}
 
 fn root() -> Utf8PathBuf {
     Utf8Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -148,7 +166,7 @@ fn a_bad_value_points_at_its_declaration() {
             set(b, "nodes_min_size", Value::Int(30));
         },
     );
-    let sources = Sources::from(&rendered);
+    let sources = Sources::from_rendered(&templates(), &rendered);
     let spec = prod(&rendered);
     let text = &spec.result.as_ref().unwrap().text;
     let diagnostics = sources.diagnostics(ClusterSpec::parse(&spec.path, text).unwrap_err());
@@ -183,7 +201,7 @@ fn a_template_typo_points_at_the_template_line() {
         )
     };
     let rendered = rendered_with(typo, |_| {});
-    let sources = Sources::from(&rendered);
+    let sources = Sources::from_rendered(&templates(), &rendered);
     let spec = prod(&rendered);
     let loaded = ClusterSpec::parse(&spec.path, &spec.result.as_ref().unwrap().text).unwrap();
     let warnings = sources.diagnostics(loaded.warnings);
@@ -231,7 +249,7 @@ fn a_policy_violation_points_at_the_value() {
     let violations = repo_policy().evaluate(&loaded.spec, None, &[]);
     let traced: Vec<Violation> = violations
         .into_iter()
-        .map(|v| Sources::from(&rendered).violation(v))
+        .map(|v| Sources::from_rendered(&templates(), &rendered).violation(v))
         .collect();
     assert_eq!(traced.len(), 1);
     let v = &traced[0];
