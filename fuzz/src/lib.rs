@@ -4,6 +4,8 @@
 //! finding as an ordinary test.
 
 pub mod mutate;
+pub mod subset;
+pub mod yaml11;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -32,6 +34,9 @@ pub enum Target {
     Normalize,
     /// Redaction: a secret placed anywhere in a line never survives.
     Redact,
+    /// A spec file kopsflow accepts reaches kops meaning what it means in git, read by a YAML 1.1
+    /// reader of kops's kind (`subset.rs`): tags, anchors, aliases, merge keys.
+    SpecYaml11,
 }
 
 pub const TARGETS: &[Target] = &[
@@ -41,6 +46,7 @@ pub const TARGETS: &[Target] = &[
     Target::Rolling,
     Target::Normalize,
     Target::Redact,
+    Target::SpecYaml11,
 ];
 
 impl Target {
@@ -52,6 +58,7 @@ impl Target {
             Target::Rolling => "rolling",
             Target::Normalize => "normalize",
             Target::Redact => "redact",
+            Target::SpecYaml11 => "spec-yaml11",
         }
     }
 
@@ -100,6 +107,10 @@ impl Target {
                 }
             }
             Target::Redact => check_redact(text),
+            Target::SpecYaml11 => subset::kops_reads_what_git_means(
+                Utf8Path::new("cluster-spec/test.k8s.example.com.yml"),
+                text,
+            ),
         }
     }
 
@@ -115,6 +126,12 @@ impl Target {
                 .collect()
         };
         let mut seeds = match self {
+            Target::SpecYaml11 => {
+                let mut seeds = Target::Spec.seeds(repo);
+                let mut generator = subset::Generator::new(16);
+                seeds.extend((0..64).map(|_| generator.spec().into_bytes()));
+                seeds
+            }
             Target::Spec => {
                 let mut specs = files(&repo.join("kopsflow/tests/spec-corpus"));
                 specs.extend(files(&repo.join("cluster-spec")));

@@ -109,6 +109,20 @@ const TOKENS: &[&str] = &[
     "client-key-data: ",
     "-----BEGIN RSA PRIVATE KEY-----\n",
     "AWS_SECRET_ACCESS_KEY=",
+    // Tags, anchors and merges (docs/YAML.md).
+    "!<tag:yaml.org,2002:str> ",
+    "! ",
+    "!!int ",
+    "!!float ",
+    "!!null ",
+    "!!map ",
+    "!custom ",
+    "&b {k: 1}\n",
+    "<<: [*a, *b]\n",
+    "---\nx: *a\n",
+    "1:30",
+    "18446744073709551615",
+    "{1: a, \"1\": b}",
 ];
 
 /// Single bytes that change how YAML and kops output parse.

@@ -52,6 +52,31 @@ pub enum Command {
     Ci(Ci),
 }
 
+/// The command line with the help of `--any-kops-version` naming where the repository declares
+/// its kops pin (`place`, e.g. `KOPS_PIN in xtask/src/pipeline.rs`).
+pub fn with_pin_place(command: clap::Command, place: &str) -> clap::Command {
+    let run = format!("Run even when kops (or --kops-version) is not the version the repository is pinned to ({place}); the summary and the audit record say so.");
+    let export = format!(
+        "Export even when kops is not the version the repository is pinned to ({place}); a warning says so."
+    );
+    let mut command = command;
+    for name in [
+        "plan",
+        "deploy",
+        "rolling-update",
+        "drift",
+        "status",
+        "export",
+    ] {
+        let help = if name == "export" { &export } else { &run };
+        let help = help.clone();
+        command = command.mut_subcommand(name, |sub| {
+            sub.mut_arg("any_kops_version", |arg| arg.help(help))
+        });
+    }
+    command
+}
+
 /// Which clusters and which branch. Without --cluster or --all, `plan` and `deploy` act on the
 /// clusters whose spec file changed (see --base).
 #[derive(Debug, Args)]
@@ -91,7 +116,8 @@ pub struct Run {
     #[arg(long, value_name = "VERSION")]
     pub kops_version: Option<String>,
     /// Run even when kops (or --kops-version) is not the version the repository is pinned to
-    /// (KOPS_PIN in xtask/src/pipeline.rs); the summary and the audit record say so.
+    /// (its kops pin); the summary and the audit record say so. (`main` names where the pin is
+    /// declared: [`with_pin_place`].)
     #[arg(long)]
     pub any_kops_version: bool,
     /// Output format of the summary.
@@ -290,8 +316,8 @@ pub struct Export {
     /// The kops binary. Default: $KOPS, else `kops` on PATH.
     #[arg(long, value_name = "PATH")]
     pub kops: Option<Utf8PathBuf>,
-    /// Export even when kops is not the version the repository is pinned to (KOPS_PIN in
-    /// xtask/src/pipeline.rs); a warning says so.
+    /// Export even when kops is not the version the repository is pinned to (its kops pin); a
+    /// warning says so. (`main` names where the pin is declared: [`with_pin_place`].)
     #[arg(long)]
     pub any_kops_version: bool,
     /// Time limit per kops step, e.g. 30m, 90s, 1h.

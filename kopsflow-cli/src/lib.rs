@@ -65,7 +65,14 @@ pub fn main(repo: Repo) -> ExitCode {
 
 fn run(repo: &Repo, output: &Output) -> anyhow::Result<ExitCode> {
     // Usage errors exit 1 like every other error: 2 means "changes pending" to CI scripts.
-    let args = match <flags::Xtask as clap::Parser>::try_parse() {
+    let command = flags::with_pin_place(
+        <flags::Xtask as clap::CommandFactory>::command(),
+        &repo.kops_pin.place(),
+    );
+    let parsed = command
+        .try_get_matches()
+        .and_then(|matches| <flags::Xtask as clap::FromArgMatches>::from_arg_matches(&matches));
+    let args = match parsed {
         Ok(args) => args,
         Err(err) => {
             let text = err.render().to_string();

@@ -272,3 +272,6 @@ impl Sources {
         summary
     }
 }
+
+#[cfg(test)]
+mod tests;

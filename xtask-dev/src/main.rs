@@ -62,7 +62,8 @@ struct Fuzz {
     /// How long the campaign runs, shared by the targets.
     #[arg(long, value_name = "N", default_value_t = 10)]
     minutes: u64,
-    /// Only these targets (repeatable): spec, kops-get, update, rolling, normalize, redact.
+    /// Only these targets (repeatable): spec, kops-get, update, rolling, normalize, redact,
+    /// spec-yaml11.
     #[arg(long = "target", value_name = "NAME")]
     targets: Vec<String>,
     /// Repeat a campaign: the seed it printed.

@@ -99,21 +99,23 @@ impl Rendered {
                         column: None,
                     });
                 };
-                if let Some(p) = values.iter().find(|p| (p.start..p.end).contains(&column)) {
+                // Values are in column order: the first one not ended before `column`.
+                let next = values.partition_point(|p| p.end <= column);
+                if let Some(p) = values.get(next).filter(|p| p.start <= column) {
                     return Some(Origin::Value {
                         value: p.value,
                         line: *line,
                         column: p.template_column,
                     });
                 }
-                // Past the values before it, the column moves by what they added.
-                let mut shift: isize = 0;
-                for p in values.iter().filter(|p| p.end <= column) {
-                    shift += (p.end - p.start) as isize - p.template_width as isize;
-                }
+                // The text after the last value before it is the template's, as written.
+                let column = match next.checked_sub(1).map(|i| &values[i]) {
+                    Some(p) => p.template_column + p.template_width + (column - p.end),
+                    None => column,
+                };
                 Some(Origin::Template {
                     line: *line,
-                    column: Some((column as isize - shift).max(1) as usize),
+                    column: Some(column.max(1)),
                 })
             }
         }
@@ -148,9 +150,11 @@ fn placeholders<'a>(
 ) -> Vec<Found<'a>> {
     let mut found = Vec::new();
     let mut from = 0;
+    // Characters before `from`, counted once (not from the line's start for each placeholder).
+    let mut column = 1;
     while let Some(at) = line[from..].find("${{") {
         let start = from + at;
-        let column = line[..start].chars().count() + 1;
+        column += line[from..start].chars().count();
         let Some(close) = line[start..].find("}}") else {
             errors.push(error(
                 file,
@@ -162,6 +166,8 @@ fn placeholders<'a>(
             break;
         };
         let end = start + close + 2;
+        let placeholder_column = column;
+        column += line[start..end].chars().count();
         let name = line[start + 3..end - 2].trim();
         let valid = !name.is_empty()
             && name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -173,13 +179,13 @@ fn placeholders<'a>(
                 start,
                 end,
                 name,
-                column,
+                column: placeholder_column,
             });
         } else {
             errors.push(error(
                 file,
                 number,
-                column,
+                placeholder_column,
                 format!("`{}` is not a placeholder name", &line[start..end]),
                 "names are lower_snake_case, e.g. `${{ kubernetes_version }}`",
             ));
@@ -216,11 +222,14 @@ pub fn render(
         }
         let found = placeholders(file, number, line, &mut errors);
         let mut out = String::new();
+        // `out`'s length in characters, kept as it grows (1-based columns come from it).
+        let mut out_chars = 0;
         let mut values = Vec::new();
         let mut block = None;
         let mut last = 0;
         for f in &found {
             out.push_str(&line[last..f.start]);
+            out_chars += line[last..f.start].chars().count();
             last = f.end;
             let Some(value) = bindings.iter().position(|b| b.name == f.name) else {
                 let known: Vec<&str> = bindings.iter().map(|b| b.name).collect();
@@ -267,12 +276,13 @@ pub fn render(
                     continue;
                 }
             };
-            let start = out.chars().count() + 1;
+            let start = out_chars + 1;
             out.push_str(&written);
+            out_chars += written.chars().count();
             values.push(Placed {
                 value,
                 start,
-                end: out.chars().count() + 1,
+                end: out_chars + 1,
                 template_column: f.column,
                 template_width: line[f.start..f.end].chars().count(),
             });

@@ -4,12 +4,19 @@
 //! added or removed. A removed group keeps running, and costing, until it is deleted: with prune
 //! off it stays in the "after". Prices come from a [`PriceTable`] (the bundled, dated `prices.txt`
 //! and a repository's own rows); a machine type, volume type or region without a price is
-//! unknown, never guessed. Amounts are integers (micro-USD), so every sum is exact.
+//! unknown, never guessed. Amounts are integers (micro-USD), so every sum is exact (and
+//! saturates at `u64::MAX` rather than overflow, for sizes no cloud has).
 
+mod capacity;
 mod prices;
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+pub use capacity::{
+    capacity, Capacity, CapacityChange, CapacityDelta, CapacitySpan, CentiGib, GroupCapacity,
+    GroupCapacityLine, MachineTable, BUNDLED_MACHINES,
+};
 pub use prices::{Origin, Price, PriceTable, BUNDLED_PRICES};
 
 use crate::spec::{ClusterSpec, InstanceGroup, Node};
@@ -22,9 +29,9 @@ pub const HOURS_PER_MONTH: u64 = 730;
 pub struct Micros(pub u64);
 
 impl Micros {
-    /// Rounded to the cent.
+    /// Rounded to the cent (an amount that saturated at `u64::MAX` stays the largest).
     pub fn cents(self) -> u64 {
-        (self.0 + 5_000) / 10_000
+        self.0.saturating_add(5_000) / 10_000
     }
 }
 
@@ -205,11 +212,12 @@ impl CostChange {
     /// Why a price is unknown, one line per group and side (`nodes: no price for …`).
     pub fn unknown(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for g in &self.groups {
             for side in [&g.before, &g.after].into_iter().flatten() {
                 if let Err(why) = &side.per_instance {
                     let line = format!("{}: {why}", g.name);
-                    if !out.contains(&line) {
+                    if seen.insert(line.clone()) {
                         out.push(line);
                     }
                 }
@@ -254,11 +262,12 @@ pub fn estimate(
 ) -> CostChange {
     let location = location(git);
     let price = |ig: &InstanceGroup| price_group(ig, &location, table);
+    let (git_groups, live_groups) = (groups_by_name(Some(git)), groups_by_name(live));
     let mut groups: Vec<GroupLine> = git
         .instance_groups
         .iter()
         .map(|ig| {
-            let before = live.and_then(|l| l.instance_group(&ig.name)).map(price);
+            let before = live_groups.get(ig.name.as_str()).map(|ig| price(ig));
             let after = price(ig);
             let change = match &before {
                 None => GroupChange::Added,
@@ -277,7 +286,7 @@ pub fn estimate(
         .map(|l| l.instance_groups.as_slice())
         .unwrap_or_default()
     {
-        if git.instance_group(&ig.name).is_none() {
+        if !git_groups.contains_key(ig.name.as_str()) {
             let before = price(ig);
             groups.push(GroupLine {
                 name: ig.name.clone(),
@@ -294,6 +303,19 @@ pub fn estimate(
         groups,
         new_cluster: live.is_none(),
     }
+}
+
+/// A spec's groups by name, to look up once each (the first of a name, as
+/// `ClusterSpec::instance_group` finds it).
+fn groups_by_name(spec: Option<&ClusterSpec>) -> HashMap<&str, &InstanceGroup> {
+    let mut groups = HashMap::new();
+    for ig in spec
+        .map(|s| s.instance_groups.as_slice())
+        .unwrap_or_default()
+    {
+        groups.entry(ig.name.as_str()).or_insert(ig);
+    }
+    groups
 }
 
 /// The cluster's provider (`spec.cloudProvider`: `aws`, or `{aws: {}}`) and region, from the

@@ -7,11 +7,11 @@
 //! `etcd-member-removed`, `control-plane-ig-removed`, `network-cidr-changed`,
 //! `networking-provider-changed`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::version::KubernetesVersion;
 use super::{Findings, Input, Rule};
-use crate::spec::{ClusterSpec, InstanceGroup, Node};
+use crate::spec::{ClusterSpec, InstanceGroup, Node, Subnet};
 
 /// Every built-in rule, blocking, in the order reports list them.
 pub fn builtin() -> [Rule; 11] {
@@ -307,11 +307,14 @@ fn etcd_member_removed(input: &Input<'_>, out: &mut Findings<'_>) {
             continue;
         };
         let git_etcd = git[index].1;
-        let git_members = members(git_etcd);
+        let mut git_members: HashMap<String, Option<String>> = HashMap::new();
+        for (member, group) in members(git_etcd) {
+            git_members.entry(member).or_insert(group);
+        }
         for (member, group) in members(live_etcd) {
             let path = format!("spec.etcdClusters[{index}].etcdMembers");
             let at = git_etcd.get("etcdMembers").unwrap_or(git_etcd);
-            match git_members.iter().find(|(m, _)| *m == member) {
+            match git_members.get_key_value(&member) {
                 None => out.at(
                     at,
                     path,
@@ -336,12 +339,13 @@ fn control_plane_ig_removed(input: &Input<'_>, out: &mut Findings<'_>) {
     let Some(live) = input.live else {
         return;
     };
+    let git_groups: HashSet<&str> = input.git.instance_group_names().into_iter().collect();
     for ig in live
         .instance_groups
         .iter()
         .filter(|ig| is_control_plane(ig))
     {
-        if input.git.instance_group(&ig.name).is_none() {
+        if !git_groups.contains(ig.name.as_str()) {
             out.at_cluster(
                 format!("InstanceGroup {}", ig.name),
                 format!(
@@ -380,14 +384,18 @@ fn network_cidr_changed(input: &Input<'_>, out: &mut Findings<'_>) {
             None => out.at_cluster(format!("spec.{field}"), message),
         }
     }
+    // Production's subnets by name, looked up once per git subnet (the first of a name).
+    let mut live_subnets: HashMap<&str, &Subnet> = HashMap::new();
+    for subnet in &live.cluster.subnets {
+        live_subnets.entry(subnet.name.as_str()).or_insert(subnet);
+    }
+    let git_nodes = cluster_node(input.git, &["subnets"]).and_then(Node::as_sequence);
     for (index, subnet) in input.git.cluster.subnets.iter().enumerate() {
-        let Some(old) = live.cluster.subnets.iter().find(|s| s.name == subnet.name) else {
+        let Some(old) = live_subnets.get(subnet.name.as_str()) else {
             continue; // a new subnet is an addition
         };
         if old.cidr != subnet.cidr {
-            let node = cluster_node(input.git, &["subnets"])
-                .and_then(Node::as_sequence)
-                .and_then(|s| s.get(index));
+            let node = git_nodes.and_then(|s| s.get(index));
             let path = format!("spec.subnets[{index}].cidr");
             let message = format!(
                 "subnet {}: {}",
@@ -414,9 +422,12 @@ fn change(old: Option<String>, new: Option<String>) -> String {
 
 /// Whether the list `new` keeps every entry of `old` (ranges were only added).
 fn only_added(old: Option<&Node>, new: Option<&Node>) -> bool {
-    let entries = |n: Option<&Node>| n.and_then(Node::as_sequence).unwrap_or_default().to_vec();
-    let new = entries(new);
-    entries(old).iter().all(|o| new.contains(o))
+    fn entries(n: Option<&Node>) -> &[Node] {
+        n.and_then(Node::as_sequence).unwrap_or_default()
+    }
+    // By their flow text: the same for equal values (CIDRs are strings), looked up in a set.
+    let new: HashSet<String> = entries(new).iter().map(Node::to_flow).collect();
+    entries(old).iter().all(|o| new.contains(&o.to_flow()))
 }
 
 /// The provider keys under `spec.networking` (`cilium`, `calico`, …).

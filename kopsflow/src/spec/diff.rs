@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use super::yaml::{join_key, Node, Value};
+use super::yaml::{join_key, key_text, Node, Value};
 use super::ClusterSpec;
 
 /// Which kind of kops object a change is about.
@@ -275,14 +275,17 @@ fn is_scalar(node: &Node) -> bool {
     matches!(node.value, Value::Scalar(_))
 }
 
-/// A mapping's entries by key text (complex keys in flow form), built once per comparison so
-/// that looking up every key stays linear.
-fn entries(node: Option<&Node>) -> HashMap<String, &Node> {
-    node.and_then(Node::as_mapping)
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.as_str().map_or_else(|| k.to_flow(), str::to_owned), v))
-        .collect()
+/// A mapping's entries by key text as kops reads keys (`1` and `"1"` alike; complex keys in flow
+/// form), built once per comparison so that looking up every key stays linear. Keys that read
+/// alike are refused when a spec is read; a tree built otherwise keeps every entry of such a
+/// key, in order, so none of them can hide a change.
+fn entries(node: Option<&Node>) -> HashMap<String, Vec<&Node>> {
+    let mut entries: HashMap<String, Vec<&Node>> = HashMap::new();
+    for (key, value) in node.and_then(Node::as_mapping).into_iter().flatten() {
+        let text = key_text(key).unwrap_or_else(|| key.to_flow());
+        entries.entry(text).or_default().push(value);
+    }
+    entries
 }
 
 impl FieldChanges<'_> {
@@ -316,11 +319,17 @@ impl FieldChanges<'_> {
             keys.sort_unstable();
             keys.dedup();
             for key in keys {
-                self.compare(
-                    &join_key(path, key),
-                    old_entries.get(key).copied(),
-                    new_entries.get(key).copied(),
-                );
+                let none = Vec::new();
+                let old_values = old_entries.get(key).unwrap_or(&none);
+                let new_values = new_entries.get(key).unwrap_or(&none);
+                for index in 0..old_values.len().max(new_values.len()) {
+                    let mut field = join_key(path, key);
+                    if index > 0 {
+                        field.push_str(&format!(" (entry {} of that key)", index + 1));
+                    }
+                    let (old, new) = (old_values.get(index), new_values.get(index));
+                    self.compare(&field, old.copied(), new.copied());
+                }
             }
             return;
         }
@@ -347,6 +356,36 @@ impl FieldChanges<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Scalar;
+
+    /// `{1: a, "1": b}` built in code (a spec file with it is refused): a change to either entry
+    /// is shown, none hides behind the other.
+    #[test]
+    fn keys_that_read_alike_each_show_their_change() {
+        let scalar = |s: Scalar| Node::synthetic(Value::Scalar(s));
+        let labels = |a: &str, b: &str| {
+            Node::synthetic(Value::Mapping(vec![
+                (scalar(Scalar::Int(1)), Node::string(a)),
+                (Node::string("1"), Node::string(b)),
+            ]))
+        };
+        let mut changes = Vec::new();
+        let mut fields = FieldChanges {
+            kind: ObjectKind::Cluster,
+            object: "c".into(),
+            changes: &mut changes,
+        };
+        fields.compare("labels", Some(&labels("a", "b")), Some(&labels("x", "b")));
+        fields.compare("other", Some(&labels("a", "b")), Some(&labels("a", "z")));
+        let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "Cluster labels.1: a → x",
+                "Cluster other.1 (entry 2 of that key): b → z"
+            ]
+        );
+    }
 
     #[test]
     fn described_changes_and_their_text() {

@@ -290,3 +290,5 @@ impl ClusterSpec {
 mod large_input_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod yaml_subset_tests;

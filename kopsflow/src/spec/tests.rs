@@ -380,3 +380,27 @@ fn parse_collects_every_error_and_keeps_warnings_after_them() {
         Some("did you mean `Node`? (v1alpha2 roles: Master, Node, Bastion, APIServer)")
     );
 }
+
+/// Sizes beyond kops's 32-bit `minSize`/`maxSize` are refused at their line (they made the cost
+/// estimate overflow, issue 16); the largest one kops reads is fine.
+#[test]
+fn sizes_beyond_what_kops_reads_are_refused_at_their_line() {
+    let file = spec_file("test.k8s.example.com");
+    let line = EXAMPLE_SPEC
+        .lines()
+        .position(|l| l.contains("maxSize: 3"))
+        .unwrap()
+        + 1;
+    let text = EXAMPLE_SPEC.replace("maxSize: 3", "maxSize: 1000000000000");
+    let diagnostics = ClusterSpec::parse(&file, &text).unwrap_err();
+    let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), 1, "{}", render_diagnostics(&diagnostics));
+    assert_eq!(errors[0].line, Some(line));
+    assert_eq!(
+        errors[0].message,
+        "maxSize 1000000000000 is more than kops accepts (2147483647)"
+    );
+    assert!(errors[0].hint.as_deref().unwrap().contains("32-bit"));
+    let largest = EXAMPLE_SPEC.replace("maxSize: 3", "maxSize: 2147483647");
+    assert!(ClusterSpec::parse(&file, &largest).is_ok());
+}

@@ -1,11 +1,12 @@
 //! kopsflow's library integration tests, built as one test binary: the report parsers, renderers
-//! and real kops samples, the cost of a change (`cost.rs`), the spec corpus, and the round trip of every real spec. `samples` is the one loader of the real kops
+//! and real kops samples, the cost and capacity of a change (`cost.rs`, `capacity.rs`), the spec corpus, and the round trip of every real spec. `samples` is the one loader of the real kops
 //! recordings in `tests/kops-samples/` (and the readable dumps of parsed reports); the policy
 //! corpus (`policy_corpus.rs`) derives its cases from them; the spec
 //! corpus lives in `tests/spec-corpus/`. Snapshots are in `snapshots/` beside this file, except
 //! the spec corpus's, which stay with the corpus.
 #![allow(clippy::unwrap_used)]
 
+mod capacity;
 mod cost;
 mod policy_corpus;
 mod report_bounds;
@@ -15,5 +16,6 @@ mod report_render;
 mod report_samples;
 mod report_tolerance;
 mod samples;
+mod shape_bounds;
 mod spec_corpus;
 mod spec_round_trip;

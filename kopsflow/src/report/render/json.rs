@@ -218,6 +218,10 @@ fn json_cluster(c: &ClusterSummary) -> Json {
                 .map(|violations| Json::array(violations.iter().map(json_violation))),
         )
         .with("cost", c.cost.as_ref().map(super::cost::json_cost))
+        .with(
+            "capacity",
+            c.cost.as_ref().map(super::capacity::json_capacity),
+        )
 }
 
 /// JSON.md "kops".
@@ -250,6 +254,7 @@ pub fn render_json(s: &RunSummary) -> String {
             })),
         )
         .with("cost", super::cost::json_total(s))
+        .with("capacity", super::capacity::json_total(s))
         .with("clusters", Json::array(s.clusters.iter().map(json_cluster)))
         .pretty()
 }

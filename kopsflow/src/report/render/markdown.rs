@@ -450,6 +450,7 @@ fn md_cluster(out: &mut String, c: &ClusterSummary) {
     }
     if let Some(cost) = &c.cost {
         super::cost::md_cost(out, cost);
+        super::capacity::md_capacity(out, cost);
     }
     let list = |igs: &[String]| {
         igs.iter()
@@ -504,6 +505,9 @@ pub fn render_markdown(s: &RunSummary) -> String {
     }
     if let Some(line) = super::cost::total_line(s) {
         let _ = writeln!(out, "💰 {}\n", md_text(&line));
+    }
+    if let Some(line) = super::capacity::total_line(s) {
+        let _ = writeln!(out, "🧮 {}\n", md_text(&line));
     }
     if !s.clusters.is_empty() {
         let _ = writeln!(

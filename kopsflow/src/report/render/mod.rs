@@ -4,6 +4,7 @@
 //! counts and overview lines. All three show dry-run values only after
 //! [`redact_report`](super::redact_report).
 
+mod capacity;
 mod cost;
 mod json;
 mod markdown;

@@ -282,6 +282,9 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
     if let Some(line) = super::cost::total_line(s) {
         let _ = writeln!(out, "{line}");
     }
+    if let Some(line) = super::capacity::total_line(s) {
+        let _ = writeln!(out, "{line}");
+    }
     for c in &s.clusters {
         let _ = writeln!(out);
         let st = c.status();
@@ -324,6 +327,7 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
         }
         if let Some(cost) = &c.cost {
             super::cost::text_cost(&mut out, &p.bold("cost per month"), cost);
+            super::capacity::text_capacity(&mut out, &p.bold("capacity"), cost);
         }
         if !c.instance_groups_deleted.is_empty() {
             let _ = writeln!(

@@ -11,6 +11,10 @@ use super::known::{KNOWN_INSTANCE_GROUP_SPEC_FIELDS, KNOWN_ROLES};
 use super::suggest::suggest_role;
 use super::{cut, describe, instance_group_label, object_path, Checker, Mode};
 
+/// The largest `minSize`/`maxSize` kops reads: its InstanceGroupSpec holds them as `*int32`
+/// (docs/KOPS.md, "Instance group sizes").
+const KOPS_MAX_SIZE: i64 = i32::MAX as i64;
+
 impl Checker<'_> {
     pub(super) fn check_instance_group(&mut self, root: Node) -> InstanceGroup {
         let object = instance_group_label(&root);
@@ -74,6 +78,15 @@ impl Checker<'_> {
                         path,
                         format!("{field} is negative ({value})"),
                         Some(format!("use 0 or more for {field}")),
+                    );
+                    None
+                }
+                Some(value) if value > KOPS_MAX_SIZE => {
+                    self.error(
+                        node,
+                        path,
+                        format!("{field} {value} is more than kops accepts ({KOPS_MAX_SIZE})"),
+                        Some(format!("kops reads {field} as a 32-bit integer (docs/KOPS.md, \"Instance group sizes\"): use at most {KOPS_MAX_SIZE}, and your cloud's own limits are far lower")),
                     );
                     None
                 }

@@ -90,6 +90,15 @@ pub(crate) fn load(file: &Utf8Path, text: &str, mode: Mode) -> Outcome {
         .map(|d| (d.index, instance_group_label(&d.root)))
         .collect();
     checker.check_duplicate_keys(&stream.duplicate_keys, &object_labels);
+    for unsupported in &stream.unsupported {
+        checker.report(
+            Severity::Error,
+            Some((unsupported.line, unsupported.column)),
+            None,
+            unsupported.message.clone(),
+            Some(unsupported.hint.clone()),
+        );
+    }
 
     let mut clusters = Vec::new();
     let mut instance_groups = Vec::new();

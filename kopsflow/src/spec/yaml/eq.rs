@@ -71,6 +71,7 @@ impl KeyIndex {
     }
 
     /// An entry was pushed onto `entries` (which this index covered before).
+    #[cfg(test)]
     pub(super) fn pushed(&mut self, entries: &[(Node, Node)]) {
         match (&mut self.hashed, entries.last()) {
             (Some((state, first)), Some((key, _))) => {

@@ -2,7 +2,9 @@
 //! and the field paths (`spec.subnets[0]`) that name nodes in diagnostics and diffs.
 //!
 //! Trees come from saphyr-parser events in `parse.rs` (with the depth and alias limits, and
-//! duplicate-key detection), plain scalars resolve as Kubernetes reads them in `resolve.rs`,
+//! duplicate-key detection), tags are carried or refused in `tag.rs` and merge keys applied in
+//! `merge.rs` (the supported subset: docs/YAML.md), plain scalars resolve as Kubernetes reads
+//! them in `resolve.rs`,
 //! equality and key hashing are in `eq.rs`, and `emit.rs` writes block YAML with the quoting
 //! rules of `style.rs`.
 //!
@@ -11,12 +13,15 @@
 
 mod emit;
 mod eq;
+mod merge;
 mod parse;
 mod resolve;
 mod style;
+mod tag;
 
+pub use merge::key_text;
 pub use parse::{
-    parse_stream, Document, DuplicateKey, ParseError, ParseErrorKind, ParsedStream,
+    parse_stream, Document, DuplicateKey, ParseError, ParseErrorKind, ParsedStream, Unsupported,
     MAX_ALIAS_COPIES, MAX_DEPTH,
 };
 pub use resolve::resolve_plain;

@@ -1,14 +1,15 @@
 //! Parsing YAML: saphyr-parser events become `Node` trees with 1-based line/column positions,
-//! plain scalars resolve the way Kubernetes reads them (YAML 1.1), anchors and aliases are
-//! expanded, duplicate keys are recorded, and the limits that keep hostile input cheap
+//! scalars resolve the way Kubernetes reads them (YAML 1.1, tags: `tag.rs`), anchors and aliases
+//! are expanded and merge keys applied (`merge.rs`), duplicate keys and refused features
+//! ([`Unsupported`], docs/YAML.md) are recorded, and the limits that keep hostile input cheap
 //! ([`MAX_DEPTH`], [`MAX_ALIAS_COPIES`]) are enforced while the events arrive.
 
 use std::collections::{HashMap, HashSet};
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
-use super::eq::KeyIndex;
-use super::resolve::resolve_plain;
+use super::merge::{self, key_text, PendingMerge};
+use super::tag::{self, Refusal};
 use super::{push_index, push_key, Node, Scalar, Value};
 
 /// The deepest nesting of collections `parse_stream` accepts (a document's root mapping is
@@ -36,10 +37,11 @@ pub struct Document {
     pub index: usize,
 }
 
-/// A key that appears twice in one mapping. The first occurrence is kept.
+/// A key that appears twice in one mapping, or two keys kops reads as one (`1` and `"1"`). The
+/// first occurrence is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuplicateKey {
-    /// The key as compact YAML (cut after 64 characters).
+    /// The key as compact YAML (cut after 64 characters); `1` / `"1"` for keys that read alike.
     pub key: String,
     /// Index of the document in the stream (as in [`Document::index`]).
     pub document: usize,
@@ -50,10 +52,23 @@ pub struct DuplicateKey {
     pub second: (usize, usize),
 }
 
+/// A YAML feature kopsflow refuses rather than hand kops something else (docs/YAML.md): a tag,
+/// an alias it cannot follow, a merge it cannot apply as kops does, a key kops cannot read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    /// How to write it instead.
+    pub hint: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct ParsedStream {
     pub documents: Vec<Document>,
     pub duplicate_keys: Vec<DuplicateKey>,
+    /// In source order of discovery; the trees hold a stand-in value where one was refused.
+    pub unsupported: Vec<Unsupported>,
 }
 
 /// Why a stream was not read.
@@ -151,6 +166,19 @@ struct Sized {
     node: Node,
     weight: usize,
     height: usize,
+    /// A plain, untagged `<<`: a merge key when it is a mapping's key.
+    merge_key: bool,
+}
+
+impl Sized {
+    fn new(node: Node, weight: usize, height: usize) -> Sized {
+        Sized {
+            node,
+            weight,
+            height,
+            merge_key: false,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -168,7 +196,10 @@ enum FrameKind {
     Sequence(Vec<Node>),
     Mapping {
         entries: Vec<(Node, Node)>,
-        keys: KeyIndex,
+        /// The first entry for each key as kops reads it ([`key_text`]).
+        keys: HashMap<String, usize>,
+        /// The `<<` entry, applied when the mapping ends.
+        merge: Option<Box<PendingMerge>>,
         pending_key: Option<Sized>,
         /// The pending key duplicates an earlier one: drop its value.
         skip_value: bool,
@@ -195,6 +226,7 @@ struct TreeBuilder {
     documents: Vec<Document>,
     document_count: usize,
     duplicate_keys: Vec<DuplicateKey>,
+    refused: Vec<((usize, usize), Refusal)>,
 }
 
 fn position(span: Span) -> (usize, usize) {
@@ -211,6 +243,7 @@ impl TreeBuilder {
             documents: Vec::new(),
             document_count: 0,
             duplicate_keys: Vec::new(),
+            refused: Vec::new(),
         }
     }
 
@@ -218,7 +251,21 @@ impl TreeBuilder {
         ParsedStream {
             documents: self.documents,
             duplicate_keys: self.duplicate_keys,
+            unsupported: self
+                .refused
+                .into_iter()
+                .map(|((line, column), refusal)| Unsupported {
+                    line,
+                    column,
+                    message: refusal.message,
+                    hint: refusal.hint,
+                })
+                .collect(),
         }
+    }
+
+    fn refuse(&mut self, at: (usize, usize), refusal: Refusal) {
+        self.refused.push((at, refusal));
     }
 
     fn on_event(&mut self, event: Event<'_>, span: Span) -> Result<(), ParseError> {
@@ -226,31 +273,48 @@ impl TreeBuilder {
         match event {
             Event::DocumentStart(_) => self.anchors.clear(),
             Event::Scalar(text, style, anchor, tag) => {
-                let is_str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let tag = full_tag(tag.as_deref());
+                let plain = style == ScalarStyle::Plain;
                 let weight = 1 + text.len();
-                let scalar = if style == ScalarStyle::Plain && !is_str_tag {
-                    resolve_plain(&text)
-                } else {
-                    Scalar::String(text.into_owned())
+                let merge_key = plain && text == "<<";
+                if merge_key && tag.is_some() {
+                    self.refuse(
+                        (line, column),
+                        Refusal {
+                            message: "a tagged `<<`".into(),
+                            hint: "write a merge key as a plain `<<:`, or quote `'<<':` for a key named <<".into(),
+                        },
+                    );
+                }
+                let scalar = match tag::scalar(&text, plain, tag.as_deref()) {
+                    Ok(scalar) => scalar,
+                    Err(refusal) => {
+                        self.refuse((line, column), refusal);
+                        Scalar::String(text.into_owned())
+                    }
                 };
                 let node = at(Value::Scalar(scalar), (line, column));
-                self.complete(
-                    Sized {
-                        node,
-                        weight,
-                        height: 0,
-                    },
-                    anchor,
-                )?;
+                let mut sized = Sized::new(node, weight, 0);
+                sized.merge_key = merge_key && tag.is_none();
+                self.complete(sized, anchor)?;
             }
             Event::Alias(anchor) => {
                 let copy = match self.anchors.get(&anchor) {
-                    // An alias inside its own anchored node: nothing to copy yet.
-                    None => Sized {
-                        node: at(Value::Scalar(Scalar::Null), (line, column)),
-                        weight: 1,
-                        height: 0,
-                    },
+                    None => {
+                        let message = if self.stack.iter().any(|f| f.anchor == anchor) {
+                            "an alias (*) inside the node its anchor (&) names"
+                        } else {
+                            "an alias (*) to an anchor (&) of an earlier document"
+                        };
+                        self.refuse(
+                            (line, column),
+                            Refusal {
+                                message: message.into(),
+                                hint: "anchors hold within one document (`---` starts a new one), and only for nodes already complete: write the value out here".into(),
+                            },
+                        );
+                        Sized::new(at(Value::Scalar(Scalar::Null), (line, column)), 1, 0)
+                    }
                     Some(anchored) => {
                         let (weight, height) = (anchored.weight, anchored.height);
                         if self.stack.len() + height > MAX_DEPTH {
@@ -259,25 +323,27 @@ impl TreeBuilder {
                         // Counted before copying: the copy is only made within the limit.
                         self.charge(weight, (line, column))?;
                         let value = self.anchors[&anchor].node.value.clone();
-                        Sized {
-                            node: at(value, (line, column)),
-                            weight,
-                            height,
-                        }
+                        Sized::new(at(value, (line, column)), weight, height)
                     }
                 };
                 self.complete(copy, 0)?;
             }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
                 if self.stack.len() >= MAX_DEPTH {
                     return Err(too_deep((line, column)));
                 }
-                let kind = if matches!(event, Event::SequenceStart(..)) {
+                let sequence = matches!(event, Event::SequenceStart(..));
+                if let Err(refusal) = tag::collection(sequence, full_tag(tag.as_deref()).as_deref())
+                {
+                    self.refuse((line, column), refusal);
+                }
+                let kind = if sequence {
                     FrameKind::Sequence(Vec::new())
                 } else {
                     FrameKind::Mapping {
                         entries: Vec::new(),
-                        keys: KeyIndex::default(),
+                        keys: HashMap::new(),
+                        merge: None,
                         pending_key: None,
                         skip_value: false,
                         path: None,
@@ -295,14 +361,15 @@ impl TreeBuilder {
                 if let Some(frame) = self.stack.pop() {
                     let value = match frame.kind {
                         FrameKind::Sequence(items) => Value::Sequence(items),
+                        FrameKind::Mapping {
+                            entries,
+                            merge: Some(pending),
+                            ..
+                        } => Value::Mapping(merge::apply(entries, *pending, &mut self.refused)),
                         FrameKind::Mapping { entries, .. } => Value::Mapping(entries),
                     };
                     self.complete(
-                        Sized {
-                            node: at(value, frame.start),
-                            weight: frame.weight,
-                            height: frame.height + 1,
-                        },
+                        Sized::new(at(value, frame.start), frame.weight, frame.height + 1),
                         frame.anchor,
                     )?;
                 }
@@ -339,38 +406,34 @@ impl TreeBuilder {
             self.charge(sized.weight, (sized.node.line, sized.node.column))?;
             self.anchors.insert(anchor, sized.clone());
         }
-        let duplicate_of = match self.stack.last() {
+        let is_key = matches!(
+            self.stack.last(),
             Some(Frame {
-                kind:
-                    FrameKind::Mapping {
-                        entries,
-                        keys,
-                        pending_key: None,
-                        ..
-                    },
+                kind: FrameKind::Mapping {
+                    pending_key: None,
+                    ..
+                },
                 ..
-            }) => keys
-                .find(&sized.node, entries)
-                .map(|first| &entries[first].0),
-            _ => None,
-        };
-        let is_duplicate = duplicate_of.is_some();
-        if let Some(first) = duplicate_of {
-            let duplicate = DuplicateKey {
-                key: first.to_flow_cut(MAX_KEY_CHARS),
-                document: self.document_count,
-                parent_path: self.parent_path(),
-                first: (first.line, first.column),
-                second: (sized.node.line, sized.node.column),
-            };
+            })
+        );
+        let mut is_duplicate = false;
+        if is_key && sized.merge_key {
             if let Some(Frame {
-                kind: FrameKind::Mapping { path, .. },
+                kind: FrameKind::Mapping { merge: Some(_), .. },
                 ..
-            }) = self.stack.last_mut()
+            }) = self.stack.last()
             {
-                *path = Some(duplicate.parent_path.clone());
+                self.refuse(
+                    (sized.node.line, sized.node.column),
+                    Refusal {
+                        message: "a second merge key `<<` in one mapping".into(),
+                        hint: "merge several mappings with one `<<: [*a, *b]`".into(),
+                    },
+                );
+                is_duplicate = true;
             }
-            self.duplicate_keys.push(duplicate);
+        } else if is_key {
+            is_duplicate = self.check_key(&sized.node);
         }
         let Some(frame) = self.stack.last_mut() else {
             let index = self.document_count;
@@ -391,6 +454,7 @@ impl TreeBuilder {
             FrameKind::Mapping {
                 entries,
                 keys,
+                merge,
                 pending_key,
                 skip_value,
                 ..
@@ -403,14 +467,66 @@ impl TreeBuilder {
                     if std::mem::take(skip_value) {
                         return Ok(());
                     }
+                    if key.merge_key {
+                        *merge = Some(Box::new(PendingMerge {
+                            index: entries.len(),
+                            at: (key.node.line, key.node.column),
+                            value: sized.node,
+                        }));
+                        frame.add(key.weight, key.height);
+                        frame.add(sized.weight, sized.height);
+                        return Ok(());
+                    }
+                    if let Some(text) = key_text(&key.node) {
+                        keys.entry(text).or_insert(entries.len());
+                    }
                     entries.push((key.node, sized.node));
-                    keys.pushed(entries);
                     frame.add(key.weight, key.height);
                     frame.add(sized.weight, sized.height);
                 }
             },
         }
         Ok(())
+    }
+
+    /// Check a key of the innermost mapping: one kops can read, and not the same (as kops reads
+    /// it) as an earlier key. Returns whether it is a duplicate (its value is then dropped).
+    fn check_key(&mut self, key: &Node) -> bool {
+        let Some(text) = key_text(key) else {
+            self.refuse((key.line, key.column), merge::unsupported_key(key));
+            return false;
+        };
+        let Some(Frame {
+            kind: FrameKind::Mapping { entries, keys, .. },
+            ..
+        }) = self.stack.last()
+        else {
+            return false;
+        };
+        let Some(first) = keys.get(&text).map(|&i| &entries[i].0) else {
+            return false;
+        };
+        let mut shown = first.to_flow_cut(MAX_KEY_CHARS);
+        if first != key {
+            // `1` and `"1"`, `true` and `"true"`: different YAML, one key to kops.
+            shown = format!("{shown}` / `{}", key.to_flow_cut(MAX_KEY_CHARS));
+        }
+        let duplicate = DuplicateKey {
+            key: shown,
+            document: self.document_count,
+            parent_path: self.parent_path(),
+            first: (first.line, first.column),
+            second: (key.line, key.column),
+        };
+        if let Some(Frame {
+            kind: FrameKind::Mapping { path, .. },
+            ..
+        }) = self.stack.last_mut()
+        {
+            *path = Some(duplicate.parent_path.clone());
+        }
+        self.duplicate_keys.push(duplicate);
+        true
     }
 
     /// Field path of the innermost open collection, e.g. `spec.subnets[0]`; only the last
@@ -459,6 +575,12 @@ impl TreeBuilder {
     }
 }
 
+/// A tag as one string: `tag:yaml.org,2002:str` for `!!str` and `!<tag:yaml.org,2002:str>`,
+/// `!` for the non-specific tag, `!name` for a local one.
+fn full_tag(tag: Option<&Tag>) -> Option<String> {
+    tag.map(|t| format!("{}{}", t.handle, t.suffix))
+}
+
 fn at(value: Value, (line, column): (usize, usize)) -> Node {
     Node {
         value,
@@ -468,73 +590,5 @@ fn at(value: Value, (line, column): (usize, usize)) -> Node {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    fn parse_one(text: &str) -> Node {
-        parse_stream(text).unwrap().documents.remove(0).root
-    }
-
-    #[test]
-    fn quoted_scalars_are_strings() {
-        let root = parse_one("a: \"yes\"\nb: '12'\nc: !!str 13\n");
-        assert_eq!(root.get("a").unwrap().as_str(), Some("yes"));
-        assert_eq!(root.get("b").unwrap().as_str(), Some("12"));
-        assert_eq!(root.get("c").unwrap().as_str(), Some("13"));
-    }
-
-    #[test]
-    fn positions_are_one_based() {
-        let root = parse_one("a:\n  b: 1\n");
-        let b = root.get("a").unwrap().get_key("b").unwrap();
-        assert_eq!((b.line, b.column), (2, 3));
-    }
-
-    #[test]
-    fn duplicate_keys_are_reported_and_the_first_kept() {
-        let stream = parse_stream("a: 1\nb:\n  c: 1\n  c: 2\na: 3\n").unwrap();
-        let root = &stream.documents[0].root;
-        assert_eq!(root.get("a").unwrap().as_i64(), Some(1));
-        assert_eq!(
-            stream.duplicate_keys,
-            vec![
-                DuplicateKey {
-                    key: "c".into(),
-                    document: 0,
-                    parent_path: "b".into(),
-                    first: (3, 3),
-                    second: (4, 3),
-                },
-                DuplicateKey {
-                    key: "a".into(),
-                    document: 0,
-                    parent_path: String::new(),
-                    first: (1, 1),
-                    second: (5, 1),
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn empty_documents_are_dropped() {
-        let stream =
-            parse_stream("---\na: 1\n---\n---\n# only a comment\n---\nb: 2\n---\n").unwrap();
-        let indexes: Vec<usize> = stream.documents.iter().map(|d| d.index).collect();
-        assert_eq!(stream.documents.len(), 2);
-        assert_eq!(indexes.first(), Some(&0));
-    }
-
-    #[test]
-    fn anchors_and_aliases_are_resolved() {
-        let root = parse_one("a: &x [1, 2]\nb: *x\n");
-        assert_eq!(root.get("a"), root.get("b"));
-    }
-
-    #[test]
-    fn syntax_errors_carry_a_position() {
-        let error = parse_stream("a: [1, 2\nb: 3\n").unwrap_err();
-        assert!(error.line >= 1, "{error:?}");
-    }
-}
+#[path = "parse_tests.rs"]
+mod tests;

@@ -43,7 +43,7 @@ pub(super) fn style_of(s: &str, block: bool) -> Style {
             Style::DoubleQuoted
         };
     }
-    if resolve_plain(s) != Scalar::String(s.to_owned()) {
+    if resolve_plain(s) != Scalar::String(s.to_owned()) || is_sexagesimal(s) {
         return Style::DoubleQuoted;
     }
     if plain_allowed(s) {
@@ -51,6 +51,22 @@ pub(super) fn style_of(s: &str, block: bool) -> Style {
     } else {
         Style::SingleQuoted
     }
+}
+
+/// `1:30`, `-1_0:05:59.5`: base-60 numbers in YAML 1.1 (90, …). go-yaml v2 reads them as
+/// strings, other YAML 1.1 readers as numbers: quoted, every reader gets the string.
+fn is_sexagesimal(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (whole, fraction) = body.split_once('.').unwrap_or((body, "0"));
+    let mut parts = whole.split(':');
+    let first = parts.next().unwrap_or_default();
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+    let mut rest = parts.peekable();
+    rest.peek().is_some()
+        && digits(first)
+        && first.starts_with(|c: char| c.is_ascii_digit())
+        && rest.all(|p| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+        && fraction.bytes().all(|b| b.is_ascii_digit() || b == b'_')
 }
 
 /// A one-line string of raw-safe characters that resolves to itself can be written plain in
@@ -155,6 +171,11 @@ mod tests {
             ("", Style::DoubleQuoted),
             ("~", Style::DoubleQuoted),
             ("1e3", Style::DoubleQuoted),
+            ("1:30", Style::DoubleQuoted),
+            ("-1_0:05:59.5", Style::DoubleQuoted),
+            ("18446744073709551615", Style::DoubleQuoted),
+            ("12:345", Style::Plain),
+            ("a:30", Style::Plain),
             ("a: b", Style::SingleQuoted),
             ("a:", Style::SingleQuoted),
             ("x #y", Style::SingleQuoted),

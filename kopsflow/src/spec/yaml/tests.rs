@@ -252,7 +252,12 @@ pub(super) fn tree(rng: &mut Rng, depth: usize) -> Node {
                     1 => scalar(rng),
                     _ => Node::string(&nasty_string(rng)),
                 };
-                if entries.iter().all(|(k, _)| *k != key) {
+                // Keys kops reads alike (`1` and `"1"`) are duplicates.
+                let text = super::key_text(&key);
+                if entries
+                    .iter()
+                    .all(|(k, _)| *k != key && (text.is_none() || super::key_text(k) != text))
+                {
                     entries.push((key, tree(rng, depth - 1)));
                 }
             }
