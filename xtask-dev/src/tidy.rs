@@ -74,7 +74,7 @@ const SOURCE_DIRS: &[&str] = &[
     "kopsflow-cli/src",
     "xtask/src",
     "xtask-dev/src",
-    "examples",
+    "examples/minimal/xtask/src",
 ];
 
 /// Every crate, tests included: the size and module-doc rules cover all their `.rs` files.
