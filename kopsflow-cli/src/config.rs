@@ -12,7 +12,9 @@ use crate::Repo;
 /// What the pipeline is configured with, whatever the job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// The production state store: the repository's, or `KOPS_STATE_STORE`.
     pub production_store: StateStore,
+    /// The branches that deploy: the repository's, or `KOPSFLOW_MAIN_BRANCHES`.
     pub main_branches: Vec<String>,
     /// [`Repo::prune`]; `KOPSFLOW_PRUNE` (`on` or `off`) overrides it.
     pub prune: Prune,

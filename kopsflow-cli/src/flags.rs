@@ -1,5 +1,11 @@
 //! Command-line flags: one struct per subcommand. Flag names are a contract with users' CI
 //! scripts: add aliases, never rename.
+//!
+//! Documentation here is `--help` text: clap's derive turns doc comments into it. The
+//! subcommands are documented on their `Command` variants and the flags on their fields; the
+//! structs, the flattened groups and the `--format` values carry none, because a doc comment
+//! on them would change what operators see (hence `missing_docs` is allowed in this module).
+#![allow(missing_docs)]
 
 use std::time::Duration;
 
@@ -55,9 +61,9 @@ pub enum Command {
 /// The command line with the help of `--any-kops-version` naming where the repository declares
 /// its kops pin (`place`, e.g. `KOPS_PIN in xtask/src/pipeline.rs`).
 pub fn with_pin_place(command: clap::Command, place: &str) -> clap::Command {
-    let run = format!("Run even when kops (or --kops-version) is not the version the repository is pinned to ({place}); the summary and the audit record say so.");
+    let run = format!("Run even when kops (or --kops-version) is not the version the repository is pinned to ({place}); the summary and the audit record say so");
     let export = format!(
-        "Export even when kops is not the version the repository is pinned to ({place}); a warning says so."
+        "Export even when kops is not the version the repository is pinned to ({place}); a warning says so"
     );
     let mut command = command;
     for name in [
@@ -150,6 +156,8 @@ fn parse_jobs(text: &str) -> Result<usize, String> {
 }
 
 /// The per-cluster lock held by runs that change production (`deploy`, `rolling-update --yes`).
+// `<cluster>.lock` is --help text, not HTML.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(Debug, Args)]
 pub struct Lock {
     /// How long to wait for a cluster's lock held by another run on this machine before failing,

@@ -81,15 +81,20 @@ impl Kind {
 /// How a successful run ended; with `--detailed-exitcode`, `Pending` exits 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// Nothing pending.
     Clean,
+    /// Changes pending, a rolling update needed, drift, or a cluster needing attention.
     Pending,
 }
 
 /// A kops-running job, typed from its subcommand's flags.
 #[derive(Debug)]
 pub struct Job {
+    /// Which job.
     pub kind: Kind,
+    /// Which clusters and which branch (`--cluster`, `--all`, `--base`, `--branch`).
     pub selection: Selection,
+    /// How to run kops and report.
     pub run: flags::Run,
     /// The flags that shape the pipeline's steps.
     pub flags: RunFlags,
@@ -111,12 +116,14 @@ pub struct Job {
 /// the variables of `select::record`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastDeployed {
+    /// `--last-deployed REV`, when given.
     pub flag: Option<String>,
 }
 
 /// How a job's clusters run (`--jobs`, `--keep-going`, `--lock-timeout`, `--lock-dir`).
 #[derive(Debug)]
 pub struct Schedule {
+    /// How many clusters run at once (`--jobs`).
     pub jobs: usize,
     /// Start the remaining clusters after one failed (`plan` always; `deploy` with
     /// `--keep-going`).

@@ -17,6 +17,8 @@
 //! The pure model (specs, kops commands, stores, stages, plans, reports) is the `kopsflow`
 //! crate; this crate is its effects edge (processes, files, the terminal).
 
+#![warn(missing_docs)]
+
 pub mod audit;
 pub mod ci;
 pub mod config;

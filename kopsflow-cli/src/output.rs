@@ -24,12 +24,14 @@ impl Output {
         Output::new(Redactor::from_env(std::env::vars()))
     }
 
+    /// A sink that redacts with `redactor`.
     pub fn new(redactor: Redactor) -> Output {
         Output {
             redactor: Arc::new(redactor),
         }
     }
 
+    /// The redactor every line passes.
     pub fn redactor(&self) -> &Redactor {
         &self.redactor
     }

@@ -83,10 +83,15 @@ fn validate_cluster(wait: Duration) -> ProductionStep {
 /// compiler checks the name) rather than by a string looked up at run time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoPipeline {
+    /// The store the `production` stages bind to.
     pub production_store: StateStore,
+    /// `plan`: the dry-run on every branch.
     pub test: Stage,
+    /// `deploy`: the apply on the main branches.
     pub deploy: Stage,
+    /// `rolling-update`: a preview, or `--yes` where allowed.
     pub rolling_update: Stage,
+    /// `drift` (and `status`): read-only, git and the cloud against production.
     pub drift: Stage,
 }
 

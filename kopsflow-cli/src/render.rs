@@ -35,9 +35,11 @@ pub struct Environment {
 /// One environment rendered (or the problems that stopped it).
 #[derive(Debug)]
 pub struct RenderedSpec {
+    /// The environment it was rendered for.
     pub env: Environment,
     /// `cluster-spec/<name>.yml`, relative to the repository root.
     pub path: Utf8PathBuf,
+    /// The rendered text, or the template's problems.
     pub result: Result<Rendered, Vec<Diagnostic>>,
 }
 
@@ -243,6 +245,7 @@ impl Sources {
         d
     }
 
+    /// Every diagnostic traced (see [`Sources::diagnostic`]).
     pub fn diagnostics(&self, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
         diagnostics
             .into_iter()

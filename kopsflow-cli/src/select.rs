@@ -45,36 +45,47 @@ pub struct Changes {
     pub range: String,
     /// Why this range: `base from $GITHUB_BASE_REF`, `'main' is a main branch: …`.
     pub why: String,
+    /// The changed spec files.
     pub files: Vec<FileChange>,
 }
 
 /// Why a cluster was selected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
+    /// `--all`.
     All,
+    /// `--cluster NAME`.
     Named,
     /// Its spec file was added, modified, or renamed to it.
     Changed(FileChange),
 }
 
+/// A selected cluster and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chosen {
+    /// The cluster's name.
     pub name: String,
+    /// Why it was selected.
     pub reason: Reason,
 }
 
 /// A spec file deleted or renamed away, whose cluster has no spec left: reported, never acted on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Removed {
+    /// The cluster whose spec went away.
     pub cluster: String,
+    /// The deletion or rename.
     pub change: FileChange,
 }
 
 /// The clusters selected, in spec-file order, with their reasons; and the removed specs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
+    /// How the clusters were chosen.
     pub rule: Rule,
+    /// The selected clusters.
     pub clusters: Vec<Chosen>,
+    /// Specs removed in the range: reported, never acted on.
     pub removed: Vec<Removed>,
     /// `cluster-spec/` has uncommitted changes, which a changed-selection does not see.
     pub uncommitted: bool,
@@ -222,6 +233,7 @@ pub fn decide(rule: Rule, known: &[&str]) -> anyhow::Result<Decision> {
 }
 
 impl Decision {
+    /// The selected clusters' names, in order.
     pub fn names(&self) -> Vec<String> {
         self.clusters.iter().map(|c| c.name.clone()).collect()
     }

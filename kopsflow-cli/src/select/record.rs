@@ -21,9 +21,17 @@ pub enum Given {
     Unset,
     /// Set to an empty value: no successful deploy on record (none yet, or the record expired
     /// or was deleted).
-    Empty { source: String },
+    Empty {
+        /// The flag or variable that gave it.
+        source: String,
+    },
     /// A revision, as given.
-    Rev { rev: String, source: String },
+    Rev {
+        /// The revision.
+        rev: String,
+        /// The flag or variable that gave it.
+        source: String,
+    },
 }
 
 /// The record as the flag and environment give it: the flag first, then
@@ -52,7 +60,12 @@ pub enum Found {
     /// The clone has no such commit (or the value is no revision).
     Unknown,
     /// The commit, and whether it is an ancestor of HEAD (HEAD itself included).
-    Commit { sha: String, ancestor: bool },
+    Commit {
+        /// The full commit id.
+        sha: String,
+        /// Whether it is an ancestor of HEAD.
+        ancestor: bool,
+    },
 }
 
 /// How the deploy uses the record.
@@ -62,7 +75,10 @@ pub enum Record {
     Since(Since),
     /// No usable record: deploy every cluster; the reason says why (shown in `--print` and the
     /// summary).
-    Unusable { reason: String },
+    Unusable {
+        /// Why, as `--print` and the summary say it.
+        reason: String,
+    },
 }
 
 /// The first words of every reason a record cannot be used.
