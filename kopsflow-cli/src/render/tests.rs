@@ -1,5 +1,5 @@
-//! Tests of the template engine on its own (the templates of a repository are tested by that
-//! repository): rendering stays linear in the size of a line.
+//! Tests of the template engine on its own (a repository tests its own templates): a line of
+//! 150k placeholders renders with the origin of every value.
 
 #![allow(clippy::unwrap_used)]
 
@@ -8,11 +8,11 @@ use camino::Utf8Path;
 use super::template::{self, Binding, LineOrigin, Origin, Value};
 
 /// One 1 MB line with 150k placeholders, rendered to 4.5 MB (issue 16: tens of seconds in a dev build, counting the
-/// characters before each placeholder from the start of the line). The budget is many times what
-/// linear work takes on a busy 2-core machine, and a fraction of what the quadratic version took.
-/// The origin of a column on that line (what a diagnostic there points at) is found as fast.
+/// characters before each placeholder from the start of the line), and the origin of every
+/// value's columns on that line (what a diagnostic there points at). The outcomes are asserted,
+/// not the time: speed targets belong in benchmarks, never in timed tests.
 #[test]
-fn one_long_line_of_placeholders_renders_in_linear_time() {
+fn one_long_line_of_150k_placeholders_renders_with_every_origin() {
     const PLACEHOLDERS: usize = 150_000;
     let line = format!("x: {}", "${{a}}-".repeat(PLACEHOLDERS));
     assert!(line.len() >= 1 << 20);
@@ -21,7 +21,6 @@ fn one_long_line_of_placeholders_renders_in_linear_time() {
         value: Value::Str("eu-west-1a-eu-west-1b-eu-west".into()),
         at: std::panic::Location::caller(),
     }];
-    let start = std::time::Instant::now();
     let rendered = template::render(Utf8Path::new("big.yml.tmpl"), &line, "# header", &bindings)
         .unwrap_or_else(|e| panic!("{e:?}"));
     // A diagnostic's origin for every value's first column and the column after it.
@@ -38,12 +37,7 @@ fn one_long_line_of_placeholders_renders_in_linear_time() {
                 && matches!(dash, Some(Origin::Template { .. }))
         })
         .count();
-    let elapsed = start.elapsed();
     assert_eq!(origins, PLACEHOLDERS);
-    assert!(
-        elapsed < std::time::Duration::from_secs(10),
-        "took {elapsed:?}"
-    );
     let LineOrigin::Template { values, .. } = &rendered.lines[1] else {
         panic!("{:?}", rendered.lines[1]);
     };

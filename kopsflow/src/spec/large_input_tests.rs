@@ -314,20 +314,15 @@ fn diffs_of_wide_mappings_and_many_instance_groups() {
 }
 
 /// 170k duplicate keys in one flow mapping on one 1 MB line, and 1 MB of keys that each read
-/// like an earlier one to kops (`1` and `"1"`): every one reported, at its line, in well under
-/// the budget (linear work; the budget only catches a return of per-key scans).
+/// like an earlier one to kops (`1` and `"1"`): every one reported, at its line. The work is
+/// linear; its speed target (catching a return of per-key scans) is in the benchmark
+/// `cargo bench -p kopsflow --bench shapes`, which parses the same shape.
 #[test]
 fn duplicate_keys_170k_on_one_line_and_keys_that_read_alike() {
     let mut flow = cluster("  x: {");
     flow.push_str(&"a: 1, ".repeat(MB / 6));
     flow.push_str("}\n");
-    let start = std::time::Instant::now();
     let found = errors(&flow);
-    assert!(
-        start.elapsed() < std::time::Duration::from_secs(20),
-        "{:?}",
-        start.elapsed()
-    );
     assert_eq!(found.len(), MB / 6 - 1);
     assert!(found.iter().all(|e| e.line == Some(12)));
     assert_eq!(found[0].path.as_deref(), Some("spec.x.a"));

@@ -17,5 +17,6 @@ mod report_samples;
 mod report_tolerance;
 mod samples;
 mod shape_bounds;
+mod shape_inputs;
 mod spec_corpus;
 mod spec_round_trip;
