@@ -59,7 +59,7 @@ pub enum Command {
 }
 
 /// The command line with the help of `--any-kops-version` naming where the repository declares
-/// its kops pin (`place`, e.g. `KOPS_PIN in xtask/src/pipeline.rs`).
+/// its kops pin (`place`: [`crate::Declared::place`], e.g. `KOPS_PIN in <file>`).
 pub fn with_pin_place(command: clap::Command, place: &str) -> clap::Command {
     let run = format!("Run even when kops (or --kops-version) is not the version the repository is pinned to ({place}); the summary and the audit record say so");
     let export = format!(

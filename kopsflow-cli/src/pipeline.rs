@@ -12,7 +12,7 @@ use kopsflow::store::StateStore;
 
 use crate::config::Config;
 
-/// The classic pipeline (the one this workspace's own `xtask/src/pipeline.rs` spells out):
+/// The classic pipeline (kopsflow's own repository spells the same one out in its xtask):
 /// `Test` on every branch in an isolated dry-run store, `Deploy` on the main branches, the
 /// deliberate `Rolling update` (a preview anywhere, `--yes` only on main branches) and the
 /// read-only `Drift` check. A repository that needs other stages writes its own function.

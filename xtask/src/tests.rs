@@ -125,3 +125,30 @@ fn the_repository_pin_agrees_with_its_specs() {
         "{line}"
     );
 }
+
+/// This repository's pipeline is the library's classic one, spelled out where it can be changed:
+/// the same stages for every run flag (a change here should then say why it departs).
+#[test]
+fn the_pipeline_is_the_classic_one() {
+    use kopsflow::kops::Mode;
+    use kopsflow_cli::pipeline::{standard, RunFlags};
+    use kopsflow_cli::Config;
+    let config = Config::from_env(&repo(), |_| None).unwrap();
+    let validate = Some(std::time::Duration::from_secs(600));
+    for flags in [
+        RunFlags::default(),
+        RunFlags {
+            roll: Mode::Apply,
+            cloud_only: true,
+            ..RunFlags::default()
+        },
+        RunFlags {
+            allow_drift: true,
+            validate,
+            ..RunFlags::default()
+        },
+    ] {
+        let ours = crate::pipeline::repo_pipeline(&config, flags.clone());
+        assert_eq!(ours, standard(&config, flags));
+    }
+}
