@@ -3,6 +3,7 @@
 //! a byte-level mutator. The driver is `main.rs`; `tests/regressions.rs` replays every saved
 //! finding as an ordinary test.
 
+pub mod leaks;
 pub mod mutate;
 pub mod subset;
 pub mod yaml11;
@@ -34,6 +35,12 @@ pub enum Target {
     Normalize,
     /// Redaction: a secret placed anywhere in a line never survives.
     Redact,
+    /// A secret in kops output, through every renderer (markdown escaping, clipping).
+    RedactMarkdown,
+    /// Each long line of a multi-line secret value.
+    RedactMultiline,
+    /// Output starts no CI workflow command and holds no control character.
+    Inject,
     /// A spec file kopsflow accepts reaches kops meaning what it means in git, read by a YAML 1.1
     /// reader of kops's kind (`subset.rs`): tags, anchors, aliases, merge keys.
     SpecYaml11,
@@ -46,6 +53,9 @@ pub const TARGETS: &[Target] = &[
     Target::Rolling,
     Target::Normalize,
     Target::Redact,
+    Target::RedactMarkdown,
+    Target::RedactMultiline,
+    Target::Inject,
     Target::SpecYaml11,
 ];
 
@@ -58,6 +68,9 @@ impl Target {
             Target::Rolling => "rolling",
             Target::Normalize => "normalize",
             Target::Redact => "redact",
+            Target::RedactMarkdown => "redact-markdown",
+            Target::RedactMultiline => "redact-multiline",
+            Target::Inject => "inject",
             Target::SpecYaml11 => "spec-yaml11",
         }
     }
@@ -107,6 +120,9 @@ impl Target {
                 }
             }
             Target::Redact => check_redact(text),
+            Target::RedactMarkdown => leaks::check_redact_markdown(text),
+            Target::RedactMultiline => leaks::check_redact_multiline(text),
+            Target::Inject => leaks::check_inject(text),
             Target::SpecYaml11 => subset::kops_reads_what_git_means(
                 Utf8Path::new("cluster-spec/test.k8s.example.com.yml"),
                 text,
@@ -156,7 +172,9 @@ impl Target {
             }
             Target::Update | Target::Normalize => pick(&|n| n.starts_with("update-cluster-dryrun")),
             Target::Rolling => pick(&|n| n.starts_with("rolling-update")),
-            Target::Redact => pick(&|n| n.contains("stderr") || n.starts_with("update-cluster")),
+            Target::Redact | Target::RedactMarkdown | Target::RedactMultiline | Target::Inject => {
+                pick(&|n| n.contains("stderr") || n.starts_with("update-cluster"))
+            }
         };
         if seeds.is_empty() {
             seeds.push(Vec::new());

@@ -474,17 +474,17 @@ fn report(output: &Output, format: Format, summary: &RunSummary) -> anyhow::Resu
                 output.stdout_is_terminal(),
                 env_var("NO_COLOR").as_deref(),
             );
-            kopsflow::report::render_text(summary, color)
+            output.rendered(summary, |s| kopsflow::report::render_text(s, color))
         }
-        Format::Markdown => kopsflow::report::render_markdown(summary),
-        Format::Json => kopsflow::report::render_json(summary),
+        Format::Markdown => output.rendered(summary, kopsflow::report::render_markdown),
+        Format::Json => output.rendered(summary, kopsflow::report::render_json),
     };
     output.out(text.trim_end());
     if let Some(path) = env_var("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         output
             .append(
                 Utf8Path::new(&path),
-                &kopsflow::report::render_markdown(summary),
+                &output.rendered(summary, kopsflow::report::render_markdown),
             )
             .context("$GITHUB_STEP_SUMMARY")?;
     }

@@ -1,8 +1,12 @@
 //! Everything xtask shows or writes leaves through [`Output`]: stdout, stderr, the kops log and
 //! the files it writes (`$GITHUB_STEP_SUMMARY`, the audit log, exported and rendered specs, the
 //! generated CI files), each through the one redactor
-//! (`kopsflow::report::redact::Redactor`). A tidy rule keeps `println!` and friends out of the
-//! other modules, so unredacted output cannot be written by accident.
+//! (`kopsflow::report::redact::Redactor`). What it prints and appends is then neutralised for
+//! terminals and CI logs (`kopsflow::report::neutralise`: control characters escaped, no line
+//! starts a workflow command). A report is redacted string by string before it is rendered
+//! ([`Output::rendered`]), so that no renderer's escaping or clipping hides a secret from the
+//! redactor. A tidy rule keeps `println!` and friends out of the other modules, so unredacted
+//! output cannot be written by accident.
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -11,6 +15,8 @@ use anyhow::Context as _;
 use camino::Utf8Path;
 use kopsflow::exec::process::Log;
 use kopsflow::exec::Redactor;
+use kopsflow::report::neutralise::neutralise;
+use kopsflow::report::redact::Redactable;
 
 /// The redacting output sink of one run.
 #[derive(Debug, Clone)]
@@ -36,16 +42,29 @@ impl Output {
         &self.redactor
     }
 
+    /// `text` as it may be shown: redacted, then neutralised.
+    fn shown(&self, text: &str) -> String {
+        neutralise(&self.redactor.redact_text(text))
+    }
+
     /// A text on stdout (a newline is added).
     pub fn out(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{}", self.redactor.redact_text(text));
+        let _ = writeln!(stdout, "{}", self.shown(text));
     }
 
     /// A text on stderr (a newline is added).
     pub fn err(&self, text: &str) {
         let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "{}", self.redactor.redact_text(text));
+        let _ = writeln!(stderr, "{}", self.shown(text));
+    }
+
+    /// `report` (a run summary, the status report) rendered by `render` from a copy redacted
+    /// string by string: each value is redacted as the raw text it is, before the renderer
+    /// escapes or clips it. The text still goes through [`Output::out`] or [`Output::append`],
+    /// which redact it once more.
+    pub fn rendered<T: Redactable>(&self, report: &T, render: impl FnOnce(&T) -> String) -> String {
+        render(&report.redacted(&self.redactor))
     }
 
     /// Whether stdout is a terminal (colours are only used there).
@@ -62,7 +81,8 @@ impl Output {
 
     /// Writes a whole file, creating its directory (generated CI files, exported and rendered
     /// specs). A file is never written redacted — that would break it silently: text that holds
-    /// a secret (anything the redactor would hide) is refused instead.
+    /// a secret (anything the redactor would hide) is refused instead. Nor is it neutralised:
+    /// its bytes are its meaning (a generated workflow's own `::notice` lines among them).
     pub fn write(&self, path: &Utf8Path, text: &str) -> anyhow::Result<()> {
         if self.redactor.redact_text(text) != text {
             anyhow::bail!(
@@ -75,14 +95,15 @@ impl Output {
         std::fs::write(path, text).with_context(|| format!("cannot write {path}"))
     }
 
-    /// Appends a text (and a newline) to a file, creating the file and its directory. The text
+    /// Appends a text (and a newline) to a file, creating the file and its directory, redacted
+    /// and neutralised like stdout (the step summary is shown, the audit log read). The text
     /// is written with a single `write` on a file opened for appending, so that what runs
     /// appending to the same file at once write never mixes (audit lines, step summaries).
     pub fn append(&self, path: &Utf8Path, line: &str) -> anyhow::Result<()> {
         if let Some(dir) = path.parent().filter(|d| !d.as_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
         }
-        let mut text = self.redactor.redact_text(line);
+        let mut text = self.shown(line);
         text.push('\n');
         let mut file = std::fs::OpenOptions::new()
             .create(true)

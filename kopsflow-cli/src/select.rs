@@ -433,7 +433,11 @@ pub fn show(
                 note: decision.note(),
                 clusters: Vec::new(),
             };
-            output.out(kopsflow::report::render_json(&summary).trim_end());
+            output.out(
+                output
+                    .rendered(&summary, kopsflow::report::render_json)
+                    .trim_end(),
+            );
         }
     }
     if let Some(path) = env_var("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {

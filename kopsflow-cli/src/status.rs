@@ -108,16 +108,16 @@ impl Options {
             report.rows.push(row);
         }
         let text = match format {
-            Format::Text => kopsflow::report::render_status_text(&report),
-            Format::Markdown => kopsflow::report::render_status_markdown(&report),
-            Format::Json => kopsflow::report::render_status_json(&report),
+            Format::Text => output.rendered(&report, kopsflow::report::render_status_text),
+            Format::Markdown => output.rendered(&report, kopsflow::report::render_status_markdown),
+            Format::Json => output.rendered(&report, kopsflow::report::render_status_json),
         };
         output.out(text.trim_end());
         if let Some(step_summary) = env_var("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
             output
                 .append(
                     Utf8Path::new(&step_summary),
-                    &kopsflow::report::render_status_markdown(&report),
+                    &output.rendered(&report, kopsflow::report::render_status_markdown),
                 )
                 .context("$GITHUB_STEP_SUMMARY")?;
         }

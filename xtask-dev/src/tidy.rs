@@ -278,6 +278,35 @@ fn everything_shown_passes_the_redactor() {
     );
 }
 
+/// A call of a report renderer that is not given a redacted copy of its report: renderers
+/// escape and clip values, which hides a secret from the sink's own pass (`Output::rendered`).
+fn unredacted_render(code: &str) -> bool {
+    code.contains("report::render_") && !code.contains(".rendered(")
+}
+
+#[test]
+fn reports_are_rendered_from_a_redacted_copy() {
+    let mut offences = Vec::new();
+    for file in rust_files(&[
+        "kopsflow-cli/src",
+        "xtask/src",
+        "examples/minimal/xtask/src",
+    ]) {
+        let name = relative(&file);
+        for (n, line) in read(&file).lines().enumerate() {
+            if unredacted_render(line.split("//").next().unwrap_or("")) {
+                offences.push(format!("{name}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "render reports through Output::rendered (kopsflow-cli/src/output.rs), which redacts each value \
+         before the renderer escapes or clips it:\n{}",
+        offences.join("\n")
+    );
+}
+
 #[test]
 fn source_files_stay_small_and_say_what_they_own() {
     let mut offences = Vec::new();
@@ -364,6 +393,12 @@ fn the_rules_catch_what_they_are_for() {
     assert!(direct_outputs("std::fs::write(p, s)?;", true).is_empty());
     assert_eq!(direct_outputs("let _ = std::io::stderr();", true).len(), 1);
     assert!(direct_outputs("// println!(\"old\")", false).is_empty());
+    assert!(unredacted_render(
+        "output.out(&kopsflow::report::render_json(&s));"
+    ));
+    assert!(!unredacted_render(
+        "output.rendered(&s, kopsflow::report::render_json)"
+    ));
     assert_eq!(foreign_references(concat!("// DESIGN", " §3")).len(), 1);
     assert_eq!(foreign_references(concat!("// KOPS", ".md §2")).len(), 1);
     assert!(foreign_references("// docs/KOPS.md §2").is_empty());

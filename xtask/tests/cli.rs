@@ -17,6 +17,8 @@ mod drift;
 mod guards;
 #[path = "cli/jobs.rs"]
 mod jobs;
+#[path = "cli/leaks.rs"]
+mod leaks;
 #[path = "cli/locks.rs"]
 mod locks;
 #[path = "cli/ops.rs"]

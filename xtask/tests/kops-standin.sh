@@ -11,7 +11,10 @@
 # KOPS_STANDIN_LEAK=1 (echo $AWS_SECRET_ACCESS_KEY on stderr, to prove kopsflow redacts it);
 # KOPS_STANDIN_LEAK=value|unparsed|error put it where kops could print it: inside a field value
 # of the dry-run report (user data exporting it), in a report line kopsflow cannot parse, or in
-# kops's error message. These injections are marked as such; the rest is replayed verbatim.
+# kops's error message; KOPS_STANDIN_LEAK=markdown puts it in a banner (a notice), a task's name,
+# a field value and, after 190 characters, a value the summaries clip; KOPS_STANDIN_LEAK=commands
+# adds lines that would be CI workflow commands and terminal escapes. These injections are
+# marked as such; the rest is replayed verbatim.
 # Timing knobs take "<argv prefix> <value>", the prefix being e.g. `update`, `get cluster` or
 # `*` (every call): KOPS_STANDIN_SLEEP="update 2" sleeps 2 s in matching calls;
 # KOPS_STANDIN_GATE="update /path" blocks matching calls until /path exists;
@@ -260,6 +263,23 @@ case "$1 ${2:-}" in
         # DERIVED: the real report with one line that is not kops's format, quoting the secret.
         unparsed) replay update-cluster-dryrun.modify-ig.REAL.kops-1.36.2.stdout.txt |
                     sed "s|^  AutoscalingGroup/|?? key=$secret\n  AutoscalingGroup/|" ;;
+        # DERIVED from the real 1.29.2 report: a banner quoting the secret (kops frames notices
+        # in star lines), the secret as an instance group's name, as a field's new value and
+        # after 190 characters of another value.
+        markdown)
+          stars='********************************************************************************'
+          printf '%s\n\nNotice: key %s rotated\n\n%s\n\n' "$stars" "$secret" "$stars"
+          pad=$(printf 'x%.0s' $(seq 190))
+          replay update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt |
+            sed -e "s#LaunchTemplate/nodes-us-east-1a#LaunchTemplate/$secret#" \
+                -e "s#t3.medium -> t3.large#t3.medium -> $secret#" \
+                -e "s#MaxSize             \t 1 -> 3#MaxSize             \t 1 -> $pad$secret#" ;;
+        # DERIVED: the real report with lines that CI engines would read as commands (GitHub's
+        # `::` and `##[`, Azure's `##vso[`), a GitLab section marker and terminal escapes.
+        commands)
+          printf '::error file=README.md,line=1::pwned\n  ##vso[task.setvariable variable=pwned]1\n'
+          printf 'x ##[error]pwned \033]0;title\007 \033[2J section_start:1:s\r\033[0Kdone\n'
+          replay update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt ;;
         *) replay "${KOPS_STANDIN_UPDATE:-update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt}" ;;
       esac
     fi ;;

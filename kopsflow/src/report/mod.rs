@@ -4,7 +4,8 @@
 //! One concern per module: `update` and `rolling` (the two kops reports: model and parser),
 //! `unparsed` (kops text the parsers did not understand, kept verbatim), `stderr` (what kops says
 //! when it fails), `summary` (per-cluster outcome), `redact` (secrets, in reports and in
-//! streamed kops output), `render` (text, markdown, JSON), `audit` (the audit log's record,
+//! streamed kops output), `neutralise` (what terminals and CI logs would act on), `render`
+//! (text, markdown, JSON), `audit` (the audit log's record,
 //! schema in `docs/AUDIT.md`), `error` (output that contradicts itself).
 //!
 //! Parsers work on real kops output only (see `docs/KOPS.md` §1, §2 and `kops-samples/`); nothing here
@@ -13,6 +14,7 @@
 
 pub mod audit;
 mod error;
+pub mod neutralise;
 pub mod redact;
 pub mod render;
 pub mod rolling;

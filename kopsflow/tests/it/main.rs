@@ -10,6 +10,7 @@ mod capacity;
 mod cost;
 mod policy_corpus;
 mod report_bounds;
+mod report_leaks;
 mod report_parsers;
 mod report_policy;
 mod report_render;

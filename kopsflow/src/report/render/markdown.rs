@@ -12,12 +12,17 @@ use crate::report::update::{FieldChange, UpdateReport};
 use crate::spec::diff::{ChangeType, ABSENT};
 use crate::spec::SpecChange;
 
-/// Inline code span that survives backticks and table pipes.
+/// Inline code span that nothing in `s` can leave: its fence is longer than any run of
+/// backticks in `s`, a `|` is escaped (GitHub splits table cells before code spans, and takes
+/// any `\|` as a pipe in the cell), and line ends (`\n`, `\r`) become spaces.
 pub(super) fn md_code(s: &str) -> String {
     if s.is_empty() {
         return "*(empty)*".to_string();
     }
-    let s = s.replace('|', "\\|").replace('\n', " ");
+    let s = s
+        .replace("\r\n", " ")
+        .replace(['\n', '\r'], " ")
+        .replace('|', "\\|");
     let longest = longest_run(&s, '`');
     let fence = "`".repeat(longest + 1);
     let pad = if s.starts_with('`') || s.ends_with('`') {
@@ -46,16 +51,43 @@ fn md_fence(lines: &[String]) -> String {
     "`".repeat(longest.max(2) + 1)
 }
 
+/// Text in markdown (a paragraph, a quote, a table cell, a heading) that shows as written and
+/// cannot leave its place: the characters that start markup, links, HTML or a cell are escaped,
+/// and a line end becomes `<br>` (a line break that stays in the paragraph or cell).
 pub(super) fn md_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '<' | '>' | '|' | '[' | ']' | '#'
-        ) {
-            out.push('\\');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' | '\n' => {
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str("<br>");
+            }
+            '\\' | '`' | '*' | '_' | '<' | '>' | '|' | '[' | ']' | '#' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
         }
-        out.push(c);
+    }
+    out
+}
+
+/// Text inside raw HTML (a `<details>` block's `<summary>`), where markdown is not read:
+/// HTML-escaped, and on one line (a blank line would end the block).
+pub(super) fn md_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\r' | '\n' => out.push(' '),
+            c => out.push(c),
+        }
     }
     out
 }
@@ -126,7 +158,7 @@ fn md_update_titled(out: &mut String, title: &str, u: &UpdateReport) {
         let _ = writeln!(out, "> ℹ️ {}\n", md_text(&super::ignored_line(t)));
     }
     for notice in &u.notices {
-        let _ = writeln!(out, "> ℹ️ {}\n", md_text(notice).replace('\n', "<br>"));
+        let _ = writeln!(out, "> ℹ️ {}\n", md_text(notice));
     }
     md_warnings(out, u.other_warnings());
     if u.has_listed_changes() {
@@ -185,8 +217,8 @@ fn md_changes(out: &mut String, u: &UpdateReport) {
             let _ = writeln!(
                 out,
                 "<details><summary>{} · {}</summary>\n\n{fence}diff",
-                md_text(&t.resource()),
-                md_text(&f.field)
+                md_html(&t.resource()),
+                md_html(&f.field)
             );
             for line in &f.diff {
                 let _ = writeln!(out, "{line}");
@@ -198,7 +230,7 @@ fn md_changes(out: &mut String, u: &UpdateReport) {
             let _ = writeln!(
                 out,
                 "<details><summary>{} · internal consistency error</summary>\n\n{fence}",
-                md_text(&t.resource())
+                md_html(&t.resource())
             );
             for line in &t.consistency_error {
                 let _ = writeln!(out, "{line}");
