@@ -25,8 +25,8 @@ use shape_inputs::{
 /// Runs of each case; the median is reported.
 const RUNS: usize = 5;
 
-/// Targets: about 5× the medians measured on 2026-12-03 (README, "Benchmarks": bench profile,
-/// 2 cores shared with other builds, load average 7): policy 12–18 ms, estimate 73–130 ms,
+/// Targets: about 5× the medians measured on 2026-12-03 (`docs/TESTING.md`, "Benchmarks":
+/// bench profile, 2 cores shared with other builds, load average 7): policy 12–18 ms, estimate 73–130 ms,
 /// unknown prices 27–89 ms, estimate with half gone 61–80 ms, duplicate keys 170–220 ms. The
 /// quadratic versions took, in debug-build tests over the same 1 MB inputs, 47 s (the policy) and
 /// 73 s (the cost estimate): a return to them misses its target by orders of magnitude.

@@ -1,8 +1,8 @@
-//! `cargo dev bench`: the speed and memory figures the README records — a fresh clone's cold
-//! `cargo xtask --help`, `plan --print --all` over generated cluster specs (wall time and peak
-//! RSS), and what `--jobs` gains over generated clusters with a slow kops stand-in. Targets are
-//! printed next to the figures; benchmarks measure, tests never time. The runs measured are of
-//! the operators' binary (`xtask`), built first.
+//! `cargo dev bench`: the speed and memory figures `docs/TESTING.md` records — a fresh clone's
+//! cold `cargo xtask --help`, `plan --print --all` over generated cluster specs (wall time and
+//! peak RSS), and what `--jobs` gains over generated clusters with a slow kops stand-in. Targets
+//! are printed next to the figures; benchmarks measure, tests never time. The runs measured are
+//! of the operators' binary (`xtask`), built first.
 
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};

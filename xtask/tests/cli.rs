@@ -11,6 +11,8 @@ mod basics;
 mod ci;
 #[path = "cli/converge.rs"]
 mod converge;
+#[path = "cli/docs.rs"]
+mod docs;
 #[path = "cli/drift.rs"]
 mod drift;
 #[path = "cli/guards.rs"]

@@ -3,9 +3,9 @@
 //! this workspace whose `cluster-spec/` holds one cluster built from the real kops recordings,
 //! with the kops stand-in (`kops-standin.sh`) as the kops the jobs install. The jobs' own scripts,
 //! rules, `if:` conditions, variables and artifacts run as generated; only what needs the
-//! internet is replaced by the stand-ins in `pipelines/standins/` and `pipelines/actions/` (the
-//! README's Testing section says which and why). The tools are installed by `.ci/run` under
-//! `target/ci-tools` (`KOPSFLOW_CI_TOOLS`); without them these tests print why and pass, unless
+//! internet is replaced by the stand-ins in `pipelines/standins/` and `pipelines/actions/`
+//! (`docs/TESTING.md`, "Testing", says which and why). The tools are installed by `.ci/run`
+//! under `target/ci-tools` (`KOPSFLOW_CI_TOOLS`); without them these tests print why and pass, unless
 //! `CI` is set, where they fail.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

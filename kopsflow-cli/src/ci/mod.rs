@@ -81,7 +81,7 @@ pub struct CiSettings {
     /// deploy job (its preview) and of the rolling-update jobs (preview and `--yes`) run with
     /// kops's `--cloudonly`. The generated jobs set `KOPSFLOW_CLOUDONLY` to this value unless
     /// the repository sets that variable in its CI engine (which then wins, without
-    /// regenerating the files): see README, "Run it in CI".
+    /// regenerating the files): see `docs/CI.md`.
     pub cloud_only: bool,
     /// What a drift found (`drift --detailed-exitcode` exit 2) makes of the drift job.
     pub drift_found: DriftFound,

@@ -17,7 +17,7 @@
 //!   is removed only if it still holds this run's token.
 //!
 //! Holders on another host cannot be checked: the lock is then waited for and reported, never
-//! taken over. Serialising runs across machines is the CI engine's job (README, "Locks").
+//! taken over. Serialising runs across machines is the CI engine's job (`docs/GUARDS.md`, "Locks").
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -157,7 +157,7 @@ fn priced_but_no_capacity_facts() {
     insta::assert_snapshot!(all_formats(&s));
 }
 
-/// The README's eu-west-1 excerpt ("Cost of a change") is what the summary says.
+/// The eu-west-1 excerpt of `docs/GUIDE.md` ("Cost of a change") is what the summary says.
 #[test]
 fn the_readme_excerpt_is_true() {
     let live = live("eu-west-1");
@@ -168,7 +168,7 @@ fn the_readme_excerpt_is_true() {
         }),
     );
     let text = render_text(&summary(&git, Some(&live), false), false);
-    let readme = include_str!("../../../README.md");
+    let readme = include_str!("../../../docs/GUIDE.md");
     let at = readme.find("    cost per month (aws eu-west-1)").unwrap();
     let excerpt: Vec<&str> = readme[at..]
         .lines()

@@ -21,7 +21,7 @@ pub const MIN_SECRET_LINE_CHARS: usize = 8;
 
 /// The one text redactor: every byte kopsflow prints, writes or posts passes through it
 /// (streamed kops lines, summaries in every format, error messages, the step summary file).
-/// The list of what it hides is the module's (`super`), and README.md's "Redaction".
+/// The list of what it hides is the module's (`super`), and `docs/OUTPUTS.md`'s "Redaction".
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     /// Longest first, so that a secret containing another is replaced whole.

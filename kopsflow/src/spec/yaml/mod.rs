@@ -11,6 +11,8 @@
 //! Walks over a tree recurse: trees from `parse_stream` are at most [`MAX_DEPTH`] deep, and
 //! trees built in code are shallow.
 
+mod anchor;
+mod breaks;
 mod emit;
 mod eq;
 mod merge;
@@ -21,10 +23,23 @@ mod tag;
 
 pub use merge::key_text;
 pub use parse::{
-    parse_stream, Document, DuplicateKey, ParseError, ParseErrorKind, ParsedStream, Unsupported,
+    Document, DuplicateKey, ParseError, ParseErrorKind, ParsedStream, Unsupported,
     MAX_ALIAS_COPIES, MAX_DEPTH,
 };
 pub use resolve::resolve_plain;
+
+/// Parse a multi-document YAML stream. Empty documents (nothing, or only `null`) are dropped.
+/// Features kopsflow refuses are listed in [`ParsedStream::unsupported`], in source order: those
+/// the tree builder meets (`parse.rs`), anchor or alias names kops reads otherwise
+/// (`anchor.rs`) and characters that break lines only for kops (`breaks.rs`).
+pub fn parse_stream(text: &str) -> Result<ParsedStream, ParseError> {
+    let mut parsed = parse::parse_trees(text)?;
+    let names = anchor::refused_names(text);
+    parsed.unsupported.extend(names);
+    parsed.unsupported.extend(breaks::refused_breaks(text));
+    parsed.unsupported.sort_by_key(|u| (u.line, u.column));
+    Ok(parsed)
+}
 
 /// A YAML node with the position (1-based line and column) where it starts in the source.
 /// Equality is structural (see `eq.rs`).

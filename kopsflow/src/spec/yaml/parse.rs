@@ -52,8 +52,8 @@ pub struct DuplicateKey {
     pub second: (usize, usize),
 }
 
-/// A YAML feature kopsflow refuses rather than hand kops something else (docs/YAML.md): a tag,
-/// an alias it cannot follow, a merge it cannot apply as kops does, a key kops cannot read.
+/// A YAML feature kopsflow refuses rather than hand kops something else (docs/YAML.md): a tag, an
+/// alias it cannot follow, a merge it cannot apply as kops does, a key or anchor kops reads apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsupported {
     pub line: usize,
@@ -91,12 +91,12 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Parse a multi-document YAML stream. Empty documents (nothing, or only `null`) are dropped.
+/// Parse a multi-document YAML stream (see [`super::parse_stream`]).
 ///
 /// Anchored nodes are only copied when the stream uses aliases: the first pass copies none and
 /// stops at the first alias; then the rest of the stream is scanned for the anchors that aliases
 /// use, and a second pass builds the trees copying just those.
-pub fn parse_stream(text: &str) -> Result<ParsedStream, ParseError> {
+pub(super) fn parse_trees(text: &str) -> Result<ParsedStream, ParseError> {
     let mut events = Parser::new_from_str(text);
     let mut builder = TreeBuilder::new(None);
     while let Some(event) = events.next() {

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::spec::yaml::parse_stream;
 
 fn parse_one(text: &str) -> Node {
     parse_stream(text).unwrap().documents.remove(0).root
