@@ -11,7 +11,6 @@
 //! Walks over a tree recurse: trees from `parse_stream` are at most [`MAX_DEPTH`] deep, and
 //! trees built in code are shallow.
 
-mod anchor;
 mod breaks;
 mod emit;
 mod eq;
@@ -20,6 +19,7 @@ mod parse;
 mod resolve;
 mod style;
 mod tag;
+mod tokens;
 
 pub use merge::key_text;
 pub use parse::{
@@ -31,10 +31,10 @@ pub use resolve::resolve_plain;
 /// Parse a multi-document YAML stream. Empty documents (nothing, or only `null`) are dropped.
 /// Features kopsflow refuses are listed in [`ParsedStream::unsupported`], in source order: those
 /// the tree builder meets (`parse.rs`), anchor or alias names kops reads otherwise
-/// (`anchor.rs`) and characters that break lines only for kops (`breaks.rs`).
+/// (`tokens.rs`) and characters that break lines only for kops (`breaks.rs`).
 pub fn parse_stream(text: &str) -> Result<ParsedStream, ParseError> {
     let mut parsed = parse::parse_trees(text)?;
-    let names = anchor::refused_names(text);
+    let names = tokens::refused(text);
     parsed.unsupported.extend(names);
     parsed.unsupported.extend(breaks::refused_breaks(text));
     parsed.unsupported.sort_by_key(|u| (u.line, u.column));

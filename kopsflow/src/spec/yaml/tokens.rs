@@ -1,35 +1,62 @@
-//! Anchor and alias names as kops's YAML reader ends them: go-yaml v2 (a port of libyaml) reads
-//! a name as letters, digits, `-` and `_` only, where saphyr-parser (YAML 1.2) reads any
-//! character up to a space or a flow indicator. `&name:x value` is the anchor `name:x` here and
-//! the anchor `name` followed by `:x value` for kops, so a name with any other character is
-//! refused at its line (`docs/YAML.md`).
+//! Where kops's YAML reader tokenizes a spec differently from this one. go-yaml v2 (a port of
+//! libyaml, YAML 1.1) reads an anchor or alias name as letters, digits, `-` and `_` only, where
+//! saphyr-parser (YAML 1.2) reads any character up to a space or a flow indicator: `&name:x v` is
+//! the anchor `name:x` here and the anchor `name` followed by `:x v` for kops. And inside
+//! `[…]`/`{…}` libyaml takes a leading `?` or `:` as a key or value indicator even before a
+//! non-space, where YAML 1.2 starts a plain value (`[?x]`). Both are refused at their line
+//! (`docs/YAML.md`).
 
-use saphyr_parser::{Event, Parser, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::parse::Unsupported;
 
-/// The anchors and aliases of `text` whose names kops would read differently, in source order.
-/// Cheap when the text has no `&` or `*`; a syntax error ends the scan (the parse reports it).
-pub(super) fn refused_names(text: &str) -> Vec<Unsupported> {
+/// The anchors, aliases and plain values of `text` that kops would read differently, in source
+/// order. One more pass over the events, only when the text has a character that can start one
+/// (`&`, `*`, `?`, or `:` after `[`, `{`, `,` or `:`); a syntax error ends the scan (the parse
+/// reports it).
+pub(super) fn refused(text: &str) -> Vec<Unsupported> {
     let mut refused = Vec::new();
-    if !text.contains(['&', '*']) {
+    if !may_diverge(text) {
         return refused;
     }
     let mut cursor = Cursor::new(text);
+    // One entry per open collection: whether it is a flow collection (`[…]`, `{…}`).
+    let mut flow: Vec<bool> = Vec::new();
     for event in Parser::new_from_str(text) {
         let Ok((event, span)) = event else { break };
-        let alias = match event {
-            Event::Alias(_) => true,
+        let (alias, anchored) = match &event {
+            Event::Alias(_) => (true, true),
             Event::Scalar(_, _, anchor, _)
             | Event::SequenceStart(anchor, _)
-            | Event::MappingStart(anchor, _)
-                if anchor != 0 =>
-            {
-                false
+            | Event::MappingStart(anchor, _) => (false, *anchor != 0),
+            Event::SequenceEnd | Event::MappingEnd => {
+                flow.pop();
+                continue;
             }
             _ => continue,
         };
+        let at = (span.start.line(), span.start.col() + 1);
         let rest = cursor.at(span);
+        if let Event::SequenceStart(..) | Event::MappingStart(..) = event {
+            let inner = flow.last().copied().unwrap_or(false);
+            flow.push(inner || after_properties(rest).starts_with(['[', '{']));
+        }
+        if let Event::Scalar(text, ScalarStyle::Plain, ..) = &event {
+            if flow.last().copied().unwrap_or(false) && text.starts_with(['?', ':']) {
+                refused.push(Unsupported {
+                    line: at.0,
+                    column: at.1,
+                    message: format!(
+                        "the plain value `{}` inside `[…]` or `{{…}}` starts with an indicator",
+                        text.escape_debug()
+                    ),
+                    hint: "quote it (`'?…'`, `':…'`): kops's YAML 1.1 reader takes a leading `?` or `:` there as a key or value indicator".into(),
+                });
+            }
+        }
+        if !anchored {
+            continue;
+        }
         let Some((name, end)) = name_in(rest, if alias { '*' } else { '&' }) else {
             continue;
         };
@@ -38,8 +65,8 @@ pub(super) fn refused_names(text: &str) -> Vec<Unsupported> {
         }
         let what = if alias { "alias" } else { "anchor" };
         refused.push(Unsupported {
-            line: span.start.line(),
-            column: span.start.col() + 1,
+            line: at.0,
+            column: at.1,
             message: format!(
                 "the {what} name `{}` has characters kops's YAML reader does not take in a name",
                 name.escape_debug()
@@ -48,6 +75,31 @@ pub(super) fn refused_names(text: &str) -> Vec<Unsupported> {
         });
     }
     refused
+}
+
+/// Whether `text` has a character that can start a difference [`refused`] looks for.
+fn may_diverge(text: &str) -> bool {
+    let mut last = b'\n';
+    for &b in text.as_bytes() {
+        match b {
+            b'&' | b'*' | b'?' => return true,
+            b':' if matches!(last, b'[' | b'{' | b',' | b':') => return true,
+            b' ' | b'\t' => continue,
+            _ => {}
+        }
+        last = b;
+    }
+    false
+}
+
+/// `rest` after a node's properties (a tag `!…` and an anchor `&…`, in either order).
+fn after_properties(rest: &str) -> &str {
+    let mut rest = rest.trim_start();
+    while rest.starts_with(['!', '&']) {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    rest
 }
 
 /// Letters, digits, `-` and `_`: what libyaml's `yaml_parser_scan_anchor` reads.
@@ -130,7 +182,7 @@ mod tests {
     use super::*;
 
     fn names(text: &str) -> Vec<(usize, String)> {
-        refused_names(text)
+        refused(text)
             .into_iter()
             .map(|u| (u.line, u.message))
             .collect()
@@ -159,6 +211,15 @@ mod tests {
         assert_eq!(found[1].0, 3);
         assert_eq!(found[2].0, 4);
         assert!(found[2].1.contains("alias name `an.x`"), "{found:?}");
+    }
+
+    #[test]
+    fn a_leading_question_mark_or_colon_is_refused_in_flow_collections_only() {
+        let found =
+            names("a: [1, ?x]\nb: {k: :v}\nc: ::/0\nd:\n- ?y\ne: [::/0]\nf: ['?x', \":v\"]\n");
+        let lines: Vec<usize> = found.iter().map(|f| f.0).collect();
+        assert_eq!(lines, [1, 2, 6], "{found:?}");
+        assert!(found[0].1.contains("`?x`"), "{found:?}");
     }
 
     #[test]
