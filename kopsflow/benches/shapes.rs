@@ -4,7 +4,7 @@
 //! The inputs are the regression tests' own (`tests/it/shape_inputs.rs`); the tests assert the
 //! outcomes, this times them: the median of a few runs per case, printed next to its target, and
 //! `OVER TARGET` flagged, not failed (benchmarks measure, tests never time). No harness
-//! dependency: a plain `main` (`harness = false`), in the style of `cargo xtask bench`.
+//! dependency: a plain `main` (`harness = false`), in the style of `cargo dev bench`.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

@@ -10,16 +10,16 @@ use std::time::Duration;
 
 use kopsflow::kops::pin::KopsPin;
 use kopsflow::kops::KopsVersion;
-use kopsflow::kops::Mode::{self, Apply, Preview};
+use kopsflow::kops::Mode::{Apply, Preview};
 use kopsflow::pipeline::BranchCondition::{self, Always};
-use kopsflow::pipeline::{DryRunStep, Pipeline, ProductionStep, Stage};
+use kopsflow::pipeline::{DryRunStep, ProductionStep, Stage};
 use kopsflow::plan::OnDrift;
-use kopsflow::store::StateStore;
 
-use crate::ci::{
+use kopsflow_cli::ci::{
     AwsAuth, AwsCredentials, CiSettings, DriftFound, KopsInstall, Pair, Runners, Timeouts,
 };
-use crate::config::Config;
+use kopsflow_cli::pipeline::{Prune, RepoPipeline, RunFlags};
+use kopsflow_cli::{declared, Config, Declared};
 
 /// The pipeline: its stages in order, when each runs, the store it binds to (`dry_run` or
 /// `production`) and its steps. Laid out by hand, like the Jenkinsfile it replaces.
@@ -65,6 +65,13 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
     }
 }
 
+/// The production state store (the classic Jenkinsfile's `SPEC_S3_BUCKET`).
+/// `KOPS_STATE_STORE` overrides it, as it does for kops itself.
+pub const PRODUCTION_STORE: Declared<&str> = declared!("PRODUCTION_STORE", "s3://k8s-kops");
+
+/// Branches that deploy. `KOPSFLOW_MAIN_BRANCHES` (comma-separated) overrides them.
+pub const MAIN_BRANCHES: Declared<&[&str]> = declared!("MAIN_BRANCHES", &["main", "master"]);
+
 /// The kops version this repository is operated with: an exact release
 /// (`KopsPin::exact(1, 29, 2)`) or a range of minors (`KopsPin::range((1, 29), (1, 31))`: any
 /// 1.29.x or 1.30.x). `plan`, `deploy`, `rolling-update`, `drift` and `export` compare it with
@@ -72,7 +79,7 @@ pub fn repo_pipeline(config: &Config, flags: RunFlags) -> RepoPipeline {
 /// `--any-kops-version`; `validate` checks it offline against the specs (kops 1.36 refuses
 /// Kubernetes below 1.31). The CI jobs install `ci_settings().kops.version`, which must satisfy
 /// it (`cargo xtask ci` refuses one that does not, and `cargo test` fails).
-pub const KOPS_PIN: KopsPin = KopsPin::exact(1, 29, 2);
+pub const KOPS_PIN: Declared<KopsPin> = declared!("KOPS_PIN", KopsPin::exact(1, 29, 2));
 
 /// Instance-group prune: whether `deploy` deletes the instance groups production has and git no
 /// longer has (`kops delete instancegroup IG --name CLUSTER --yes`, after `kops replace`, before
@@ -81,15 +88,6 @@ pub const KOPS_PIN: KopsPin = KopsPin::exact(1, 29, 2);
 /// (`Prune::On`), or per job with `KOPSFLOW_PRUNE=on` (`off` turns it off). Even on, a prune
 /// never deletes the last control-plane group: the deploy is refused before it changes anything.
 pub const PRUNE: Prune = Prune::Off;
-
-/// The [`PRUNE`] setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Prune {
-    /// Instance groups removed from git stay in production; deploy warns about them.
-    Off,
-    /// Deploy deletes them (never the last control-plane group).
-    On,
-}
 
 /// The steps that are on, in order.
 fn steps<const N: usize>(steps: [Option<ProductionStep>; N]) -> Vec<ProductionStep> {
@@ -103,99 +101,17 @@ fn validate_cluster(wait: Duration) -> ProductionStep {
     }
 }
 
-/// The repo's pipeline with its stages by name, so that a job picks its stage as a field (the
-/// compiler checks the name) rather than by a string looked up at run time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RepoPipeline {
-    pub production_store: StateStore,
-    pub test: Stage,
-    pub deploy: Stage,
-    pub rolling_update: Stage,
-    pub drift: Stage,
-}
-
-impl RepoPipeline {
-    /// Every stage, in order: the whole pipeline, as the snapshot tests show it. (A job runs
-    /// only its own stage.)
-    #[cfg(test)]
-    pub fn all(self) -> Pipeline {
-        let stages = vec![self.test, self.deploy, self.rolling_update, self.drift];
-        Pipeline::new(Some(self.production_store), stages)
-    }
-
-    /// `status`: the `Drift` stage, then the `Rolling update` stage (a preview unless the run's
-    /// flags say `--yes`, which `status` never does).
-    pub fn status(self) -> Pipeline {
-        let stages = vec![self.drift, self.rolling_update];
-        Pipeline::new(Some(self.production_store), stages)
-    }
-
-    /// One stage, picked by field: `repo_pipeline(…).only(|p| p.deploy)`.
-    pub fn only(self, stage: fn(RepoPipeline) -> Stage) -> Pipeline {
-        let production_store = self.production_store.clone();
-        Pipeline::new(Some(production_store), vec![stage(self)])
-    }
-}
-
-/// The flags of one run (from the job's command line) that shape the pipeline's steps.
-/// Environment configuration is [`Config`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunFlags {
-    /// `--cloudonly`: rolling updates without the Kubernetes API (CI agents that cannot reach it).
-    pub cloud_only: bool,
-    /// `rolling-update --yes` rolls (`Apply`); otherwise the `Rolling update` stage previews.
-    pub roll: Mode,
-    /// `rolling-update --instance-group`: only these instance groups (empty: all).
-    pub instance_groups: Vec<String>,
-    /// `deploy --allow-drift`: deploy even when production was changed outside git since the
-    /// spec deployed before (reported, not refused).
-    pub allow_drift: bool,
-    /// `deploy --validate WAIT`: `kops validate cluster --wait WAIT` after `update --yes`
-    /// (`0s`: validate once, without `--wait`). `None`: no post-deploy validation.
-    pub validate: Option<Duration>,
-}
-
-impl RunFlags {
-    /// The run's flags with the environment's settings: `KOPSFLOW_CLOUDONLY=true` turns
-    /// `--cloudonly` on (`false` leaves the flag as given). `deploy --validate` is refused with
-    /// cloud-only: `kops validate cluster` needs the Kubernetes API that cloud-only is for
-    /// agents without.
-    pub fn with_config(mut self, config: &Config) -> anyhow::Result<RunFlags> {
-        self.cloud_only |= config.cloud_only == Some(true);
-        if self.cloud_only && self.validate.is_some() {
-            anyhow::bail!(
-                "--validate cannot run with --cloudonly ({}): kops validate cluster needs the Kubernetes API, which cloud-only rolling updates are for agents without. Drop --validate, or run where the API is reachable with KOPSFLOW_CLOUDONLY=false",
-                match config.cloud_only {
-                    Some(true) => "$KOPSFLOW_CLOUDONLY is true",
-                    _ => "given on the command line",
-                }
-            );
-        }
-        Ok(self)
-    }
-}
-
-impl Default for RunFlags {
-    fn default() -> RunFlags {
-        RunFlags {
-            cloud_only: false,
-            roll: Preview,
-            instance_groups: Vec::new(),
-            allow_drift: false,
-            validate: None,
-        }
-    }
-}
-
 // ---- CI settings --------------------------------------------------------------------------
 // What `cargo xtask ci github|jenkins|gitlab` writes into the generated CI files besides the
-// stages above (which say where each job acts) and the main branches (`MAIN_BRANCHES` in
-// `config.rs`). Change a value, run `cargo xtask ci <engine>` and commit the result: `cargo
+// stages above (which say where each job acts) and the main branches (`MAIN_BRANCHES`
+// above). Change a value, run `cargo xtask ci <engine>` and commit the result: `cargo
 // test` fails while a committed CI file differs from what these values generate.
 
-/// The settings of the generated CI files (types: `xtask/src/ci/mod.rs`).
+/// The settings of the generated CI files (types: `kopsflow-cli/src/ci/mod.rs`).
+pub const CI_SETTINGS: Declared<fn() -> CiSettings> = declared!("ci_settings", ci_settings);
+
 #[rustfmt::skip]
-pub fn ci_settings() -> CiSettings {
+fn ci_settings() -> CiSettings {
     const MINUTE: u64 = 60;
     CiSettings {
         kops: KopsInstall {
@@ -254,7 +170,7 @@ mod tests {
     use kopsflow::plan::DeployedSpec;
 
     fn config() -> Config {
-        Config::from_env(|_| None).expect("defaults parse")
+        Config::from_env(&crate::repo(), |_| None).expect("defaults parse")
     }
 
     fn pipeline(flags: RunFlags) -> RepoPipeline {

@@ -9,17 +9,29 @@ use std::panic::Location;
 
 use kopsflow::spec::{Node, Value as Yaml};
 
-use crate::config::PRODUCTION_STORE;
+use kopsflow_cli::render::template::{Binding, Value};
+
+use crate::pipeline::PRODUCTION_STORE;
 use crate::policies::PRODUCTION;
-use crate::render::template::{Binding, Value};
 
 /// The template every environment below is rendered from.
 pub const TEMPLATE: &str = "cluster-spec/templates/cluster.yml.tmpl";
 
-/// The environments, each rendered to `cluster-spec/<name>.yml`. Laid out like the spec: a
-/// reviewer sees every difference between dev, stg and prod here.
+/// This file: where the values are declared (messages name it).
+pub const VALUES_FILE: &str = file!();
+
+/// The environments, each rendered to `cluster-spec/<name>.yml`.
+pub fn environments() -> Vec<kopsflow_cli::render::Environment> {
+    declared()
+        .into_iter()
+        .map(Environment::into_render)
+        .collect()
+}
+
+/// The environments with their values. Laid out like the spec: a reviewer sees every
+/// difference between dev, stg and prod here.
 #[rustfmt::skip]
-pub fn environments() -> Vec<Environment> {
+pub fn declared() -> Vec<Environment> {
     vec![
         Environment::new(Tier::Development, "dev.k8s.example.com").with(shared)
             .kubernetes_version("1.29.2")
@@ -110,7 +122,7 @@ impl Environment {
         .set("name", Value::Str(name.to_owned()))
         .set(
             "config_base",
-            Value::Str(format!("{PRODUCTION_STORE}/{name}")),
+            Value::Str(format!("{}/{name}", PRODUCTION_STORE.value)),
         )
         .set_labels()
     }
@@ -223,4 +235,16 @@ impl Environment {
     pub fn with(self, f: fn(Environment) -> Environment) -> Environment {
         f(self)
     }
+
+    /// What the library renders: the name, the tier's label and the values.
+    pub fn into_render(self) -> kopsflow_cli::render::Environment {
+        kopsflow_cli::render::Environment {
+            name: self.name.to_owned(),
+            kind: self.tier.label().to_owned(),
+            bindings: self.bindings,
+        }
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,7 +10,7 @@
 //! - **stale takeover:** a holder on this host whose pid is gone (or now belongs to another
 //!   process, or is a zombie) is stale. Only the run that creates the marker
 //!   `.<cluster>.reaped.<holder token>` (`O_CREAT|O_EXCL`) may remove that record, so there are
-//!   never two takers of one stale lock; it removes the record with [`remove_if_token`] (rename
+//!   never two takers of one stale lock; it removes the record with `remove_if_token` (rename
 //!   away, check the token, put back anything else) and then takes the lock as usual. A taker
 //!   that died holding a marker is itself judged by the record in the marker.
 //! - **release:** on drop of the [`LockGuard`] (success, error, Ctrl-C/SIGTERM alike), the lock

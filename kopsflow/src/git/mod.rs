@@ -1,5 +1,5 @@
 //! Git: the current branch (flag > CI environment > git), the clean-tree check, the commits and
-//! files at a revision that deploy guards read, and (in [`changes`]) the files changed in a
+//! files at a revision that deploy guards read, and (in `changes`) the files changed in a
 //! range. Runs `git` through the caller's `xshell::Shell`; paths are relative to the shell's
 //! current directory.
 

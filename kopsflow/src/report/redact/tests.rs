@@ -265,7 +265,7 @@ fn redacting_twice_changes_nothing_more() {
 
 /// 1 MB on one line, credentials in every form one after another, and 1 MB of one unclosed
 /// quote after a key: the redactor reads each line once (it used to rebuild the line for every
-/// credential, seconds for 1 MB). No timing is asserted; `xtask bench` measures speed.
+/// credential, seconds for 1 MB). No timing is asserted; `cargo dev bench` measures speed.
 #[test]
 fn a_megabyte_line_of_credentials_is_read_once() {
     let r = Redactor::from_env([("A_TOKEN".to_owned(), "tok-123456".to_owned())]);
