@@ -14,6 +14,9 @@ use crate::Repo;
 pub struct Config {
     /// The production state store: the repository's, or `KOPS_STATE_STORE`.
     pub production_store: StateStore,
+    /// Whether `KOPS_STATE_STORE` set the store: then every cluster uses it, whatever its
+    /// environment's store (one store for a whole run, as before environments).
+    pub store_override: bool,
     /// The branches that deploy: the repository's, or `KOPSFLOW_MAIN_BRANCHES`.
     pub main_branches: Vec<String>,
     /// [`Repo::prune`]; `KOPSFLOW_PRUNE` (`on` or `off`) overrides it.
@@ -27,7 +30,9 @@ pub struct Config {
 impl Config {
     /// The repository's defaults with the environment's overrides (looked up with `env`).
     pub fn from_env(repo: &Repo, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
-        let production_store = match env("KOPS_STATE_STORE").filter(|v| !v.trim().is_empty()) {
+        let overriding = env("KOPS_STATE_STORE").filter(|v| !v.trim().is_empty());
+        let store_override = overriding.is_some();
+        let production_store = match overriding {
             Some(value) => parse_store_setting(&value, "$KOPS_STATE_STORE")?,
             None => {
                 let store = &repo.production_store;
@@ -66,6 +71,7 @@ impl Config {
         };
         Ok(Config {
             production_store,
+            store_override,
             main_branches,
             prune,
             cloud_only,

@@ -296,6 +296,13 @@ impl Job {
                 .context("the temp directory is not UTF-8")?,
         };
         let pipeline = kind.pipeline((repo.pipeline)(config, flags));
+        // Each cluster from its environment's store, unless `KOPS_STATE_STORE` names one.
+        let pipeline = match config.store_override {
+            true => pipeline,
+            false => pipeline.with_cluster_stores(
+                repo.cluster_stores(ctx.clusters.iter().map(|c| c.name.as_str()))?,
+            ),
+        };
         if pipeline.checks_drift(&branch.name) {
             let (clusters, record) = (&mut ctx.clusters, record.as_ref());
             crate::guards::read_deployed(sh, &selection, &branch, config, record, clusters)?;

@@ -24,6 +24,7 @@ pub mod ci;
 pub mod config;
 pub mod cost;
 pub mod drift;
+pub mod environment;
 pub mod export;
 pub mod flags;
 pub mod guards;

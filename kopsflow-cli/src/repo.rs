@@ -20,6 +20,13 @@ pub struct Repo {
     /// The production state store (`s3://…`, `gs://…`, `file://…`); `KOPS_STATE_STORE`
     /// overrides it.
     pub production_store: Declared<&'static str>,
+    /// The repository's environments, each with its own store (none: every cluster uses
+    /// `production_store`).
+    pub environments: fn() -> Vec<crate::environment::Environment>,
+    /// Which environment each cluster belongs to, `(cluster, environment)`: from its template
+    /// environment, or declared for hand-written specs. Every cluster belongs to exactly one
+    /// when the repository has environments.
+    pub cluster_environments: fn() -> Vec<(String, &'static str)>,
     /// The branches that deploy; `KOPSFLOW_MAIN_BRANCHES` (comma-separated) overrides them, except
     /// in the generated CI files.
     pub main_branches: Declared<&'static [&'static str]>,
@@ -34,6 +41,33 @@ pub struct Repo {
     pub policy: fn() -> Policy,
     /// The cluster templates `render` writes, if the repository has any.
     pub templates: Option<Templates>,
+}
+
+impl Repo {
+    /// The environments and their clusters, checked ([`crate::environment::Environments::new`]).
+    pub fn environments(&self) -> anyhow::Result<crate::environment::Environments> {
+        crate::environment::Environments::new((self.environments)(), &(self.cluster_environments)())
+    }
+
+    /// Each cluster's store, from its environment; an error naming a cluster that has no
+    /// environment. Empty when the repository declares no environments.
+    pub fn cluster_stores<'a>(
+        &self,
+        clusters: impl IntoIterator<Item = &'a str>,
+    ) -> anyhow::Result<std::collections::BTreeMap<String, kopsflow::store::StateStore>> {
+        let envs = self.environments()?;
+        if envs.is_empty() {
+            return Ok(Default::default());
+        }
+        clusters
+            .into_iter()
+            .map(|name| {
+                let env = envs.of(name)?;
+                let store = kopsflow::store::StateStore::parse(env.store)?;
+                Ok((name.to_owned(), store))
+            })
+            .collect()
+    }
 }
 
 /// A repository's cluster templates: one template file rendered for each environment.

@@ -29,6 +29,8 @@ pub fn repo() -> Repo {
     Repo {
         pipeline: crate::pipeline::standard,
         production_store: at("PRODUCTION_STORE", "s3://k8s-kops"),
+        environments: Vec::new,
+        cluster_environments: Vec::new,
         main_branches: at("MAIN_BRANCHES", &["main", "master"]),
         prune: Prune::Off,
         kops_pin: at("KOPS_PIN", KopsPin::exact(1, 29, 2)),

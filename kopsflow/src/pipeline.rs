@@ -1,6 +1,7 @@
 //! Pipelines as typed values: `Pipeline`, `Stage`, its steps per store role, `BranchCondition`;
 //! `Pipeline::resolve` turns them, for one branch and a set of clusters, into a `Plan` (pure).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use anyhow::{bail, Context as _};
@@ -187,6 +188,8 @@ impl Stage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pipeline {
     production_store: Option<StateStore>,
+    /// Per-cluster stores (a repository's environments), in place of `production_store`.
+    cluster_stores: BTreeMap<String, StateStore>,
     stages: Vec<Stage>,
 }
 
@@ -217,8 +220,16 @@ impl Pipeline {
     pub fn new(production_store: Option<StateStore>, stages: Vec<Stage>) -> Pipeline {
         Pipeline {
             production_store,
+            cluster_stores: BTreeMap::new(),
             stages,
         }
+    }
+
+    /// The pipeline with each listed cluster managed from its own store (its environment's),
+    /// which must agree with its spec's `configBase`; other clusters keep the production store.
+    pub fn with_cluster_stores(mut self, stores: BTreeMap<String, StateStore>) -> Pipeline {
+        self.cluster_stores = stores;
+        self
     }
 
     /// Whether a stage that runs on `branch` checks drift, so that the clusters need
@@ -251,7 +262,9 @@ impl Pipeline {
         cluster: &ClusterTarget,
     ) -> anyhow::Result<ClusterPlan> {
         let production = ProductionStore::resolve(
-            self.production_store.as_ref(),
+            self.cluster_stores
+                .get(&cluster.name)
+                .or(self.production_store.as_ref()),
             &cluster.name,
             cluster.config_base.as_deref(),
             &cluster.spec_file,

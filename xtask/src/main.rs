@@ -3,6 +3,7 @@
 //! templates (`templates.rs`), handed to the `kopsflow-cli` library as one [`Repo`] value. The
 //! command line itself (flags, jobs, CI generation, …) is the library's.
 
+mod environments;
 mod pipeline;
 mod policies;
 mod templates;
@@ -22,6 +23,8 @@ fn repo() -> Repo {
     Repo {
         pipeline: pipeline::repo_pipeline,
         production_store: pipeline::PRODUCTION_STORE,
+        environments: environments::environments,
+        cluster_environments: environments::cluster_environments,
         main_branches: pipeline::MAIN_BRANCHES,
         prune: pipeline::PRUNE,
         kops_pin: pipeline::KOPS_PIN,

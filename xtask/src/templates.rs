@@ -11,7 +11,6 @@ use kopsflow::spec::{Node, Value as Yaml};
 
 use kopsflow_cli::render::template::{Binding, Value};
 
-use crate::pipeline::PRODUCTION_STORE;
 use crate::policies::PRODUCTION;
 
 /// The template every environment below is rendered from.
@@ -108,7 +107,7 @@ fn mapping(entries: &[(&str, &str)]) -> Node {
 }
 
 impl Environment {
-    /// `name`, `config_base` (`<production store>/<name>`, which the pipeline requires) and
+    /// `name`, `config_base` (`<its environment's store>/<name>`, which the pipeline requires) and
     /// the `environment` cloud label of `tier`.
     #[track_caller]
     pub fn new(tier: Tier, name: &'static str) -> Environment {
@@ -122,7 +121,10 @@ impl Environment {
         .set("name", Value::Str(name.to_owned()))
         .set(
             "config_base",
-            Value::Str(format!("{}/{name}", PRODUCTION_STORE.value)),
+            Value::Str(format!(
+                "{}/{name}",
+                crate::environments::of_tier(tier).store
+            )),
         )
         .set_labels()
     }

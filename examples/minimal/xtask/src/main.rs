@@ -9,6 +9,7 @@ use kopsflow::kops::KopsVersion;
 use kopsflow::policy::{Policy, Production, Settings};
 use kopsflow_cli::ci::{AwsAuth, AwsCredentials, CiSettings, DriftFound, KopsInstall, Pair};
 use kopsflow_cli::ci::{Runners, Timeouts};
+use kopsflow_cli::environment::{Environment, Identity};
 use kopsflow_cli::pipeline::{standard, Prune};
 use kopsflow_cli::{declared, Repo};
 
@@ -16,6 +17,8 @@ fn main() -> ExitCode {
     kopsflow_cli::main(Repo {
         pipeline: standard,
         production_store: declared!("production_store", "s3://acme-kops-state"),
+        environments: || vec![PRODUCTION_ENVIRONMENT],
+        cluster_environments: || vec![("web.acme.example.com".to_owned(), "production")],
         main_branches: declared!("main_branches", &["trunk"]),
         prune: Prune::Off,
         kops_pin: declared!("kops_pin", KopsPin::exact(1, 29, 2)),
@@ -29,6 +32,21 @@ fn main() -> ExitCode {
         templates: None,
     })
 }
+
+/// The one environment: its store, its identity (the GitLab CI variable holding the role ARN),
+/// an approval before deploys, the first wave.
+const PRODUCTION_ENVIRONMENT: Environment = Environment {
+    name: "production",
+    store: "s3://acme-kops-state",
+    identity: Identity {
+        github_secret: None,
+        gitlab_variable: Some("AWS_ROLE_ARN"),
+        jenkins_credentials: None,
+    },
+    region: "eu-west-1",
+    approval: true,
+    wave: 1,
+};
 
 /// A production cluster says so in `spec.cloudLabels.environment`.
 const PRODUCTION: Production = Production {

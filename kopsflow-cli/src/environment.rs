@@ -1,0 +1,189 @@
+//! Environments as typed values: a repository's dev, stg, prod… each with its own state store,
+//! the cloud identity its jobs use (by reference only: the name of a secret, a CI variable, a
+//! credentials id — never a value), its region, whether a deploy needs an approval, and its
+//! wave. [`Environments::of`] says which environment a cluster belongs to: every cluster
+//! belongs to exactly one (docs/CONFIGURATION.md, "Environments").
+
+use std::collections::BTreeMap;
+
+use anyhow::bail;
+use kopsflow::store::StateStore;
+
+/// One environment of a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    /// Its name (e.g. `dev`), as messages and `--print` show it.
+    pub name: &'static str,
+    /// The state store its clusters live in (`s3://…`, `gs://…`, `file://…`); each cluster's
+    /// `configBase` must be `<store>/<cluster>`.
+    pub store: &'static str,
+    /// The cloud identity its plan and deploy jobs use, by reference.
+    pub identity: Identity,
+    /// Its cloud region (e.g. `eu-west-1`).
+    pub region: &'static str,
+    /// Whether a deploy to it needs an approval.
+    pub approval: bool,
+    /// Its wave (1 first): stored and shown; deploys are not yet ordered by it.
+    pub wave: u32,
+}
+
+/// The cloud identity of an environment's jobs, per CI engine, by reference only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Identity {
+    /// GitHub Actions: the name of the secret holding the role ARN to assume.
+    pub github_secret: Option<&'static str>,
+    /// GitLab CI: the name of the CI/CD variable holding the role ARN.
+    pub gitlab_variable: Option<&'static str>,
+    /// Jenkins: the id of the credentials to bind.
+    pub jenkins_credentials: Option<&'static str>,
+}
+
+/// A repository's environments and which cluster belongs to which.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Environments {
+    /// The environments, by name.
+    by_name: BTreeMap<&'static str, Environment>,
+    /// Each cluster's environment name.
+    clusters: BTreeMap<String, &'static str>,
+}
+
+impl Environments {
+    /// The environments and the membership `(cluster, environment)`; refused when an
+    /// environment is declared twice, its store is not a store URL, a cluster names an unknown
+    /// environment, or a cluster is listed twice.
+    pub fn new(
+        environments: Vec<Environment>,
+        membership: &[(String, &'static str)],
+    ) -> anyhow::Result<Environments> {
+        let mut by_name = BTreeMap::new();
+        for env in environments {
+            StateStore::parse(env.store)
+                .map_err(|e| anyhow::anyhow!("environment {}: {e:#}", env.name))?;
+            if let Some(first) = by_name.insert(env.name, env) {
+                bail!("environment {} is declared twice", first.name);
+            }
+        }
+        let mut clusters = BTreeMap::new();
+        for (cluster, env) in membership {
+            if !by_name.contains_key(env) {
+                bail!(
+                    "cluster {cluster} belongs to environment {env}, which is not declared (declared: {})",
+                    by_name.keys().copied().collect::<Vec<_>>().join(", ")
+                );
+            }
+            if let Some(first) = clusters.insert(cluster.clone(), *env) {
+                bail!(
+                    "cluster {cluster} is listed in two environments ({first} and {env}): a cluster belongs to exactly one"
+                );
+            }
+        }
+        Ok(Environments { by_name, clusters })
+    }
+
+    /// Whether the repository declares environments at all (none: every cluster uses the
+    /// production store).
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// The environment `cluster` belongs to; an error naming the cluster when it has none.
+    pub fn of(&self, cluster: &str) -> anyhow::Result<&Environment> {
+        match self.clusters.get(cluster) {
+            Some(name) => Ok(&self.by_name[name]),
+            None => bail!(
+                "cluster {cluster} belongs to no environment: declare it in the repository's composition (its template environment, or the map of hand-written specs), one of: {}",
+                self.by_name.keys().copied().collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    /// Every environment, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Environment> {
+        self.by_name.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &'static str, store: &'static str, wave: u32) -> Environment {
+        Environment {
+            name,
+            store,
+            identity: Identity {
+                github_secret: Some("AWS_ROLE_ARN_DEV"),
+                ..Identity::default()
+            },
+            region: "eu-west-1",
+            approval: false,
+            wave,
+        }
+    }
+
+    fn two() -> Vec<Environment> {
+        vec![env("dev", "s3://dev", 1), env("prod", "s3://prod", 2)]
+    }
+
+    #[test]
+    fn each_cluster_has_its_environment() -> anyhow::Result<()> {
+        let envs = Environments::new(
+            two(),
+            &[
+                ("a.example.com".into(), "dev"),
+                ("b.example.com".into(), "prod"),
+            ],
+        )?;
+        assert_eq!(envs.of("a.example.com")?.store, "s3://dev");
+        assert_eq!(envs.of("b.example.com")?.wave, 2);
+        Ok(())
+    }
+
+    #[test]
+    fn a_cluster_without_environment_is_named() -> anyhow::Result<()> {
+        let envs = Environments::new(two(), &[("a.example.com".into(), "dev")])?;
+        let err = envs.of("c.example.com").unwrap_err().to_string();
+        assert!(
+            err.contains("cluster c.example.com belongs to no environment"),
+            "{err}"
+        );
+        assert!(err.contains("dev, prod"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_cluster_listed_twice_is_named() {
+        let err = Environments::new(
+            two(),
+            &[
+                ("a.example.com".into(), "dev"),
+                ("a.example.com".into(), "prod"),
+            ],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("cluster a.example.com is listed in two environments (dev and prod)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_environments_and_bad_stores_are_refused() {
+        let err = Environments::new(two(), &[("a".into(), "qa")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("environment qa, which is not declared"),
+            "{err}"
+        );
+        let err = Environments::new(vec![env("dev", "ftp://bucket", 1)], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("environment dev:"), "{err}");
+        let err = Environments::new(vec![env("dev", "s3://a", 1), env("dev", "s3://b", 1)], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("declared twice"), "{err}");
+    }
+}
