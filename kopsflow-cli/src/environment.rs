@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::bail;
+use kopsflow::spec::{ClusterSpec, Diagnostic, Severity};
 use kopsflow::store::StateStore;
 
 /// One environment of a repository.
@@ -101,6 +102,57 @@ impl Environments {
     pub fn iter(&self) -> impl Iterator<Item = &Environment> {
         self.by_name.values()
     }
+}
+
+/// The problems of `specs` with their environments, at the spec's line: a cluster that belongs
+/// to no environment (at `metadata.name`), a `configBase` outside its environment's store (at
+/// `spec.configBase`). A spec without `configBase` gets its environment's (kopsflow injects it).
+pub fn diagnostics(envs: &Environments, specs: &[&ClusterSpec]) -> Vec<Diagnostic> {
+    let at = |spec: &ClusterSpec, path: &[&str], message: String, hint: String| {
+        let node = spec.cluster.document.get_path(path);
+        Diagnostic {
+            severity: Severity::Error,
+            file: spec.file.clone(),
+            line: node.map(|n| n.line),
+            column: node.map(|n| n.column),
+            path: Some(path.join(".")),
+            message,
+            hint: Some(hint),
+        }
+    };
+    let mut problems = Vec::new();
+    for spec in specs {
+        let name = spec.name();
+        let env = match envs.of(name) {
+            Ok(env) => env,
+            Err(err) => {
+                let hint = "every cluster belongs to exactly one environment: add it to the repository's composition (Repo::cluster_environments)".to_owned();
+                problems.push(at(spec, &["metadata", "name"], format!("{err:#}"), hint));
+                continue;
+            }
+        };
+        let Some(base) = spec.config_base() else {
+            continue;
+        };
+        let Ok(store) = StateStore::parse(env.store) else {
+            continue;
+        };
+        if StateStore::from_config_base(base, name).as_ref() != Some(&store) {
+            problems.push(at(
+                spec,
+                &["spec", "configBase"],
+                format!("configBase {base} is not in the store of environment {}", env.name),
+                format!(
+                    "cluster {name} belongs to environment {} (wave {}), whose state store is {}: set configBase to {}",
+                    env.name,
+                    env.wave,
+                    env.store,
+                    store.config_base_for(name)
+                ),
+            ));
+        }
+    }
+    problems
 }
 
 #[cfg(test)]

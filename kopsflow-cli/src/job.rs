@@ -286,6 +286,7 @@ impl Job {
             return Ok(Outcome::Clean);
         }
         let selected = loaded.select(&decision.names())?;
+        specs::check_environments(root, repo, config, &selected)?;
         let mut ctx = Context {
             branch: branch.name.clone(),
             kops_version: pin::print_version(&repo.kops_pin)?,

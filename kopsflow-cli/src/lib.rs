@@ -140,6 +140,8 @@ impl flags::Validate {
             output.err(&warning.to_string());
         }
         let selected = loaded.select(&self.clusters)?;
+        let config = Config::from_env(repo, env_var)?;
+        specs::check_environments(root, repo, &config, &selected)?;
         for spec in &selected {
             output.out(&format!("ok: {} ({})", spec.file, spec.name()));
         }

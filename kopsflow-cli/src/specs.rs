@@ -118,6 +118,31 @@ pub fn load_all(root: &Utf8Path, repo: &crate::Repo) -> anyhow::Result<Specs> {
     Ok(Specs { specs, warnings })
 }
 
+/// Checks that every spec belongs to an environment and that its `configBase` is in that
+/// environment's store ([`crate::environment::diagnostics`]), at the spec's (or its template's)
+/// line; nothing to check when the repository has no environments or `KOPS_STATE_STORE` names
+/// the store of the whole run.
+pub fn check_environments(
+    root: &Utf8Path,
+    repo: &crate::Repo,
+    config: &crate::Config,
+    specs: &[&ClusterSpec],
+) -> anyhow::Result<()> {
+    let envs = repo.environments()?;
+    if envs.is_empty() || config.store_override {
+        return Ok(());
+    }
+    let problems = crate::environment::diagnostics(&envs, specs);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let sources = crate::render::Sources::for_repo(root, repo);
+    Err(InvalidSpecs {
+        diagnostics: sources.diagnostics(problems),
+    }
+    .into())
+}
+
 /// Parses and validates every file, on as many threads as there are cores (a repo holds
 /// hundreds of clusters; each file is independent), keeping the files' order.
 fn parse_in_parallel(texts: &[(Utf8PathBuf, String)]) -> Vec<Result<LoadedSpec, Vec<Diagnostic>>> {

@@ -15,6 +15,8 @@ mod converge;
 mod docs;
 #[path = "cli/drift.rs"]
 mod drift;
+#[path = "cli/environments.rs"]
+mod environments;
 #[path = "cli/guards.rs"]
 mod guards;
 #[path = "cli/jobs.rs"]

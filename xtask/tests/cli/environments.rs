@@ -1,0 +1,105 @@
+//! Environments (docs/CONFIGURATION.md, "Environments"): without `KOPS_STATE_STORE`, each
+//! cluster is managed from its environment's store (this repository's dev, stg and prod); a
+//! `configBase` in another store is refused at its line, and a cluster that belongs to no
+//! environment is refused by name — nothing sent to kops in either case.
+
+use crate::support::{Test, CLUSTER};
+
+/// No `KOPS_STATE_STORE`: the stores come from the environments (empty counts as unset).
+const NO_OVERRIDE: &[(&str, &str)] = &[("KOPS_STATE_STORE", "")];
+
+/// The test's spec renamed to `name` (dev.k8s.example.com, …), written as `cluster-spec/<name>.yml`.
+fn add_cluster(test: &Test, name: &str, config_base: Option<&str>) -> String {
+    let mut spec = test.read_spec().replace(CLUSTER, name);
+    if let Some(base) = config_base {
+        spec = spec.replacen("\nspec:\n", &format!("\nspec:\n  configBase: {base}\n"), 1);
+    }
+    let path = format!("cluster-spec/{name}.yml");
+    std::fs::write(test.repo().join(&path), &spec).unwrap();
+    path
+}
+
+/// dev and prod, without the test cluster (which belongs to no environment here).
+fn dev_and_prod(dev_base: Option<&str>) -> Test {
+    let test = Test::new();
+    add_cluster(&test, "dev.k8s.example.com", dev_base);
+    add_cluster(&test, "prod.k8s.example.com", None);
+    test.git(&["rm", "-q", &format!("cluster-spec/{CLUSTER}.yml")]);
+    test.git(&["add", "-A"]);
+    test.git(&["commit", "-q", "-m", "dev and prod"]);
+    test
+}
+
+#[test]
+fn each_cluster_is_deployed_against_its_environments_store() {
+    let test = dev_and_prod(None);
+    let run = test.run_with(
+        NO_OVERRIDE,
+        &["deploy", "--print", "--all", "--branch", "master"],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let out = run.stdout();
+    assert!(
+        out.contains("kops update cluster dev.k8s.example.com --state s3://k8s-kops-dev --yes"),
+        "{out}"
+    );
+    assert!(
+        out.contains("kops update cluster prod.k8s.example.com --state s3://k8s-kops --yes"),
+        "{out}"
+    );
+    assert!(run.argv().is_empty());
+}
+
+#[test]
+fn a_config_base_outside_its_environments_store_is_refused_at_its_line() {
+    let test = dev_and_prod(Some("s3://k8s-kops/dev.k8s.example.com"));
+    let line = test
+        .git_in(
+            &test.repo(),
+            &[
+                "grep",
+                "-n",
+                "configBase",
+                "cluster-spec/dev.k8s.example.com.yml",
+            ],
+        )
+        .split(':')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    for args in [
+        &["validate"][..],
+        &["plan", "--all"],
+        &["deploy", "--all", "--branch", "master"],
+    ] {
+        let run = test.run_with(NO_OVERRIDE, args);
+        assert_eq!(run.code(), 1, "{args:?}: {}", run.stdout());
+        let err = run.stderr();
+        assert!(
+            err.contains(&format!("cluster-spec/dev.k8s.example.com.yml:{line}:")),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("configBase s3://k8s-kops/dev.k8s.example.com is not in the store of environment dev"), "{err}");
+        assert!(err.contains("hint: cluster dev.k8s.example.com belongs to environment dev (wave 1), whose state store is s3://k8s-kops-dev: set configBase to s3://k8s-kops-dev/dev.k8s.example.com"), "{err}");
+        assert!(run.argv().is_empty(), "{args:?} sent to kops");
+    }
+}
+
+#[test]
+fn a_cluster_without_environment_is_refused_by_name() {
+    let test = Test::new();
+    for args in [&["validate"][..], &["plan", "--all"]] {
+        let run = test.run_with(NO_OVERRIDE, args);
+        assert_eq!(run.code(), 1, "{args:?}: {}", run.stdout());
+        let err = run.stderr();
+        assert!(
+            err.contains(&format!("cluster {CLUSTER} belongs to no environment")),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains(&format!("cluster-spec/{CLUSTER}.yml:")),
+            "{err}"
+        );
+        assert!(run.argv().is_empty(), "{args:?} sent to kops");
+    }
+}
