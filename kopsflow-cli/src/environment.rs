@@ -104,6 +104,21 @@ impl Environments {
     }
 }
 
+impl Environment {
+    /// What `--print` says of a cluster in it: `environment of NAME: dev (wave 1, store
+    /// s3://…, region eu-west-1, deploy needs approval: no)`.
+    pub fn print_line(&self, cluster: &str) -> String {
+        format!(
+            "environment of {cluster}: {} (wave {}, store {}, region {}, deploy needs approval: {})",
+            self.name,
+            self.wave,
+            self.store,
+            self.region,
+            if self.approval { "yes" } else { "no" }
+        )
+    }
+}
+
 /// The problems of `specs` with their environments, at the spec's line: a cluster that belongs
 /// to no environment (at `metadata.name`), a `configBase` outside its environment's store (at
 /// `spec.configBase`). A spec without `configBase` gets its environment's (kopsflow injects it).

@@ -63,6 +63,10 @@ impl flags::Export {
             &how,
             self.any_kops_version,
         )?;
+        let stores = match config.store_override {
+            true => Default::default(),
+            false => repo.cluster_stores(self.clusters.iter().map(String::as_str))?,
+        };
         let mut failed = Vec::new();
         for name in &self.clusters {
             let export = Export {
@@ -70,6 +74,7 @@ impl flags::Export {
                 output,
                 root,
                 config,
+                stores: &stores,
                 exec: &exec,
                 version: &version,
                 force: self.force,
@@ -100,6 +105,8 @@ struct Export<'a> {
     output: &'a Output,
     root: &'a Utf8Path,
     config: &'a Config,
+    /// Each cluster's store from its environment (empty: the production store).
+    stores: &'a std::collections::BTreeMap<String, kopsflow::store::StateStore>,
     exec: &'a Executor,
     version: &'a KopsVersion,
     force: bool,
@@ -118,8 +125,7 @@ impl Export<'_> {
         {
             bail!("{file} has uncommitted changes: commit or stash them, or pass --force to overwrite it");
         }
-        let store =
-            ProductionStore::resolve(Some(&self.config.production_store), name, None, &file)?;
+        let store = ProductionStore::resolve(Some(self.store(name)), name, None, &file)?;
         let get_cluster = KopsCommand::get_cluster(name, &store);
         let get_igs = KopsCommand::get_instance_groups(name, &store);
         let cluster = self.kops(&get_cluster, name, &store)?;
@@ -156,6 +162,13 @@ impl Export<'_> {
     }
 
     /// `cluster-spec/NAME.yml`, or the `.yaml` file when only that one exists.
+    /// The store `name` is exported from: its environment's, or the production store.
+    fn store(&self, name: &str) -> &kopsflow::store::StateStore {
+        self.stores
+            .get(name)
+            .unwrap_or(&self.config.production_store)
+    }
+
     fn spec_file(&self, name: &str) -> Utf8PathBuf {
         let yml = Utf8PathBuf::from(format!("{SPEC_DIR}/{name}.yml"));
         let yaml = Utf8PathBuf::from(format!("{SPEC_DIR}/{name}.yaml"));

@@ -322,6 +322,12 @@ impl Job {
             )?;
             let plan = pipeline.resolve(&ctx)?;
             output.out(&plan.to_string());
+            let envs = repo.environments()?;
+            if !config.store_override && !envs.is_empty() {
+                for cluster in &ctx.clusters {
+                    output.out(&envs.of(&cluster.name)?.print_line(&cluster.name));
+                }
+            }
             output.out(&pin::print_line(&repo.kops_pin, &used));
             output.out(&format!(
                 "(branch from {}; --print ran nothing)",

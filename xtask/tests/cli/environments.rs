@@ -47,6 +47,14 @@ fn each_cluster_is_deployed_against_its_environments_store() {
         out.contains("kops update cluster prod.k8s.example.com --state s3://k8s-kops --yes"),
         "{out}"
     );
+    assert!(
+        out.contains("environment of prod.k8s.example.com: prod (wave 3, store s3://k8s-kops, region eu-west-1, deploy needs approval: yes)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("environment of dev.k8s.example.com: dev (wave 1, store s3://k8s-kops-dev"),
+        "{out}"
+    );
     assert!(run.argv().is_empty());
 }
 
