@@ -254,3 +254,95 @@ mod tests {
         assert!(err.contains("declared twice"), "{err}");
     }
 }
+
+/// Two environments in two `file://` stores: each cluster's plan (production's reads) and
+/// deploy use its own store, and a configBase in the other store fails resolution.
+#[cfg(test)]
+mod store_tests {
+    use kopsflow::kops::KopsVersion;
+    use kopsflow::pipeline::{ClusterTarget, Context};
+
+    use super::*;
+    use crate::pipeline::{standard, RunFlags};
+    use crate::Config;
+
+    fn target(name: &str, config_base: Option<&str>) -> ClusterTarget {
+        ClusterTarget {
+            name: name.to_owned(),
+            spec_file: format!("cluster-spec/{name}.yml").into(),
+            config_base: config_base.map(str::to_owned),
+            deployed: Some(kopsflow::plan::DeployedSpec {
+                commit: None,
+                file: format!("cluster-spec/{name}.yml").into(),
+                text: None,
+                since: Vec::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn each_cluster_uses_its_environments_store() -> anyhow::Result<()> {
+        let envs = Environments::new(
+            vec![
+                Environment {
+                    store: "file:///stores/dev",
+                    ..store_env("dev", 1)
+                },
+                Environment {
+                    store: "file:///stores/prod",
+                    ..store_env("prod", 2)
+                },
+            ],
+            &[
+                ("a.example.com".into(), "dev"),
+                ("b.example.com".into(), "prod"),
+            ],
+        )?;
+        let stores = ["a.example.com", "b.example.com"]
+            .iter()
+            .map(|c| Ok((c.to_string(), StateStore::parse(envs.of(c)?.store)?)))
+            .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
+        let config = Config::from_env(&crate::testing::repo(), |_| None)?;
+        let ctx = |branch: &str, a_base: Option<&str>| Context {
+            branch: branch.to_owned(),
+            kops_version: KopsVersion::new(1, 29, 2),
+            clusters: vec![
+                target("a.example.com", a_base),
+                target("b.example.com", None),
+            ],
+            work_dir: "/tmp/kopsflow-XXXXXX".into(),
+        };
+        let pipeline = || standard(&config, RunFlags::default()).all();
+        let plan = pipeline()
+            .with_cluster_stores(stores.clone())
+            .resolve(&ctx("main", None))?
+            .to_string();
+        for (cluster, store) in [("a", "dev"), ("b", "prod")] {
+            let get = format!(
+                "kops get cluster {cluster}.example.com -o yaml --state file:///stores/{store}"
+            );
+            assert!(plan.contains(&get), "{get}\n{plan}");
+            let apply = format!(
+                "kops update cluster {cluster}.example.com --state file:///stores/{store} --yes"
+            );
+            assert!(plan.contains(&apply), "{apply}\n{plan}");
+        }
+        let wrong = pipeline()
+            .with_cluster_stores(stores)
+            .resolve(&ctx("main", Some("file:///stores/prod/a.example.com")));
+        let err = format!("{:#}", wrong.unwrap_err());
+        assert!(err.contains("cluster a.example.com"), "{err}");
+        Ok(())
+    }
+
+    fn store_env(name: &'static str, wave: u32) -> Environment {
+        Environment {
+            name,
+            store: "",
+            identity: Identity::default(),
+            region: "eu-west-1",
+            approval: false,
+            wave,
+        }
+    }
+}
