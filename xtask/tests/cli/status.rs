@@ -4,7 +4,7 @@
 //! JSON (insta snapshots, commits and times masked), reads production only, and reports an
 //! unreachable Kubernetes API as an unknown rolling update instead of failing.
 
-use crate::support::{mutating, Run, Test, CLUSTER};
+use crate::support::{mutating, settle, Run, Test, CLUSTER};
 
 const PENDING_1_29: &str = "update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt";
 const NO_CHANGES_1_29: &str = "update-cluster-dryrun.no-changes.REAL.kops-1.29.2.stdout.txt";
@@ -34,62 +34,6 @@ fn deployed_then_failed() -> (Test, Vec<String>) {
     );
     let log = test.git_in(&test.repo(), &["log", "--reverse", "--format=%H"]);
     (test, log.lines().map(str::to_owned).collect())
-}
-
-/// `text` with the commits named by their order (`<commit 1>` …; a 12-character one padded to
-/// its width) and every date and time masked as `YYYY-MM-DD` / `YYYY-MM-DDThh:mm:ssZ` (an offset
-/// as `+hh:mm`), so that the text table stays aligned as printed.
-fn masked(text: &str, commits: &[String]) -> String {
-    let mut text = text.to_owned();
-    for (i, commit) in commits.iter().enumerate() {
-        text = text
-            .replace(commit.as_str(), &format!("<commit {}>", i + 1))
-            .replace(
-                &commit[..12],
-                &format!("{:<12}", format!("<commit {}>", i + 1)),
-            );
-    }
-    let digits = |s: &[u8], at: usize, n: usize| {
-        s.len() >= at + n && s[at..at + n].iter().all(u8::is_ascii_digit)
-    };
-    let b = text.as_bytes();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < b.len() {
-        let date = digits(b, i, 4)
-            && b.get(i + 4) == Some(&b'-')
-            && digits(b, i + 5, 2)
-            && b.get(i + 7) == Some(&b'-')
-            && digits(b, i + 8, 2);
-        if !date {
-            let c = text[i..].chars().next().unwrap_or_default();
-            out.push(c);
-            i += c.len_utf8();
-            continue;
-        }
-        let mut end = i + 10;
-        out.push_str("YYYY-MM-DD");
-        let time = b.get(end) == Some(&b'T')
-            && digits(b, end + 1, 2)
-            && digits(b, end + 4, 2)
-            && digits(b, end + 7, 2);
-        if time {
-            end += 9;
-            out.push_str("Thh:mm:ss");
-            if b.get(end) == Some(&b'Z') {
-                end += 1;
-                out.push('Z');
-            } else if matches!(b.get(end), Some(b'+' | b'-'))
-                && digits(b, end + 1, 2)
-                && digits(b, end + 4, 2)
-            {
-                end += 6;
-                out.push_str("+hh:mm");
-            }
-        }
-        i = end;
-    }
-    out
 }
 
 /// Production is never written, and every `update cluster` is a dry-run in a scratch store.
@@ -139,7 +83,7 @@ fn status_shows_one_row_per_cluster_in_text_markdown_and_json() {
             !argv.iter().any(|a| a.starts_with("export")),
             "--cloudonly needs no kubeconfig"
         );
-        outputs.push(masked(&run.stdout(), &commits));
+        outputs.push(settle(&run.stdout(), &commits));
     }
     let [text, markdown, json_text] = <[String; 3]>::try_from(outputs).unwrap_or_default();
     // The rows as the repository and its audit log say.
