@@ -33,7 +33,7 @@ impl Run {
 }
 
 /// `text` with `commits` named by their order (`<commit 1>` …; a 12-character one padded to its
-/// width, so tables keep their columns), any other 40- or 12-character sha as `<sha>`, every
+/// width, so tables keep their columns; a 7-character one as is), any other 40- or 12-character sha as `<sha>`, every
 /// date and time masked as `YYYY-MM-DD` / `YYYY-MM-DDThh:mm:ssZ` (an offset as `+hh:mm`, a
 /// fraction as `.f`), elapsed times (`1.2s`, `1m05s`) as `<elapsed>`, and a lock holder's
 /// `pid N` / `host NAME` as `pid <pid>` / `host <host>`.
@@ -46,6 +46,10 @@ pub fn settle(text: &str, commits: &[String]) -> String {
                 &commit[..12],
                 &format!("{:<12}", format!("<commit {}>", i + 1)),
             );
+    }
+    // git's abbreviations (`4a07581..178e8a6`) after the longer forms.
+    for (i, commit) in commits.iter().enumerate() {
+        text = text.replace(&commit[..7], &format!("<commit {}>", i + 1));
     }
     let text = mask_words(&text);
     mask_dates(&text)
@@ -63,7 +67,11 @@ fn mask_words(text: &str) -> String {
         let hex = word
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        let sha = hex && matches!(word.len(), 12 | 40) && word.bytes().any(|b| b.is_ascii_digit());
+        // A letter too: a 12-digit number (an AWS account id) is not a sha.
+        let sha = hex
+            && matches!(word.len(), 12 | 40)
+            && word.bytes().any(|b| b.is_ascii_digit())
+            && word.bytes().any(|b| b.is_ascii_alphabetic());
         if sha {
             out.push_str("<sha>");
         } else if is_elapsed(word) {
