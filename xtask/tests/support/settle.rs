@@ -7,10 +7,18 @@ use super::{Run, Test};
 
 impl Run {
     /// `text` settled for a snapshot: see [`settle`]; the commits are those of every ref of the
-    /// test's repository, oldest first.
+    /// test's repository (and of `origin/`, which a shallow clone lacks), in [`commits`] order.
     pub fn settle(&self, test: &Test, text: &str) -> String {
-        let log = test.git_in(&test.repo(), &["log", "--all", "--reverse", "--format=%H"]);
-        let commits: Vec<String> = log.lines().map(str::to_owned).collect();
+        let mut commits = Vec::new();
+        for dir in [test.path("origin"), test.repo()] {
+            if dir.exists() {
+                for commit in repo_commits(test, &dir) {
+                    if !commits.contains(&commit) {
+                        commits.push(commit);
+                    }
+                }
+            }
+        }
         let text = self.normalize(text);
         let root = test.path("");
         let root = root.to_string_lossy();
@@ -30,6 +38,35 @@ impl Run {
     pub fn settled_stderr(&self, test: &Test) -> String {
         self.settle(test, &self.stderr())
     }
+}
+
+/// The commits of every ref in `dir`, ordered by their distance from the root and then by
+/// subject: the same order on every run, whatever the commit times (`git log`'s date order
+/// is not: commits made within one second tie).
+fn repo_commits(test: &Test, dir: &std::path::Path) -> Vec<String> {
+    let log = test.git_in(
+        dir,
+        &[
+            "log",
+            "--all",
+            "--topo-order",
+            "--reverse",
+            "--format=%H %P%x09%s",
+        ],
+    );
+    let mut depth: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut rows = Vec::new();
+    // Topological order, reversed: parents come before their children.
+    for line in log.lines() {
+        let (ids, subject) = line.split_once('\t').unwrap_or((line, ""));
+        let mut ids = ids.split(' ').filter(|id| !id.is_empty());
+        let commit = ids.next().unwrap_or_default().to_owned();
+        let d = ids.filter_map(|p| depth.get(p)).max().map_or(0, |d| d + 1);
+        depth.insert(commit.clone(), d);
+        rows.push((d, subject.to_owned(), commit));
+    }
+    rows.sort();
+    rows.into_iter().map(|(_, _, commit)| commit).collect()
 }
 
 /// `text` with `commits` named by their order (`<commit 1>` …; a 12-character one padded to its
