@@ -70,7 +70,7 @@ fn repo_commits(test: &Test, dir: &std::path::Path) -> Vec<String> {
 }
 
 /// `text` with `commits` named by their order (`<commit 1>` …; a 12-character one padded to its
-/// width, so tables keep their columns; a 7-character one as is), any other 40- or 12-character sha as `<sha>`, every
+/// width, so tables keep their columns, but not at a line's end; a 7-character one as is), any other 40- or 12-character sha as `<sha>`, every
 /// date and time masked as `YYYY-MM-DD` / `YYYY-MM-DDThh:mm:ssZ` (an offset as `+hh:mm`, a
 /// fraction as `.f`), elapsed times (`1.2s`, `1m05s`) as `<elapsed>`, and a lock holder's
 /// `pid N` / `host NAME` as `pid <pid>` / `host <host>`.
@@ -79,10 +79,8 @@ pub fn settle(text: &str, commits: &[String]) -> String {
     for (i, commit) in commits.iter().enumerate() {
         text = text
             .replace(commit.as_str(), &format!("<commit {}>", i + 1))
-            .replace(
-                &commit[..12],
-                &format!("{:<12}", format!("<commit {}>", i + 1)),
-            );
+            .replace(commit.as_str(), &format!("<commit {}>", i + 1));
+        text = replace_padded(&text, &commit[..12], &format!("<commit {}>", i + 1));
     }
     // git's abbreviations (`4a07581..178e8a6`) after the longer forms.
     for (i, commit) in commits.iter().enumerate() {
@@ -90,6 +88,24 @@ pub fn settle(text: &str, commits: &[String]) -> String {
     }
     let text = mask_words(&text);
     mask_dates(&text)
+}
+
+/// `text` with every `short` replaced by `label` padded to `short`'s width (a table keeps its
+/// columns), unpadded at the end of a line (no trailing blanks).
+fn replace_padded(text: &str, short: &str, label: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(short) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i + short.len()..];
+        if rest.is_empty() || rest.starts_with('\n') {
+            out.push_str(label);
+        } else {
+            out.push_str(&format!("{label:<width$}", width = short.len()));
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Shas, elapsed times, pids and host names: each a whole word.
