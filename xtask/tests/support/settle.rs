@@ -19,7 +19,7 @@ impl Run {
                 }
             }
         }
-        let text = self.normalize(text);
+        let text = work_dir(&text.replace(&self.tmp, "$TMP"));
         let root = test.path("");
         let root = root.to_string_lossy();
         let mut text = text.replace(root.trim_end_matches('/'), "$WORK");
@@ -38,6 +38,25 @@ impl Run {
     pub fn settled_stderr(&self, test: &Test) -> String {
         self.settle(test, &self.stderr())
     }
+}
+
+/// `text` with the random name of a run's work dir (`$TMP/kopsflow-a1B2c3`) as `kopsflow-RUN`;
+/// other words that start with `kopsflow-` (a bucket named `kopsflow-prod`) stay.
+fn work_dir(text: &str) -> String {
+    const DIR: &str = "$TMP/kopsflow-";
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(DIR) {
+        out.push_str(&rest[..i]);
+        out.push_str("$TMP/kopsflow-RUN");
+        let tail = &rest[i + DIR.len()..];
+        let end = tail
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The commits of every ref in `dir`, ordered by their distance from the root and then by
