@@ -7,7 +7,8 @@ use super::{Run, Test};
 
 impl Run {
     /// `text` settled for a snapshot: see [`settle`]; the commits are those of every ref of the
-    /// test's repository (and of `origin/`, which a shallow clone lacks), in [`commits`] order.
+    /// test's repository (and of `origin/`, which a shallow clone lacks), in the order of
+    /// [`repo_commits`].
     pub fn settle(&self, test: &Test, text: &str) -> String {
         let mut commits = Vec::new();
         for dir in [test.path("origin"), test.repo()] {
