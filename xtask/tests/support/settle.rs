@@ -90,10 +90,11 @@ fn repo_commits(test: &Test, dir: &std::path::Path) -> Vec<String> {
 }
 
 /// `text` with `commits` named by their order (`<commit 1>` …; a 12-character one padded to its
-/// width, so tables keep their columns, but not at a line's end; a 7-character one as is), any other 40- or 12-character sha as `<sha>`, every
-/// date and time masked as `YYYY-MM-DD` / `YYYY-MM-DDThh:mm:ssZ` (an offset as `+hh:mm`, a
-/// fraction as `.f`), elapsed times (`1.2s`, `1m05s`) as `<elapsed>`, and a lock holder's
-/// `pid N` / `host NAME` as `pid <pid>` / `host <host>`.
+/// width, so tables keep their columns, but not at a line's end; a 7-character one as is), any
+/// other 40- or 12-character sha as `<sha>`, every date and time masked as `YYYY-MM-DD` /
+/// `YYYY-MM-DDThh:mm:ssZ` (an offset as `+hh:mm`, a fraction as `.f`), elapsed times (`1.2s`,
+/// `1m05s`) as `<elapsed>`, and a lock holder's `pid N` / `host NAME` as `pid <pid>` /
+/// `host <host>`.
 pub fn settle(text: &str, commits: &[String]) -> String {
     let mut text = text.to_owned();
     for (i, commit) in commits.iter().enumerate() {
