@@ -8,9 +8,10 @@ use crate::support::{mutating, nodes_ig_doc, Test, CLUSTER, SECRET};
 
 #[test]
 fn validate_accepts_the_spec() {
-    let run = Test::new().run(&["validate"]);
+    let test = Test::new();
+    let run = test.run(&["validate"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert!(run.stdout().contains("ok: cluster-spec/test.k8s.local.yml"));
+    insta::assert_snapshot!("validate_ok", run.settled_stdout(&test));
     assert!(run.argv().is_empty());
 }
 
@@ -19,22 +20,18 @@ fn invalid_spec_exits_1_names_file_and_line_and_runs_no_kops() {
     let test = Test::new().feature_branch();
     // The classic export recipe's bug: Cluster and InstanceGroup concatenated without `---`.
     test.write_spec(&test.read_spec().replacen("---\n", "", 1));
-    for args in [
-        &["validate"][..],
-        &["plan"],
-        &["deploy", "--branch", "main"],
-        &["plan", "--print"],
+    for (name, args) in [
+        ("validate", &["validate"][..]),
+        ("plan", &["plan"]),
+        ("deploy", &["deploy", "--branch", "main"]),
+        ("plan_print", &["plan", "--print"]),
     ] {
         let run = test.run(args);
         assert_eq!(run.code(), 1, "{args:?}: {}", run.stderr());
-        let err = run.stderr();
-        assert!(err.contains("cluster-spec/test.k8s.local.yml:"), "{err}");
-        assert!(
-            err.contains("`---`"),
-            "the hint names the missing separator: {err}"
+        insta::assert_snapshot!(
+            format!("invalid_spec_{name}_stderr"),
+            run.settled_stderr(&test)
         );
-        assert!(err.contains("nothing was sent to kops"), "{err}");
-        assert!(!err.contains("error: error:"), "said once: {err}");
         assert!(run.argv().is_empty(), "{args:?} ran kops: {:?}", run.argv());
     }
 }
@@ -44,19 +41,11 @@ fn print_runs_nothing() {
     let test = Test::new().feature_branch();
     let run = test.run(&["plan", "--print"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert!(
-        run.stdout().contains("Plan for branch 'feature/x'"),
-        "{}",
-        run.stdout()
-    );
-    assert!(run
-        .stdout()
-        .contains("kops update cluster test.k8s.local --state file://"));
+    insta::assert_snapshot!("plan_print", run.settled_stdout(&test));
     assert!(run.argv().is_empty());
     let run = test.run(&["deploy", "--print", "--branch", "master"]);
-    assert!(run
-        .stdout()
-        .contains("kops update cluster test.k8s.local --state file:///srv/kstate --yes"));
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    insta::assert_snapshot!("deploy_print", run.settled_stdout(&test));
     assert!(run.argv().is_empty());
 }
 
@@ -105,12 +94,7 @@ fn feature_branch_plan_uses_an_isolated_dry_run_store() {
         "work dir left behind: {:?}",
         run.tmp_left
     );
-    let out = run.stdout();
-    assert!(out.contains("spec.maxSize: 1 → 3"), "{out}");
-    assert!(
-        out.contains("AutoscalingGroup/nodes-us-east-1a.demo1.k8s.local"),
-        "{out}"
-    );
+    insta::assert_snapshot!("feature_branch_plan", run.settled_stdout(&test));
     run.assert_no_secret();
 }
 
@@ -135,11 +119,7 @@ fn main_branch_deploy_applies_in_order() {
         ]
     );
     assert!(run.call_details(4).iter().any(|l| l == "spec-documents: 3"));
-    assert!(
-        run.stdout().contains("nodes-us-east-1a"),
-        "{}",
-        run.stdout()
-    );
+    insta::assert_snapshot!("main_branch_deploy", run.settled_stdout(&test));
     assert!(run.tmp_left.is_empty());
     // The rolling update is needed (real NeedsUpdate table): 2 with --detailed-exitcode.
     let run = test.run(&["deploy", "--detailed-exitcode", "--cloudonly"]);
@@ -160,12 +140,7 @@ fn deploy_on_a_feature_branch_changes_nothing() {
     let test = Test::new().feature_branch();
     let run = test.run(&["deploy"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert!(
-        run.stderr()
-            .contains("Deploy: skipped — branch 'feature/x' does not match"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("deploy_on_feature_branch_stderr", run.settled_stderr(&test));
     assert_eq!(run.argv(), ["version"], "only the version is read");
     let run = test.run(&["rolling-update", "--cluster", CLUSTER, "--yes"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
@@ -178,11 +153,7 @@ fn deploy_refuses_uncommitted_changes() {
     std::fs::write(test.repo().join("cluster-spec/notes.txt"), "wip").unwrap();
     let run = test.run(&["deploy"]);
     assert_eq!(run.code(), 1);
-    assert!(
-        run.stderr().contains("uncommitted changes"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("deploy_uncommitted_stderr", run.settled_stderr(&test));
     assert!(run.argv().iter().all(|a| !mutating(a)));
 }
 
@@ -206,14 +177,10 @@ fn a_failing_step_stops_the_cluster_and_is_named() {
             "later steps ran after call {call}: {:?}",
             run.argv()
         );
-        let err = run.stderr();
-        assert!(err.contains("stage Test, step"), "{err}");
-        assert!(err.contains(&format!("kops {name}")), "{name}: {err}");
-        assert!(err.contains("exit status 1"), "{err}");
-        // kops's own message (the real recorded stderr) is shown.
-        assert!(
-            err.contains("does not exist (try adding --force flag)"),
-            "{err}"
+        // The step named, and kops's own message (the real recorded stderr) shown.
+        insta::assert_snapshot!(
+            format!("failing_step_{}_stderr", name.replace(' ', "_")),
+            run.settled_stderr(&test)
         );
         assert!(
             run.tmp_left.is_empty(),
@@ -230,12 +197,7 @@ fn a_hanging_kops_times_out() {
     let started = std::time::Instant::now();
     let run = test.run(&["plan", "--timeout", "2s"]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    assert!(run.stderr().contains("timed out after"), "{}", run.stderr());
-    assert!(
-        run.stderr().contains("kops update cluster"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("hanging_kops_stderr", run.settled_stderr(&test));
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
     assert!(run.tmp_left.is_empty());
 }
@@ -265,11 +227,7 @@ fn a_new_cluster_is_a_plan_not_an_error() {
         .call_details(3)
         .iter()
         .any(|l| l.starts_with("store-file")));
-    assert!(
-        run.stdout().to_lowercase().contains("new cluster"),
-        "{}",
-        run.stdout()
-    );
+    insta::assert_snapshot!("new_cluster_plan", run.settled_stdout(&test));
 }
 
 #[test]
@@ -296,9 +254,7 @@ fn an_instance_group_removed_from_git_is_left_out_and_listed() {
             .any(|l| l.ends_with("instancegroup/nodes-us-east-1a")),
         "{replace:#?}"
     );
-    let out = run.stdout();
-    assert!(out.contains("nodes-us-east-1a"), "{out}");
-    assert!(out.contains("kops replace does not delete it"), "{out}");
+    insta::assert_snapshot!("instance_group_removed_plan", run.settled_stdout(&test));
 }
 
 #[test]
@@ -329,12 +285,7 @@ fn api_unreachable_is_named() {
     let test = Test::new().env("KOPS_STANDIN_API_UNREACHABLE", "1");
     let run = test.run(&["rolling-update", "--cluster", CLUSTER]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    assert!(
-        run.stderr().contains("cannot reach the Kubernetes API"),
-        "{}",
-        run.stderr()
-    );
-    assert!(run.stderr().contains("--cloudonly"));
+    insta::assert_snapshot!("api_unreachable_stderr", run.settled_stderr(&test));
 }
 
 #[test]
@@ -412,23 +363,17 @@ fn github_step_summary_gets_markdown() {
     let run = test.run(&["plan"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let text = std::fs::read_to_string(summary).unwrap();
-    assert!(
-        text.contains("test.k8s.local") && text.contains('|'),
-        "{text}"
-    );
+    insta::assert_snapshot!("github_step_summary", run.settle(&test, &text));
 }
 
 #[test]
 fn missing_kops_names_the_three_ways() {
     let test = Test::new().feature_branch();
     std::fs::remove_file(test.path("bin/kops")).unwrap();
-    let run = test.env("PATH", "/usr/bin:/bin").run(&["plan"]);
+    let test = test.env("PATH", "/usr/bin:/bin");
+    let run = test.run(&["plan"]);
     assert_eq!(run.code(), 1);
-    let err = run.stderr();
-    assert!(
-        err.contains("--kops") && err.contains("$KOPS") && err.contains("PATH"),
-        "{err}"
-    );
+    insta::assert_snapshot!("missing_kops_stderr", run.settled_stderr(&test));
 }
 
 #[test]
@@ -439,11 +384,7 @@ fn usage_errors_exit_1_not_2() {
     assert_eq!(test.run(&["plan", "--format", "yaml"]).code(), 1);
     let run = test.run(&["plan", "--timeout", "5q"]);
     assert_eq!(run.code(), 1, "a bad --timeout is a usage error");
-    let err = run.stderr();
-    assert!(
-        err.contains("--timeout") && err.contains("unknown unit \"q\""),
-        "{err}"
-    );
+    insta::assert_snapshot!("bad_timeout_stderr", run.settled_stderr(&test));
     let help = test.run(&["plan", "--help"]);
     assert_eq!(help.code(), 0);
     for flag in [
@@ -479,11 +420,7 @@ fn a_failing_deploy_step_stops_before_applying() {
     assert_eq!(run.code(), 1, "{}", run.stderr());
     assert_eq!(run.argv().len(), 4, "{:?}", run.argv());
     assert!(!run.argv().iter().any(|a| a.contains("--yes")));
-    assert!(
-        run.stderr().contains("stage Deploy, step 5/"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("failing_deploy_step_stderr", run.settled_stderr(&test));
     assert!(run.tmp_left.is_empty());
 }
 

@@ -76,18 +76,9 @@ fn a_new_cluster_is_created_before_its_kubeconfig_is_exported() {
         "not found, so no instance groups to read; then create, update (CA, keys, cloud), \
          export; no rolling-update preview of instances just made"
     );
-    assert!(
-        run.stderr()
-            .contains("skipped: the cluster was just created: nothing to roll"),
-        "{}",
-        run.stderr()
-    );
-    assert!(
-        run.stderr()
-            .contains("not in production yet: nothing can have drifted"),
-        "{}",
-        run.stderr()
-    );
+    // No drift check and no rolling update of a cluster just made; the real first-run output
+    // of update --yes ("Cluster is starting.").
+    insta::assert_snapshot!("new_cluster_deploy_stderr", run.settled_stderr(&test));
     let summary = json(&run);
     let cluster = &summary["clusters"][0];
     assert_eq!(
@@ -100,31 +91,20 @@ fn a_new_cluster_is_created_before_its_kubeconfig_is_exported() {
     );
     assert_eq!(cluster["changes_pending"], false);
     assert_eq!(summary["changes_pending"], false);
-    assert!(
-        run.stderr().contains("Cluster is starting."),
-        "the real first-run output of update --yes:\n{}",
-        run.stderr()
-    );
 
     // A re-plan right after: production (the stand-in's state) now equals git.
     let replan = test.run(&["plan", "--cluster", NEW, "--detailed-exitcode"]);
     assert_ok(&replan);
-    assert!(
-        replan.stdout().contains("no changes"),
-        "{}",
-        replan.stdout()
-    );
+    insta::assert_snapshot!("new_cluster_replan", replan.settled_stdout(&test));
 
     // The summaries say `created`, never "changes pending".
     test.git(&["commit", "-q", "--allow-empty", "-m", "again"]);
     for format in ["text", "markdown"] {
         let again = test.run(&["deploy", "--cluster", NEW, "--format", format]);
         assert_ok(&again);
-        assert!(
-            !again.stdout().contains("changes pending"),
-            "{}",
-            again.stdout()
-        );
+        let out = again.settled_stdout(&test);
+        assert!(!out.contains("changes pending"), "{out}");
+        insta::assert_snapshot!(format!("new_cluster_again_{format}"), out);
     }
 }
 
@@ -182,12 +162,10 @@ fn a_re_run_after_a_failure_at_any_step_after_replace_finishes_without_override(
         let (test, _) = failed_deploy(step);
         let rerun = test.run(&["deploy"]);
         assert_ok(&rerun);
-        assert!(
-            rerun.stderr().contains(&format!(
-                "production already matches cluster-spec/{CLUSTER}.yml, the spec being deployed"
-            )),
-            "{step}: {}",
-            rerun.stderr()
+        let name = step.replace(' ', "_");
+        insta::assert_snapshot!(
+            format!("rerun_after_{name}_stderr"),
+            rerun.settled_stderr(&test)
         );
         assert!(
             rerun
@@ -197,10 +175,9 @@ fn a_re_run_after_a_failure_at_any_step_after_replace_finishes_without_override(
             "{step}: the update runs again: {:?}",
             rerun.argv()
         );
-        assert!(
-            rerun.stdout().contains(": applied"),
-            "{step}: {}",
-            rerun.stdout()
+        insta::assert_snapshot!(
+            format!("rerun_after_{name}_stdout"),
+            rerun.settled_stdout(&test)
         );
     }
 }
@@ -214,23 +191,20 @@ fn an_unrelated_push_deploys_what_a_failed_deploy_left() {
         // The pushed range alone has no spec change: the failed deploy would be forgotten.
         let pushed = test.run(&["deploy"]);
         assert_ok(&pushed);
-        assert!(
-            pushed.stdout().contains("No cluster spec changed"),
-            "{}",
-            pushed.stdout()
+        let name = step.replace(' ', "_");
+        insta::assert_snapshot!(
+            format!("unrelated_push_after_{name}_stdout"),
+            pushed.settled_stdout(&test)
         );
         assert_eq!(pushed.argv(), Vec::<String>::new(), "nothing ran");
         // The record of the last successful deploy: the commit before the failed one.
         let run = test.run_with(&[("KOPSFLOW_LAST_DEPLOYED", &before)], &["deploy"]);
         assert_ok(&run);
         assert_eq!(run.clusters(), [CLUSTER], "{step}");
-        assert!(
-            run.stderr().contains("$KOPSFLOW_LAST_DEPLOYED..HEAD")
-                && run
-                    .stderr()
-                    .contains("changes since the last successful deploy"),
-            "{}",
-            run.stderr()
+        // Selected from $KOPSFLOW_LAST_DEPLOYED; production already matches the spec.
+        insta::assert_snapshot!(
+            format!("last_deployed_after_{name}_stderr"),
+            run.settled_stderr(&test)
         );
         assert!(
             run.argv()
@@ -238,11 +212,6 @@ fn an_unrelated_push_deploys_what_a_failed_deploy_left() {
                 .any(|a| a.starts_with("update cluster") && a.ends_with("--yes")),
             "{step}: deployed again: {:?}",
             run.argv()
-        );
-        assert!(
-            run.stderr().contains("production already matches"),
-            "{}",
-            run.stderr()
         );
     }
 }
@@ -260,15 +229,7 @@ fn a_push_changing_a_cluster_whose_last_deploy_failed_is_not_drift() {
         &["deploy", "--format", "json"],
     );
     assert_ok(&run);
-    assert!(
-        run.stderr().contains(&format!(
-            "production matches cluster-spec/{CLUSTER}.yml at {}, committed since cluster-spec/{CLUSTER}.yml at {}",
-            &failed[..12],
-            &before[..12]
-        )),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("changed_after_failed_stderr", run.settled_stderr(&test));
     let drift = &json(&run)["clusters"][0]["drift"];
     assert_eq!(drift["at_commit"], failed.as_str());
     assert_eq!(drift["drifted"], false);
@@ -282,20 +243,10 @@ fn two_deploys_of_one_commit_in_a_row() {
     test.commit("nodes maxSize 2");
     let first = test.run(&["deploy"]);
     assert_ok(&first);
-    assert!(
-        first
-            .stderr()
-            .contains("production matches cluster-spec/test.k8s.local.yml at"),
-        "{}",
-        first.stderr()
-    );
+    insta::assert_snapshot!("first_of_two_stderr", first.settled_stderr(&test));
     let second = test.run(&["deploy", "--format", "json"]);
     assert_ok(&second);
-    assert!(
-        second.stderr().contains("production already matches"),
-        "{}",
-        second.stderr()
-    );
+    insta::assert_snapshot!("second_of_two_stderr", second.settled_stderr(&test));
     let drift = &json(&second)["clusters"][0]["drift"];
     assert_eq!(
         (&drift["drifted"], &drift["at_target"]),
@@ -330,31 +281,12 @@ fn a_genuine_out_of_band_change_is_still_refused() {
     test.commit("nodes maxSize 3");
     let run = test.run(&["deploy"]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    let stderr = run.stderr();
-    assert!(
-        stderr.contains("production has drifted from")
-            && stderr
-                .contains("not cluster-spec/test.k8s.local.yml (the spec being deployed) either"),
-        "{stderr}"
-    );
     // The hint names the `kops get` that shows the change: the instance groups.
-    assert!(
-        stderr.contains(&format!(
-            "(`kops get instancegroups --name {CLUSTER} -o yaml --state file:///srv/kstate` shows production)"
-        )),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("error: error:"), "{stderr}");
+    insta::assert_snapshot!("out_of_band_stderr", run.settled_stderr(&test));
     assert!(run.argv().iter().all(|a| !mutating(a)), "{:?}", run.argv());
     // Counted from an older record, the spec committed since (maxSize 2) does not match either.
     let run = test.run_with(&[("KOPSFLOW_LAST_DEPLOYED", &first)], &["deploy"]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    assert!(
-        run.stderr().contains(
-            "(the spec being deployed) nor the spec at the one commit since that changed it either"
-        ),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("out_of_band_older_record_stderr", run.settled_stderr(&test));
     assert!(run.argv().iter().all(|a| !mutating(a)), "{:?}", run.argv());
 }

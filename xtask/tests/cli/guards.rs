@@ -10,13 +10,11 @@ use crate::support::{mutating, nodes_ig_doc, Run, Test, CLUSTER};
 /// Production's kubernetesVersion in the real `kops get cluster` recording (1.29.2).
 const PRODUCTION_K8S: &str = "kubernetesVersion: 1.28.6";
 
-fn assert_refused_before_any_change(run: &Run, reason: &str) {
+/// Exit 1, no kops call that changes production, nothing left in TMPDIR; the whole stderr (the
+/// reason) is the snapshot `name`.
+fn assert_refused_before_any_change(test: &Test, run: &Run, name: &str) {
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    assert!(
-        run.stderr().contains(reason),
-        "{reason:?} not in:\n{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!(name, run.settled_stderr(test));
     let argv = run.argv();
     assert!(
         argv.iter().all(|a| !mutating(a)),
@@ -43,7 +41,7 @@ fn a_dirty_tree_is_refused_before_any_change() {
     let test = Test::new();
     test.modify(CLUSTER); // an uncommitted edit of the spec
     let run = test.run(&["deploy", "--all"]);
-    assert_refused_before_any_change(&run, "the work tree has uncommitted changes");
+    assert_refused_before_any_change(&test, &run, "dirty_tree_stderr");
     assert_eq!(run.argv(), ["version"], "not even production was read");
 }
 
@@ -53,12 +51,7 @@ fn another_branch_deploys_nothing() {
     let run = test.run(&["deploy", "--all"]);
     // By design a skip, not an error: CI may run the deploy job on every branch.
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert!(
-        run.stderr()
-            .contains("Deploy: skipped — branch 'feature/x' does not match"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("another_branch_stderr", run.settled_stderr(&test));
     assert_eq!(run.argv(), ["version"]);
 }
 
@@ -107,26 +100,14 @@ fn a_checkout_behind_its_upstream_is_refused() {
     assert_ne!(old, new);
 
     let run = test.run(&["deploy", "--all"]);
-    assert_refused_before_any_change(&run, "refusing to deploy: HEAD ");
-    let err = run.stderr();
-    for expected in [
-        format!(
-            "HEAD {} is behind origin/main, which is at {}",
-            &old[..12],
-            &new[..12]
-        ),
-        "Deploy the latest commit of origin/main: `git pull`".to_owned(),
-        "re-run the newest pipeline".to_owned(),
-    ] {
-        assert!(err.contains(&expected), "{expected:?} not in:\n{err}");
-    }
+    assert_refused_before_any_change(&test, &run, "behind_upstream_stderr");
     assert_eq!(run.argv(), ["version"], "production was not even read");
 
     // A local commit that was never pushed is not deployed either.
     test.git(&["merge", "-q", "--ff-only", "origin/main"]);
     test.modify(CLUSTER).commit("local, unreviewed");
     let run = test.run(&["deploy", "--all"]);
-    assert_refused_before_any_change(&run, "has commits that origin/main");
+    assert_refused_before_any_change(&test, &run, "unpushed_commit_stderr");
 
     // The latest commit deploys.
     test.git(&["reset", "-q", "--hard", "origin/main"]);
@@ -158,32 +139,14 @@ fn drifted_history() -> (Test, String, String) {
 fn production_drifted_from_the_previous_commit_is_refused_and_shown() {
     let (test, _, drifted) = drifted_history();
     let run = test.run(&["deploy", "--allow", "kubernetes-downgrade"]);
-    assert_refused_before_any_change(
-        &run,
-        "refusing to deploy test.k8s.local: production has drifted",
-    );
-    let at = format!("cluster-spec/{CLUSTER}.yml at {}", &drifted[..12]);
+    // The drift in the spec diff's format (production → the spec deployed before), and the
+    // `kops get` that shows it: the Cluster, with the production store.
+    assert_refused_before_any_change(&test, &run, "drifted_stderr");
     let err = run.stderr();
-    for expected in [
-        format!("production has drifted from {at}, the spec deployed before"),
-        "`kops replace --force` would silently undo that".to_owned(),
-        // The drift in the spec diff's format: production → the spec deployed before.
-        format!(
-            "What differs (production → {at}):\n  Cluster spec.kubernetesVersion: 1.28.6 → 1.28.5"
-        ),
-        "--allow-drift".to_owned(),
-        // The `kops get` that shows what differs: the Cluster, with the production store.
-        format!(
-            "(`kops get cluster {CLUSTER} -o yaml --state file:///srv/kstate` shows production)"
-        ),
-    ] {
-        assert!(err.contains(&expected), "{expected:?} not in:\n{err}");
-    }
     assert!(
         !err.contains("and `kops get instancegroups"),
         "only the Cluster differs: {err}"
     );
-    assert!(!err.contains("error: error:"), "{err}");
     // HEAD's own change is not drift.
     assert!(!err.contains("maxSize: 1 → 2"), "{err}");
     // Production was read (to compare), nothing else.
@@ -194,13 +157,7 @@ fn production_drifted_from_the_previous_commit_is_refused_and_shown() {
             "get instancegroups --name test.k8s.local -o yaml --state file:///srv/kstate",
         ]
     );
-    let out = run.stdout();
-    assert!(
-        out.contains(&format!(
-            "drift: production was changed outside git since {at}; refused (production → {at}):"
-        )),
-        "{out}"
-    );
+    insta::assert_snapshot!("drifted_stdout", run.settled_stdout(&test));
 
     let run = test.run(&[
         "deploy",
@@ -221,25 +178,14 @@ fn production_drifted_from_the_previous_commit_is_refused_and_shown() {
 
 #[test]
 fn allow_drift_deploys_over_it_and_says_so() {
-    let (test, _, drifted) = drifted_history();
+    let (test, _, _) = drifted_history();
     let run = test.run(&["deploy", "--allow", "kubernetes-downgrade", "--allow-drift"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let argv = run.argv();
     assert!(call_index(&argv, "replace") < call_index(&argv, "update cluster"));
     assert!(argv.iter().any(|a| a.ends_with("--yes")), "{argv:#?}");
-    let at = format!("cluster-spec/{CLUSTER}.yml at {}", &drifted[..12]);
-    assert!(
-        run.stdout().contains(&format!(
-            "drift: production was changed outside git since {at}; deployed over it (--allow-drift)"
-        )),
-        "{}",
-        run.stdout()
-    );
-    assert!(
-        run.stderr().contains("drift allowed (--allow-drift)"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("allow_drift_stdout", run.settled_stdout(&test));
+    insta::assert_snapshot!("allow_drift_stderr", run.settled_stderr(&test));
     let run = test.run(&[
         "deploy",
         "--allow",
@@ -248,11 +194,8 @@ fn allow_drift_deploys_over_it_and_says_so() {
         "--format",
         "markdown",
     ]);
-    assert!(
-        run.stdout().contains("deployed over it (`--allow-drift`)"),
-        "{}",
-        run.stdout()
-    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    insta::assert_snapshot!("allow_drift_markdown", run.settled_stdout(&test));
     let run = test.run(&[
         "deploy",
         "--allow",
@@ -293,24 +236,20 @@ fn the_spec_compared_is_the_one_before_the_pushed_range() {
         &["deploy", "--allow", "kubernetes-downgrade"],
     );
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert!(
-        run.stdout().contains(&format!(
-            "drift: none since cluster-spec/{CLUSTER}.yml at {}",
-            &root[..12]
-        )),
-        "{}",
-        run.stdout()
-    );
+    insta::assert_snapshot!("pushed_range_stdout", run.settled_stdout(&test));
     // The same for --cluster and --all, which select without the range.
     let allow = ["--allow", "kubernetes-downgrade"];
-    for args in [
-        &["deploy", "--cluster", CLUSTER, allow[0], allow[1]][..],
-        &["deploy", "--all", allow[0], allow[1]],
+    for (name, args) in [
+        (
+            "cluster",
+            &["deploy", "--cluster", CLUSTER, allow[0], allow[1]][..],
+        ),
+        ("all", &["deploy", "--all", allow[0], allow[1]]),
     ] {
         let run = test.run_with(&[("GITHUB_EVENT_BEFORE", &root)], args);
         assert_eq!(run.code(), 0, "{args:?}: {}", run.stderr());
         let run = test.run(args);
-        assert_refused_before_any_change(&run, "production has drifted");
+        assert_refused_before_any_change(&test, &run, &format!("drifted_{name}_stderr"));
     }
 }
 
@@ -321,25 +260,14 @@ fn a_new_cluster_passes_the_drift_check() {
     let run = test.run_with(&[("KOPS_STANDIN_NEW_CLUSTER", "1")], &["deploy"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert!(run.argv().iter().any(|a| a.ends_with("--yes")));
-    assert!(
-        run.stderr()
-            .contains("not in production yet: nothing can have drifted"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("new_cluster_stderr", run.settled_stderr(&test));
     // In production, but new in git: no spec was deployed from git before.
     let (test, _, _) = drifted_history();
     test.add_cluster("fresh.k8s.local").commit("a new cluster");
     let run = test.run(&["deploy"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(run.clusters(), ["fresh.k8s.local"]);
-    assert!(
-        run.stderr().contains(
-            "cluster-spec/fresh.k8s.local.yml was not deployed before this range: nothing to compare with"
-        ),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("new_in_git_stderr", run.settled_stderr(&test));
     assert!(run.argv().iter().any(|a| a.ends_with("--yes")));
 }
 
@@ -379,11 +307,8 @@ fn prune_on_deletes_after_replace_and_before_update() {
         .position(|a| a.starts_with("update cluster") && a.ends_with("--yes"))
         .unwrap();
     assert!(delete < update, "{argv:#?}");
-    let out = run.stdout();
-    assert!(
-        out.contains("instance groups deleted (removed from git; prune): nodes-us-east-1a"),
-        "{out}"
-    );
+    let out = run.settled_stdout(&test);
+    insta::assert_snapshot!("prune_on_stdout", out);
     assert!(!out.contains("warning: prune is off"), "{out}");
     let run = test.run(&["deploy", "--format", "json"]);
     let cluster = &json(&run)["clusters"][0];
@@ -404,17 +329,10 @@ fn prune_off_deletes_nothing_and_warns() {
         "{:#?}",
         run.argv()
     );
-    let warning =
-        "warning: prune is off, so these instance groups removed from git are still in production: nodes-us-east-1a";
-    assert!(run.stdout().contains(warning), "{}", run.stdout());
+    insta::assert_snapshot!("prune_off_stdout", run.settled_stdout(&test));
     let run = test.run(&["deploy", "--format", "markdown"]);
-    assert!(
-        run.stdout().contains(
-            "⚠️ warning: prune is off, so these instance groups removed from git are still in production: `nodes-us-east-1a`"
-        ),
-        "{}",
-        run.stdout()
-    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    insta::assert_snapshot!("prune_off_markdown", run.settled_stdout(&test));
     let run = test.run(&["deploy", "--format", "json"]);
     let cluster = &json(&run)["clusters"][0];
     assert_eq!(
@@ -424,7 +342,8 @@ fn prune_off_deletes_nothing_and_warns() {
     assert_eq!(cluster["instance_groups_deleted"], serde_json::json!([]));
     // `KOPSFLOW_PRUNE=off` is the same.
     let run = test.run_with(&[("KOPSFLOW_PRUNE", "off")], &["deploy"]);
-    assert!(run.stdout().contains(warning), "{}", run.stdout());
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    insta::assert_snapshot!("prune_off_stdout", run.settled_stdout(&test));
 }
 
 #[test]
@@ -444,15 +363,7 @@ fn prune_never_deletes_the_last_control_plane_group() {
         "etcd-member-removed",
     ];
     let run = test.run(&[&["deploy"][..], &allow].concat());
-    assert_refused_before_any_change(&run, "refusing to prune cluster test.k8s.local");
-    let err = run.stderr();
-    for expected in [
-        "deleting control-plane instance group control-plane-us-east-1a would leave no running control-plane group",
-        "kopsflow never deletes the last control-plane group",
-        "`kops delete instancegroup control-plane-us-east-1a --name test.k8s.local --yes`",
-    ] {
-        assert!(err.contains(expected), "{expected:?} not in:\n{err}");
-    }
+    assert_refused_before_any_change(&test, &run, "last_control_plane_stderr");
     assert_eq!(
         run.argv().len(),
         3,
@@ -465,11 +376,7 @@ fn prune_never_deletes_the_last_control_plane_group() {
         &[&["deploy"][..], &allow].concat(),
     );
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert!(
-        run.stdout().contains("control-plane-us-east-1a"),
-        "{}",
-        run.stdout()
-    );
+    insta::assert_snapshot!("last_control_plane_prune_off", run.settled_stdout(&test));
 }
 
 #[test]
@@ -477,17 +384,6 @@ fn print_shows_the_checks_and_the_prune() {
     let test = nodes_dropped().env("KOPSFLOW_PRUNE", "on");
     let run = test.run(&["deploy", "--print"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    let out = run.stdout();
-    let before = test.rev_parse("HEAD^");
-    for expected in [
-        format!(
-            "check production against cluster-spec/{CLUSTER}.yml at {} (the spec deployed before)",
-            &before[..12]
-        ),
-        "check the instance groups of test.k8s.local live but not in git".to_owned(),
-        "for each instance group live but not in git: kops delete instancegroup IG --name test.k8s.local --state file:///srv/kstate --yes".to_owned(),
-    ] {
-        assert!(out.contains(&expected), "{expected:?} not in:\n{out}");
-    }
+    insta::assert_snapshot!("print_checks_and_prune", run.settled_stdout(&test));
     assert!(run.argv().is_empty(), "--print runs nothing");
 }

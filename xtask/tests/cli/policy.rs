@@ -26,41 +26,15 @@ fn plan_reports_a_minor_jump_and_exits_1() {
     minor_jump(&test);
     let run = test.run(&["plan"]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    let out = run.stdout();
-    assert!(out.contains("; blocked by policy"), "{out}");
-    assert!(
-        out.contains(&format!(
-            "kubernetes-minor-jump blocks: cluster-spec/{CLUSTER}.yml:"
-        )),
-        "{out}"
-    );
-    assert!(
-        out.contains("1.28.6 (production) → 1.30.2 skips Kubernetes 1.29: upgrade to 1.29.x first"),
-        "{out}"
-    );
-    assert!(
-        out.contains("override: --allow kubernetes-minor-jump"),
-        "{out}"
-    );
-    assert!(
-        run.stderr().contains(
-            "error: plan: 1 blocking policy violation: kubernetes-minor-jump (test.k8s.local)"
-        ),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("minor_jump_plan", run.settled_stdout(&test));
+    insta::assert_snapshot!("minor_jump_plan_stderr", run.settled_stderr(&test));
     // The plan still shows what kops would do, and changes nothing.
     assert!(run.argv().iter().any(|a| a.starts_with("update cluster")));
     assert!(run.argv().iter().all(|a| !mutating(a)), "{:?}", run.argv());
     // Allowed, the plan passes and says what it let through.
     let run = test.run(&["plan", "--allow", "kubernetes-minor-jump"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert!(
-        run.stdout()
-            .contains("kubernetes-minor-jump allowed by --allow kubernetes-minor-jump"),
-        "{}",
-        run.stdout()
-    );
+    insta::assert_snapshot!("minor_jump_plan_allowed", run.settled_stdout(&test));
 }
 
 #[test]
@@ -123,11 +97,9 @@ fn deploy_with_allow_goes_through_and_records_the_override() {
         (true.into(), false.into())
     );
     // The stage log says it too.
-    assert!(
-        run.stderr()
-            .contains("policy kubernetes-minor-jump (allowed by --allow kubernetes-minor-jump)"),
-        "{}",
-        run.stderr()
+    insta::assert_snapshot!(
+        "minor_jump_deploy_allowed_stderr",
+        run.settled_stderr(&test)
     );
     // And the audit record keeps the override.
     let log = std::fs::read_to_string(test.repo().join("target/kopsflow/audit.jsonl")).unwrap();
@@ -144,13 +116,7 @@ fn an_unknown_rule_is_a_usage_error_before_any_kops_call() {
     let test = Test::new();
     let run = test.run(&["deploy", "--allow", "kubernetes-skip"]);
     assert_eq!(run.code(), 1);
-    assert!(
-        run.stderr().contains(
-            "--allow kubernetes-skip: no such policy rule; the rules are kubernetes-minor-jump,"
-        ),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("unknown_rule_stderr", run.settled_stderr(&test));
     assert_eq!(run.argv(), Vec::<String>::new());
 }
 
@@ -174,7 +140,7 @@ fn validate_checks_the_offline_rules_of_a_production_cluster() {
             "{err}"
         );
     }
-    assert!(err.contains("error: 4 blocking policy violations"), "{err}");
+    insta::assert_snapshot!("validate_offline_rules_stderr", run.settled_stderr(&test));
     assert_eq!(run.argv(), Vec::<String>::new(), "validate runs no kops");
     let run = test.run(&[
         "validate",
@@ -184,9 +150,7 @@ fn validate_checks_the_offline_rules_of_a_production_cluster() {
         "ssh-open-to-world",
     ]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert!(run
-        .stderr()
-        .contains("(allowed by --allow ssh-open-to-world)"));
+    insta::assert_snapshot!("validate_allowed_stderr", run.settled_stderr(&test));
 }
 
 /// The repository's template and its rendered specs, copied into the test's repository.
@@ -218,17 +182,8 @@ fn render_check_fails_on_a_stale_spec_and_render_fixes_it() {
     .unwrap();
     let run = test.run(&["render", "--check"]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    assert!(
-        run.stdout().contains("-  maxSize: 25\n+  maxSize: 20\n"),
-        "{}",
-        run.stdout()
-    );
-    assert!(
-        run.stderr()
-            .contains("stale rendered spec: cluster-spec/prod.k8s.example.com.yml"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("render_check_stale", run.settled_stdout(&test));
+    insta::assert_snapshot!("render_check_stale_stderr", run.settled_stderr(&test));
     assert!(
         std::fs::read_to_string(&prod)
             .unwrap()
@@ -248,16 +203,15 @@ fn render_check_fails_on_a_stale_spec_and_render_fixes_it() {
     .unwrap();
     let run = test.run(&["render", "--check"]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    assert!(
-        run.stderr().contains("error: cluster-spec/old.k8s.example.com.yml was rendered from cluster-spec/templates/cluster.yml.tmpl for an environment xtask/src/templates.rs no longer declares"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("render_check_undeclared_stderr", run.settled_stderr(&test));
     std::fs::remove_file(&old).unwrap();
     // Hand-written and rendered clusters validate side by side.
     let run = test.run(&["validate"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert_eq!(run.stdout().matches("ok: ").count(), 4, "{}", run.stdout());
+    insta::assert_snapshot!(
+        "validate_rendered_and_hand_written",
+        run.settled_stdout(&test)
+    );
 }
 
 #[test]
@@ -280,16 +234,11 @@ fn a_template_error_points_at_the_template_line() {
         std::fs::read_to_string(test.repo().join("cluster-spec/dev.k8s.example.com.yml")).unwrap();
     let run = test.run(&["render"]);
     assert_eq!(run.code(), 1);
-    let err = run.stderr();
-    assert!(
-        err.contains(&format!("error: cluster-spec/templates/cluster.yml.tmpl:{line}:16: unknown placeholder `network_cdir`")),
-        "{err}"
-    );
-    assert!(
-        err.contains("value `network_cidr` is not used by cluster-spec/templates/cluster.yml.tmpl"),
-        "{err}"
-    );
-    assert!(err.contains("nothing was written"), "{err}");
+    let err = run.settled_stderr(&test);
+    let at =
+        format!("error: cluster-spec/templates/cluster.yml.tmpl:{line}:16: unknown placeholder");
+    assert!(err.contains(&at), "{at:?} not in {err}");
+    insta::assert_snapshot!("template_error_stderr", err);
     let after =
         std::fs::read_to_string(test.repo().join("cluster-spec/dev.k8s.example.com.yml")).unwrap();
     assert_eq!(before, after);

@@ -34,72 +34,56 @@ fn the_record_selects_every_cluster_changed_since_it_and_no_other() {
     assert_eq!(pushed.code(), 0, "{}", pushed.stderr());
     assert_eq!(pushed.clusters(), [B]);
     // From the record: a and b, not the unchanged cluster.
-    for (env, args) in [
+    for (name, env, args) in [
         (
+            "env",
             vec![("KOPSFLOW_LAST_DEPLOYED", base.as_str())],
             vec!["deploy"],
         ),
         (
+            "jenkins",
             vec![("GIT_PREVIOUS_SUCCESSFUL_COMMIT", base.as_str())],
             vec!["deploy"],
         ),
-        (vec![], vec!["deploy", "--last-deployed", base.as_str()]),
+        (
+            "flag",
+            vec![],
+            vec!["deploy", "--last-deployed", base.as_str()],
+        ),
     ] {
         let run = test.run_with(&env, &args);
         assert_eq!(run.code(), 0, "{}", run.stderr());
         assert_eq!(run.clusters(), [A, B], "{env:?} {args:?}");
         // The drift check compares production with the specs at the record.
-        assert!(
-            run.stderr().contains(&format!(
-                "check production against cluster-spec/{A}.yml at {}",
-                &base[..12]
-            )),
-            "{}",
-            run.stderr()
+        insta::assert_snapshot!(
+            format!("record_from_{name}_stderr"),
+            run.settled_stderr(&test)
         );
     }
     let print = test.run_with(&[("KOPSFLOW_LAST_DEPLOYED", &base)], &["deploy", "--print"]);
-    assert!(
-        print.stdout().contains(&format!(
-            "Selected 2 clusters: spec files changed in $KOPSFLOW_LAST_DEPLOYED..HEAD ({}..",
-            &base[..7]
-        )),
-        "{}",
-        print.stdout()
-    );
+    assert_eq!(print.code(), 0, "{}", print.stderr());
+    insta::assert_snapshot!("record_print", print.settled_stdout(&test));
     // The record is HEAD (a re-run of a successful deploy): nothing is left to deploy.
     let head = test.rev_parse("HEAD");
     let run = test.run_with(&[("KOPSFLOW_LAST_DEPLOYED", &head)], &["deploy"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert!(
-        run.stdout().contains("No cluster spec changed"),
-        "{}",
-        run.stdout()
-    );
+    insta::assert_snapshot!("record_is_head", run.settled_stdout(&test));
 }
 
-/// Every cluster deployed, and the reason said in `--print`, on stderr and in the summary.
-fn assert_every_cluster(test: &Test, env: &[(&str, &str)], why: &str) {
+/// Every cluster deployed, and the reason said in `--print` and the text summary (snapshots
+/// `NAME_print` and `NAME_text`) and in the JSON summary.
+fn assert_every_cluster(test: &Test, env: &[(&str, &str)], why: &str, name: &str) {
     let print = test.run_with(env, &["deploy", "--print"]);
     assert_eq!(print.code(), 0, "{}", print.stderr());
-    assert!(
-        print
-            .stdout()
-            .contains(&format!("Selected 3 clusters: {NO_RECORD} ({why}")),
-        "{}",
-        print.stdout()
-    );
+    insta::assert_snapshot!(format!("{name}_print"), print.settled_stdout(test));
     let run = test.run_with(env, &["deploy", "--format", "json"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(run.clusters(), [A, B, CLUSTER]);
     let note = json(&run)["note"].as_str().unwrap_or_default().to_owned();
     assert!(note.starts_with(NO_RECORD) && note.contains(why), "{note}");
     let text = test.run_with(env, &["deploy"]);
-    assert!(
-        text.stdout().contains(&format!("note: {NO_RECORD}")),
-        "{}",
-        text.stdout()
-    );
+    assert_eq!(text.code(), 0, "{}", text.stderr());
+    insta::assert_snapshot!(format!("{name}_text"), text.settled_stdout(test));
 }
 
 #[test]
@@ -111,6 +95,7 @@ fn an_empty_record_deploys_every_cluster() {
         &test,
         &[("KOPSFLOW_LAST_DEPLOYED", "")],
         "$KOPSFLOW_LAST_DEPLOYED is empty: no successful deploy on record",
+        "empty_record",
     );
 }
 
@@ -130,6 +115,7 @@ fn a_record_that_history_no_longer_has_deploys_every_cluster() {
         &format!(
             "$KOPSFLOW_LAST_DEPLOYED is {gone}, not an ancestor of HEAD: history was rewritten"
         ),
+        "rewritten_record",
     );
     // A commit this clone never had (an expired record of another history).
     let unknown = "0123456789abcdef0123456789abcdef01234567";
@@ -137,6 +123,7 @@ fn a_record_that_history_no_longer_has_deploys_every_cluster() {
         &test,
         &[("GIT_PREVIOUS_SUCCESSFUL_COMMIT", unknown)],
         &format!("$GIT_PREVIOUS_SUCCESSFUL_COMMIT is {unknown}, a commit this clone does not have"),
+        "unknown_record",
     );
 }
 
@@ -147,14 +134,12 @@ fn the_record_is_not_read_by_plan_or_off_the_main_branch() {
     test.commit("a");
     let env = [("KOPSFLOW_LAST_DEPLOYED", "")];
     let plan = test.run_with(&env, &["plan", "--print"]);
-    assert!(
-        plan.stdout()
-            .contains("Selected 1 cluster: spec files changed"),
-        "{}",
-        plan.stdout()
-    );
+    assert_eq!(plan.code(), 0, "{}", plan.stderr());
+    insta::assert_snapshot!("plan_ignores_the_record", plan.settled_stdout(&test));
     let base = test.run_with(&env, &["deploy", "--print", "--base", "HEAD^"]);
-    assert!(!base.stdout().contains(NO_RECORD), "{}", base.stdout());
+    let out = base.settled_stdout(&test);
+    assert!(!out.contains(NO_RECORD), "{out}");
+    insta::assert_snapshot!("base_ignores_the_record", out);
     let both = test.run(&["deploy", "--last-deployed", "HEAD^", "--base", "HEAD^"]);
     assert_eq!(both.code(), 1, "--last-deployed and --base conflict");
 }

@@ -35,15 +35,7 @@ fn only_the_modified_cluster_is_planned() {
         "{:?}",
         run.argv()
     );
-    let err = run.stderr();
-    assert!(
-        err.contains("Selected 1 cluster: spec files changed in main...HEAD ("),
-        "{err}"
-    );
-    assert!(
-        err.contains("  test.k8s.local: M cluster-spec/test.k8s.local.yml"),
-        "{err}"
-    );
+    insta::assert_snapshot!("modified_cluster_stderr", run.settled_stderr(&test));
     // And the other one alone.
     let test = as_new_clusters(two_clusters());
     test.modify(OTHER).commit("other: nodes maxSize");
@@ -70,11 +62,7 @@ fn an_added_cluster_is_planned() {
         run.stderr()
     );
     assert_eq!(run.clusters(), [OTHER], "{:?}", run.argv());
-    let err = run.stderr();
-    assert!(
-        err.contains("  other.k8s.local: A cluster-spec/other.k8s.local.yml"),
-        "{err}"
-    );
+    insta::assert_snapshot!("added_cluster_stderr", run.settled_stderr(&test));
 }
 
 #[test]
@@ -92,14 +80,8 @@ fn a_renamed_spec_selects_the_new_name() {
     let run = test.run(&["plan"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(run.clusters(), [renamed], "{:?}", run.argv());
-    let err = run.stderr();
-    let change = "R cluster-spec/test.k8s.local.yml -> cluster-spec/renamed.k8s.local.yml";
-    assert!(err.contains(&format!("  {renamed}: {change}")), "{err}");
     // The old name has no spec left: reported, never deleted.
-    assert!(
-        err.contains(&format!("  {change}: spec removed; kopsflow never deletes clusters — run `kops delete cluster {CLUSTER}` deliberately")),
-        "{err}"
-    );
+    insta::assert_snapshot!("renamed_spec_stderr", run.settled_stderr(&test));
     assert!(run.argv().iter().all(|a| !mutating(a)), "{:?}", run.argv());
 }
 
@@ -108,20 +90,20 @@ fn a_deleted_spec_is_reported_and_ignored() {
     let test = two_clusters();
     test.git(&["rm", "-q", &Test::spec_file(OTHER)]);
     test.commit("retire other");
-    for args in [&["plan"][..], &["plan", "--print"]] {
+    for (name, args) in [
+        ("plan", &["plan"][..]),
+        ("plan_print", &["plan", "--print"]),
+    ] {
         let run = test.run(args);
         assert_eq!(run.code(), 0, "{args:?}: {}", run.stderr());
         assert!(run.argv().is_empty(), "{args:?}: {:?}", run.argv());
-        let shown = format!("{}{}", run.stdout(), run.stderr());
-        assert!(
-            shown.contains("Ignored:\n  D cluster-spec/other.k8s.local.yml: spec removed; kopsflow never deletes clusters — run `kops delete cluster other.k8s.local` deliberately"),
-            "{args:?}: {shown}"
+        insta::assert_snapshot!(
+            format!("deleted_spec_{name}_stdout"),
+            run.settled_stdout(&test)
         );
-        assert!(
-            run.stdout()
-                .contains("No cluster spec was added, modified or renamed in main...HEAD"),
-            "{args:?}: {}",
-            run.stdout()
+        insta::assert_snapshot!(
+            format!("deleted_spec_{name}_stderr"),
+            run.settled_stderr(&test)
         );
     }
     // Beside a change, the removal is still reported, and only the changed cluster is planned.
@@ -129,9 +111,7 @@ fn a_deleted_spec_is_reported_and_ignored() {
     let run = test.run(&["plan"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(run.clusters(), [CLUSTER]);
-    assert!(run
-        .stderr()
-        .contains("D cluster-spec/other.k8s.local.yml: spec removed"));
+    insta::assert_snapshot!("deleted_beside_changed_stderr", run.settled_stderr(&test));
     assert!(run.argv().iter().all(|a| !mutating(a)));
 }
 
@@ -148,9 +128,7 @@ fn two_changed_clusters_are_both_planned() {
         "spec-file order: {:?}",
         run.argv()
     );
-    assert!(run
-        .stderr()
-        .contains("Selected 2 clusters: spec files changed in main...HEAD"));
+    insta::assert_snapshot!("two_changed_stderr", run.settled_stderr(&test));
 }
 
 #[test]
@@ -163,13 +141,7 @@ fn nothing_changed_exits_0_without_calling_kops() {
         "not even kops version: {:?}",
         run.argv()
     );
-    let line = "No cluster spec changed in main...HEAD (";
-    assert!(run.stdout().starts_with(line), "{}", run.stdout());
-    assert!(
-        run.stdout().contains(", base 'main', the first main branch: nothing to plan. To plan anyway, pass --all or --cluster NAME."),
-        "{}",
-        run.stdout()
-    );
+    insta::assert_snapshot!("nothing_changed_stdout", run.settled_stdout(&test));
     // A commit outside cluster-spec/ changes no cluster, on the branch or on main.
     std::fs::write(test.repo().join("README.md"), "readme\n").unwrap();
     test.commit("docs");
@@ -183,30 +155,19 @@ fn nothing_changed_exits_0_without_calling_kops() {
     let json: serde_json::Value = serde_json::from_str(&run.stdout()).expect("stdout is JSON");
     assert_eq!(json["clusters"], serde_json::json!([]));
     assert_eq!(json["command"], "plan");
-    assert!(run.stderr().contains(line), "{}", run.stderr());
+    insta::assert_snapshot!("nothing_changed_json_stderr", run.settled_stderr(&test));
     let written = std::fs::read_to_string(summary).unwrap();
-    assert!(written.contains(line), "{written}");
+    insta::assert_snapshot!("nothing_changed_summary", run.settle(&test, &written));
     let run = test.run(&["deploy", "--branch", "main"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert!(run.argv().is_empty());
-    assert!(
-        run.stdout()
-            .starts_with("No cluster spec changed in HEAD^..HEAD (")
-            && run.stdout().contains("nothing to deploy"),
-        "{}",
-        run.stdout()
-    );
+    insta::assert_snapshot!("nothing_changed_deploy_stdout", run.settled_stdout(&test));
     // Uncommitted spec edits select nothing: said so.
     test.modify(CLUSTER);
     let run = test.run(&["plan"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert!(run.argv().is_empty());
-    assert!(
-        run.stderr()
-            .contains("note: cluster-spec/ has uncommitted changes"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("uncommitted_edits_stderr", run.settled_stderr(&test));
 }
 
 /// A CI checkout of `feature/x` (CLUSTER changed) made with `git clone ARGS`; main moved on
@@ -237,22 +198,14 @@ fn a_shallow_clone_without_the_merge_base_is_an_error_naming_the_fix() {
         (&["--depth", "1", "--branch", "feature/x"], &["plan"]),
         (&["--depth", "1", "--branch", "main"], &["deploy"]),
     ];
-    for (clone, args) in cases {
+    for (i, (clone, args)) in cases.into_iter().enumerate() {
         let test = shallow_checkout(clone);
         let run = test.run(args);
         assert_eq!(run.code(), 1, "{clone:?} {args:?}: {}", run.stderr());
-        let err = run.stderr();
-        for fix in [
-            "shallow clone",
-            "git fetch --unshallow",
-            "fetch-depth: 0",
-            "--all or --cluster NAME",
-        ] {
-            assert!(
-                err.contains(fix),
-                "{clone:?} {args:?}: {fix:?} not in {err}"
-            );
-        }
+        insta::assert_snapshot!(
+            format!("shallow_clone_{}_stderr", i + 1),
+            run.settled_stderr(&test)
+        );
         assert!(run.argv().is_empty(), "{clone:?}: {:?}", run.argv());
     }
     // With the history, the same checkout selects the changed cluster.
@@ -260,11 +213,7 @@ fn a_shallow_clone_without_the_merge_base_is_an_error_naming_the_fix() {
     let run = test.run(&["plan"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(run.clusters(), [CLUSTER]);
-    assert!(
-        run.stderr().contains("origin/main...HEAD"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("full_clone_stderr", run.settled_stderr(&test));
 }
 
 /// feature/y branches from `release`, which branched from main and changed OTHER;
@@ -283,29 +232,14 @@ fn base_flag_picks_the_base() {
     let test = stacked_branches();
     let run = test.run(&["plan", "--print"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    assert!(
-        run.stdout()
-            .starts_with("Selected 2 clusters: spec files changed in main...HEAD"),
-        "{}",
-        run.stdout()
-    );
+    insta::assert_snapshot!("base_default_print", run.settled_stdout(&test));
     let run = test.run(&["plan", "--base", "release"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(run.clusters(), [CLUSTER], "{:?}", run.argv());
-    assert!(
-        run.stderr()
-            .contains("spec files changed in release...HEAD ("),
-        "{}",
-        run.stderr()
-    );
-    assert!(
-        run.stderr().contains("base from --base"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("base_release_stderr", run.settled_stderr(&test));
     let run = test.run(&["plan", "--base", "no-such-branch"]);
     assert_eq!(run.code(), 1);
-    assert!(run.stderr().contains("no-such-branch"), "{}", run.stderr());
+    insta::assert_snapshot!("base_missing_stderr", run.settled_stderr(&test));
     assert!(run.argv().is_empty());
     let run = test.run(&["plan", "--base", "release", "--all"]);
     assert_eq!(
@@ -321,35 +255,18 @@ fn github_base_ref_picks_the_base() {
     let run = test.run_with(&[("GITHUB_BASE_REF", "release")], &["plan"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_eq!(run.clusters(), [CLUSTER], "{:?}", run.argv());
-    assert!(
-        run.stderr().contains("base from $GITHUB_BASE_REF"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("github_base_ref_stderr", run.settled_stderr(&test));
     // A CI checkout has the base only as origin/release.
     let test = test.reclone(&["--branch", "feature/y"]);
     let run = test.run_with(&[("GITHUB_BASE_REF", "release")], &["plan", "--print"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    let out = run.stdout();
-    assert!(
-        out.starts_with("Selected 1 cluster: spec files changed in origin/release...HEAD ("),
-        "{out}"
-    );
-    assert!(
-        out.contains("  test.k8s.local: M cluster-spec/test.k8s.local.yml"),
-        "{out}"
-    );
+    insta::assert_snapshot!("github_base_ref_ci_print", run.settled_stdout(&test));
     // --base still wins over the CI's base.
     let run = test.run_with(
         &[("GITHUB_BASE_REF", "release")],
         &["plan", "--print", "--base", "main"],
     );
-    assert!(
-        run.stdout()
-            .starts_with("Selected 2 clusters: spec files changed in origin/main...HEAD"),
-        "{}",
-        run.stdout()
-    );
+    insta::assert_snapshot!("base_flag_over_ci_print", run.settled_stdout(&test));
 }
 
 #[test]
@@ -369,32 +286,11 @@ fn a_main_branch_acts_on_the_pushed_range() {
         "{:?}",
         run.argv()
     );
-    assert!(
-        run.stderr()
-            .contains("spec files changed in $GITHUB_EVENT_BEFORE..HEAD ("),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("pushed_range_deploy_stderr", run.settled_stderr(&test));
     // A push of two commits.
     let run = test.run_with(&[("GITHUB_EVENT_BEFORE", &root)], &["deploy", "--print"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    let out = run.stdout();
-    assert!(
-        out.starts_with("Selected 2 clusters: spec files changed in $GITHUB_EVENT_BEFORE..HEAD ("),
-        "{out}"
-    );
-    assert!(
-        out.contains("  other.k8s.local: A cluster-spec/other.k8s.local.yml"),
-        "{out}"
-    );
-    assert!(
-        out.contains("kops update cluster other.k8s.local --state file:///srv/kstate --yes"),
-        "{out}"
-    );
-    assert!(
-        out.contains("kops update cluster test.k8s.local --state file:///srv/kstate --yes"),
-        "{out}"
-    );
+    insta::assert_snapshot!("pushed_two_commits_print", run.settled_stdout(&test));
     // A new branch's all-zero `before`, or none: the last commit. GitLab's variable is read too.
     let zero = "0000000000000000000000000000000000000000";
     for env in [
@@ -407,11 +303,8 @@ fn a_main_branch_acts_on_the_pushed_range() {
         assert_eq!(run.clusters(), [CLUSTER], "{env:?}: {:?}", run.argv());
     }
     let run = test.run(&["plan", "--print"]);
-    assert!(
-        run.stdout().contains("spec files changed in HEAD^..HEAD ("),
-        "{}",
-        run.stdout()
-    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    insta::assert_snapshot!("main_last_commit_print", run.settled_stdout(&test));
 }
 
 #[test]
@@ -420,35 +313,16 @@ fn print_shows_why_each_cluster_is_selected() {
     test.modify(CLUSTER).commit("test: nodes maxSize");
     let run = test.run(&["plan", "--print"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    let out = run.stdout();
-    let (selection, plan) = out
-        .split_once("\n\nPlan for branch 'feature/x'")
-        .expect("the selection comes first");
-    assert!(
-        selection.starts_with("Selected 1 cluster: spec files changed in main...HEAD ("),
-        "{out}"
-    );
-    assert!(selection.ends_with(", base 'main', the first main branch\n  test.k8s.local: M cluster-spec/test.k8s.local.yml"), "{out}");
-    assert!(!plan.contains(OTHER), "{out}");
+    // The selection comes first, and names only the changed cluster.
+    insta::assert_snapshot!("why_changed_print", run.settled_stdout(&test));
     let run = test.run(&["plan", "--print", "--all"]);
-    assert!(
-        run.stdout().starts_with("Selected 2 clusters: --all (every spec in cluster-spec/)\n  other.k8s.local\n  test.k8s.local\n"),
-        "{}",
-        run.stdout()
-    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    insta::assert_snapshot!("why_all_print", run.settled_stdout(&test));
     let run = test.run(&["plan", "--print", "--cluster", OTHER]);
-    assert!(
-        run.stdout()
-            .starts_with("Selected 1 cluster: --cluster\n  other.k8s.local\n"),
-        "{}",
-        run.stdout()
-    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    insta::assert_snapshot!("why_cluster_print", run.settled_stdout(&test));
     // rolling-update keeps its rule: a cluster is named, or --all for a preview.
     let run = test.run(&["rolling-update", "--print"]);
     assert_eq!(run.code(), 1);
-    assert!(
-        run.stderr().contains("rolling-update needs --cluster NAME"),
-        "{}",
-        run.stderr()
-    );
+    insta::assert_snapshot!("rolling_update_unnamed_stderr", run.settled_stderr(&test));
 }

@@ -4,7 +4,7 @@
 //! JSON (insta snapshots, commits and times masked), reads production only, and reports an
 //! unreachable Kubernetes API as an unknown rolling update instead of failing.
 
-use crate::support::{mutating, Run, Test, CLUSTER};
+use crate::support::{mutating, settle, Run, Test, CLUSTER};
 
 const PENDING_1_29: &str = "update-cluster-dryrun.modify-ig.REAL.kops-1.29.2.stdout.txt";
 const NO_CHANGES_1_29: &str = "update-cluster-dryrun.no-changes.REAL.kops-1.29.2.stdout.txt";
@@ -34,62 +34,6 @@ fn deployed_then_failed() -> (Test, Vec<String>) {
     );
     let log = test.git_in(&test.repo(), &["log", "--reverse", "--format=%H"]);
     (test, log.lines().map(str::to_owned).collect())
-}
-
-/// `text` with the commits named by their order (`<commit 1>` …; a 12-character one padded to
-/// its width) and every date and time masked as `YYYY-MM-DD` / `YYYY-MM-DDThh:mm:ssZ` (an offset
-/// as `+hh:mm`), so that the text table stays aligned as printed.
-fn masked(text: &str, commits: &[String]) -> String {
-    let mut text = text.to_owned();
-    for (i, commit) in commits.iter().enumerate() {
-        text = text
-            .replace(commit.as_str(), &format!("<commit {}>", i + 1))
-            .replace(
-                &commit[..12],
-                &format!("{:<12}", format!("<commit {}>", i + 1)),
-            );
-    }
-    let digits = |s: &[u8], at: usize, n: usize| {
-        s.len() >= at + n && s[at..at + n].iter().all(u8::is_ascii_digit)
-    };
-    let b = text.as_bytes();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < b.len() {
-        let date = digits(b, i, 4)
-            && b.get(i + 4) == Some(&b'-')
-            && digits(b, i + 5, 2)
-            && b.get(i + 7) == Some(&b'-')
-            && digits(b, i + 8, 2);
-        if !date {
-            let c = text[i..].chars().next().unwrap_or_default();
-            out.push(c);
-            i += c.len_utf8();
-            continue;
-        }
-        let mut end = i + 10;
-        out.push_str("YYYY-MM-DD");
-        let time = b.get(end) == Some(&b'T')
-            && digits(b, end + 1, 2)
-            && digits(b, end + 4, 2)
-            && digits(b, end + 7, 2);
-        if time {
-            end += 9;
-            out.push_str("Thh:mm:ss");
-            if b.get(end) == Some(&b'Z') {
-                end += 1;
-                out.push('Z');
-            } else if matches!(b.get(end), Some(b'+' | b'-'))
-                && digits(b, end + 1, 2)
-                && digits(b, end + 4, 2)
-            {
-                end += 6;
-                out.push_str("+hh:mm");
-            }
-        }
-        i = end;
-    }
-    out
 }
 
 /// Production is never written, and every `update cluster` is a dry-run in a scratch store.
@@ -139,7 +83,7 @@ fn status_shows_one_row_per_cluster_in_text_markdown_and_json() {
             !argv.iter().any(|a| a.starts_with("export")),
             "--cloudonly needs no kubeconfig"
         );
-        outputs.push(masked(&run.stdout(), &commits));
+        outputs.push(settle(&run.stdout(), &commits));
     }
     let [text, markdown, json_text] = <[String; 3]>::try_from(outputs).unwrap_or_default();
     // The rows as the repository and its audit log say.
@@ -205,9 +149,7 @@ fn an_unreachable_api_is_an_unknown_rolling_update_not_a_failure() {
 
     let run = test.run_with(&env, &["status"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    let out = run.stdout();
-    assert!(out.contains("unknown (API unreachable)"), "{out}");
-    assert!(out.contains("unknown (no audit log)"), "{out}");
+    insta::assert_snapshot!("status_api_unreachable_text", run.settled_stdout(&test));
 }
 
 #[test]
@@ -230,37 +172,19 @@ fn a_cluster_that_cannot_be_read_fails_status_after_its_row() {
         ],
     );
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    let out = run.stdout();
-    let b_row = out
-        .lines()
-        .find(|l| l.starts_with("b.k8s.local "))
-        .unwrap_or_default();
-    assert!(b_row.contains("unknown (error)"), "{out}");
-    assert!(out.contains("\n== b.k8s.local\n  error: "), "{out}");
-    let a_row = out
-        .lines()
-        .find(|l| l.starts_with("test.k8s.local "))
-        .unwrap_or_default();
-    assert!(a_row.contains("  none  "), "{out}");
+    // b's row says unknown (error), its section the error; test.k8s.local's row is checked.
+    insta::assert_snapshot!("status_one_unreadable_text", run.settled_stdout(&test));
+    let err = run.settled_stderr(&test);
     assert!(
-        run.stderr()
-            .contains("1 of 2 cluster(s) could not be checked"),
-        "{}",
-        run.stderr()
+        err.contains("1 of 2 cluster(s) could not be checked"),
+        "{err}"
     );
     // --print shows the steps and runs nothing.
     let run = test.run(&["status", "--print", "--cloudonly"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    let out = run.stdout();
-    assert!(
-        out.contains("  Drift [dry-run store]:")
-            && out.contains("  Rolling update [production store]:"),
-        "{out}"
-    );
-    assert!(
-        out.contains("--cloudonly") && !out.contains("--yes"),
-        "{out}"
-    );
+    let out = run.settled_stdout(&test);
+    assert!(!out.contains("--yes"), "{out}");
+    insta::assert_snapshot!("status_print_cloudonly", out);
     assert!(run.argv().is_empty());
 }
 

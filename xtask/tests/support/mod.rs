@@ -3,6 +3,10 @@
 //! real `xtask` binary runs with the kops stand-in (`kops-standin.sh`) first on PATH; `Run`, what
 //! one run printed, which kops calls it made and what it left behind; and small helpers.
 
+mod settle;
+
+pub use settle::settle;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
