@@ -179,6 +179,14 @@ impl Project {
             _temp: temp,
         };
         copy_workspace(&project.repo);
+        // The copy is a repository of its own: its composition declares the environment of
+        // the clusters these tests write (production's, as the recorded cluster is).
+        let environments = project.repo.join("xtask/src/environments.rs");
+        let composition = std::fs::read_to_string(&environments).unwrap();
+        let declared = r#"&[("test.k8s.example.com", "prod")]"#;
+        assert!(composition.contains(declared), "{composition}");
+        let ours = format!(r#"&[("{CLUSTER}", "prod"), ("new.k8s.local", "prod")]"#);
+        std::fs::write(&environments, composition.replace(declared, &ours)).unwrap();
         for entry in std::fs::read_dir(project.repo.join("cluster-spec")).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "yml") {
