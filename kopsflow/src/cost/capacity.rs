@@ -173,18 +173,8 @@ impl MachineTable {
     /// `#` comments. Errors name the line.
     pub fn parse(file: &str, text: &str) -> Result<MachineTable, String> {
         let mut rows = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            let line_no = i + 1;
-            let content = line.split('#').next().unwrap_or("").trim();
-            if content.is_empty() {
-                continue;
-            }
-            let fields: Vec<&str> = content.split_whitespace().collect();
-            let [provider, machine, vcpus, memory] = fields[..] else {
-                return Err(format!(
-                    "{file}:{line_no}: expected `PROVIDER MACHINE_TYPE VCPUS MEMORY_GIB`, got {content:?}"
-                ));
-            };
+        for row in super::prices::table_rows(file, text, "PROVIDER MACHINE_TYPE VCPUS MEMORY_GIB") {
+            let (line_no, [provider, machine, vcpus, memory]) = row?;
             let vcpus = parse_decimal(vcpus, 0).ok_or_else(|| {
                 format!("{file}:{line_no}: {vcpus:?} is not a vCPU count (e.g. 2)")
             })?;

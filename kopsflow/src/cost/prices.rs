@@ -37,6 +37,30 @@ pub struct PriceTable {
     rows: BTreeMap<(String, String, String), Price>,
 }
 
+/// The rows of a bundled or repository table (`prices.txt`, `machines.txt`): four
+/// whitespace-separated fields per line after `#` comments are cut, blank lines skipped, each
+/// with its 1-based line; a row of another shape is an error naming `file`, the line and `shape`.
+pub(super) fn table_rows<'t>(
+    file: &'t str,
+    text: &'t str,
+    shape: &'t str,
+) -> impl Iterator<Item = Result<(usize, [&'t str; 4]), String>> + 't {
+    text.lines().enumerate().filter_map(move |(i, line)| {
+        let content = line.split('#').next().unwrap_or("").trim();
+        if content.is_empty() {
+            return None;
+        }
+        let fields: Vec<&str> = content.split_whitespace().collect();
+        Some(match fields[..] {
+            [a, b, c, d] => Ok((i + 1, [a, b, c, d])),
+            _ => Err(format!(
+                "{file}:{}: expected `{shape}`, got {content:?}",
+                i + 1
+            )),
+        })
+    })
+}
+
 impl PriceTable {
     /// The bundled table.
     pub fn bundled() -> PriceTable {
@@ -50,18 +74,8 @@ impl PriceTable {
     /// Reads `text` (named `file` in errors and origins). Errors name the line.
     pub fn parse(file: &str, text: &str) -> Result<PriceTable, String> {
         let mut table = PriceTable::default();
-        for (i, line) in text.lines().enumerate() {
-            let line_no = i + 1;
-            let content = line.split('#').next().unwrap_or("").trim();
-            if content.is_empty() {
-                continue;
-            }
-            let fields: Vec<&str> = content.split_whitespace().collect();
-            let [provider, region, item, usd] = fields[..] else {
-                return Err(format!(
-                    "{file}:{line_no}: expected `PROVIDER REGION ITEM USD`, got {content:?}"
-                ));
-            };
+        for row in table_rows(file, text, "PROVIDER REGION ITEM USD") {
+            let (line_no, [provider, region, item, usd]) = row?;
             let usd = parse_usd(usd).ok_or_else(|| {
                 format!("{file}:{line_no}: {usd:?} is not a price in USD (e.g. 0.0416)")
             })?;
