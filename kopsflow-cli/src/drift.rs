@@ -21,6 +21,7 @@ impl From<flags::Drift> for Job {
                 all: cmd.clusters.is_empty(),
                 clusters: cmd.clusters,
                 base: None,
+                environments: cmd.environments,
                 branch: cmd.branch,
             },
             run: cmd.run,

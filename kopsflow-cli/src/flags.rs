@@ -101,6 +101,11 @@ pub struct Selection {
     /// else its last commit; else the first main branch.
     #[arg(long, value_name = "REF", conflicts_with_all = ["clusters", "all"])]
     pub base: Option<String>,
+    /// Only the selected clusters that belong to environment NAME (repeatable): the generated
+    /// CI runs one job per environment, each with its own identity. The others are listed as
+    /// left to their environment's job; none left: nothing to do (exit 0).
+    #[arg(long = "environment", value_name = "NAME")]
+    pub environments: Vec<String>,
     /// Branch being built. Default: $BRANCH_NAME, $GITHUB_HEAD_REF, $GITHUB_REF_NAME,
     /// $CI_COMMIT_REF_NAME, else the checked-out git branch.
     #[arg(long, value_name = "NAME")]
@@ -277,6 +282,11 @@ pub struct Drift {
     /// Check every cluster in cluster-spec/ (the default).
     #[arg(long, conflicts_with = "clusters")]
     pub all: bool,
+    /// Only the selected clusters that belong to environment NAME (repeatable): the generated
+    /// CI runs one job per environment, each with its own identity. The others are listed as
+    /// left to their environment's job; none left: nothing to do (exit 0).
+    #[arg(long = "environment", value_name = "NAME")]
+    pub environments: Vec<String>,
     /// Branch being built (it only names the run in reports). Default: $BRANCH_NAME,
     /// $GITHUB_HEAD_REF, $GITHUB_REF_NAME, $CI_COMMIT_REF_NAME, else the checked-out git branch.
     #[arg(long, value_name = "NAME")]
@@ -295,6 +305,11 @@ pub struct Status {
     /// Show every cluster in cluster-spec/ (the default).
     #[arg(long, conflicts_with = "clusters")]
     pub all: bool,
+    /// Only the selected clusters that belong to environment NAME (repeatable): the generated
+    /// CI runs one job per environment, each with its own identity. The others are listed as
+    /// left to their environment's job; none left: nothing to do (exit 0).
+    #[arg(long = "environment", value_name = "NAME")]
+    pub environments: Vec<String>,
     /// Branch being built (it only names the run in reports). Default: $BRANCH_NAME,
     /// $GITHUB_HEAD_REF, $GITHUB_REF_NAME, $CI_COMMIT_REF_NAME, else the checked-out git branch.
     #[arg(long, value_name = "NAME")]

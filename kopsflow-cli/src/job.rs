@@ -282,6 +282,10 @@ impl Job {
             None => None,
         };
         let decision = select::choose(sh, &selection, &branch, config, &loaded, record.as_ref())?;
+        let decision = match selection.environments.as_slice() {
+            [] => decision,
+            names => decision.within(&repo.environments()?, names)?,
+        };
         if !select::show(output, &decision, kind.name(), &branch, &run)? {
             return Ok(Outcome::Clean);
         }

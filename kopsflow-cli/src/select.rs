@@ -8,6 +8,7 @@
 //! and [`show`] shows the selection or says that nothing was selected.
 
 pub mod record;
+mod scope;
 
 use std::fmt::Write as _;
 
@@ -89,6 +90,9 @@ pub struct Decision {
     pub removed: Vec<Removed>,
     /// `cluster-spec/` has uncommitted changes, which a changed-selection does not see.
     pub uncommitted: bool,
+    /// `--environment`: the environments asked for and the selected clusters left to others
+    /// (`Decision::within`); `None` without the flag.
+    pub scope: Option<scope::Scope>,
 }
 
 /// Where changes are counted from, and why (shown with the range): `--base REF`; else the CI's
@@ -229,6 +233,7 @@ pub fn decide(rule: Rule, known: &[&str]) -> anyhow::Result<Decision> {
         clusters: chosen,
         removed,
         uncommitted: false,
+        scope: None,
     })
 }
 
@@ -250,13 +255,21 @@ impl Decision {
                 Rule::Changed(c) => format!("spec files changed in {}, {}", c.range, c.why),
             };
             let s = if n == 1 { "" } else { "s" };
-            let _ = writeln!(out, "Selected {n} cluster{s}: {rule}");
+            let of = self
+                .scope
+                .as_ref()
+                .map(scope::Scope::of)
+                .unwrap_or_default();
+            let _ = writeln!(out, "Selected {n} cluster{s}{of}: {rule}");
         }
         for chosen in &self.clusters {
             let _ = match &chosen.reason {
                 Reason::Changed(change) => writeln!(out, "  {}: {change}", chosen.name),
                 Reason::All | Reason::Named => writeln!(out, "  {}", chosen.name),
             };
+        }
+        if let Some(scope) = &self.scope {
+            out.push_str(&scope.render());
         }
         if !self.removed.is_empty() {
             let _ = writeln!(out, "Ignored:");
@@ -288,12 +301,15 @@ impl Decision {
 
     /// The line saying that nothing was selected (`verb`: `plan`, `deploy`), or `None`.
     pub fn nothing(&self, verb: &str) -> Option<String> {
-        let Rule::Changed(changes) = &self.rule else {
-            return None;
-        };
         if !self.clusters.is_empty() {
             return None;
         }
+        if let Some(line) = self.scope.as_ref().and_then(|s| s.nothing(verb)) {
+            return Some(line);
+        }
+        let Rule::Changed(changes) = &self.rule else {
+            return None;
+        };
         let what = if self.removed.is_empty() {
             "No cluster spec changed"
         } else {

@@ -36,6 +36,7 @@ impl From<flags::Status> for Job {
                 all: cmd.clusters.is_empty(),
                 clusters: cmd.clusters,
                 base: None,
+                environments: cmd.environments,
                 branch: cmd.branch,
             },
             run: cmd.run,

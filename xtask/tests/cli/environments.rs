@@ -111,3 +111,76 @@ fn a_cluster_without_environment_is_refused_by_name() {
         assert!(run.argv().is_empty(), "{args:?} sent to kops");
     }
 }
+
+/// `--environment NAME`: the selected clusters of that environment run, the others are listed
+/// as left to their environment's job; none left is "nothing to do" (exit 0, no kops call); an
+/// unknown name is refused before kops is asked.
+#[test]
+fn environment_flag_keeps_the_clusters_of_that_environment() {
+    let test = dev_and_prod(None);
+    let print = test.run_with(
+        NO_OVERRIDE,
+        &[
+            "deploy",
+            "--print",
+            "--all",
+            "--branch",
+            "master",
+            "--environment",
+            "dev",
+        ],
+    );
+    assert_eq!(print.code(), 0, "{}", print.stderr());
+    let out = print.stdout();
+    assert!(
+        out.contains("Selected 1 cluster in environment dev: --all (every spec in cluster-spec/)\n  dev.k8s.example.com\nLeft to other environments (--environment dev):\n  prod.k8s.example.com: environment prod\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("kops update cluster dev.k8s.example.com --state s3://k8s-kops-dev --yes"),
+        "{out}"
+    );
+    assert!(!out.contains("kops update cluster prod"), "{out}");
+
+    // A real run: kops is asked about dev only.
+    let plan = test.run_with(NO_OVERRIDE, &["plan", "--all", "--environment", "dev"]);
+    assert_eq!(plan.code(), 0, "{}", plan.stderr());
+    let argv = plan.argv();
+    assert!(
+        argv.iter().any(|a| a.contains("dev.k8s.example.com")),
+        "{argv:?}"
+    );
+    assert!(
+        !argv.iter().any(|a| a.contains("prod.k8s.example.com")),
+        "{argv:?}"
+    );
+
+    let elsewhere = test.run_with(
+        NO_OVERRIDE,
+        &[
+            "plan",
+            "--cluster",
+            "prod.k8s.example.com",
+            "--environment",
+            "dev",
+        ],
+    );
+    assert_eq!(elsewhere.code(), 0, "{}", elsewhere.stderr());
+    assert!(
+        elsewhere.stdout().contains("No selected cluster belongs to environment dev (1 selected in others): nothing to plan here."),
+        "{}",
+        elsewhere.stdout()
+    );
+    assert!(elsewhere.argv().is_empty(), "{:?}", elsewhere.argv());
+
+    let unknown = test.run_with(NO_OVERRIDE, &["drift", "--environment", "qa"]);
+    assert_eq!(unknown.code(), 1);
+    assert!(
+        unknown.stderr().contains(
+            "--environment qa: no such environment; this repository declares dev, prod, stg"
+        ),
+        "{}",
+        unknown.stderr()
+    );
+    assert!(unknown.argv().is_empty());
+}
