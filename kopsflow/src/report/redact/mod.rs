@@ -19,7 +19,8 @@
 //!      and URL-encoded; and the first [`MIN_SECRET_LINE_CHARS`] characters or more of one
 //!      right before a clip mark `…` (a value kopsflow cut short before redacting it);
 //!    * `NAME=value` assignments and `--name value` / `--name=value` arguments to such names,
-//!      and the `value:` of a Kubernetes env entry whose `name:` is one (across lines);
+//!      and the `value:` of a Kubernetes env entry whose `name:` is one (across lines, or on
+//!      one line as a flow mapping or JSON object: `{name: GITHUB_TOKEN, value: X}`);
 //!    * `key: value` credentials in YAML (block, flow `{token: X}`, quoted keys, `token : X`) and
 //!      JSON: kubeconfig's `client-key-data`, `client-certificate-data`, `token`, `password`,
 //!      an auth provider's `client-secret`, `refresh-token`, `access-token`, HTTP headers

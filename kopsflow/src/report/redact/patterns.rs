@@ -391,3 +391,53 @@ pub(super) fn hide_credential_keys(line: &str) -> String {
     }
     replace_spans(line, &hidden)
 }
+
+/// A Kubernetes env entry on one line, as a flow mapping or JSON object
+/// (`{name: GITHUB_TOKEN, value: X}`, `{"name":"GITHUB_TOKEN","value":"X"}`): when its `name`
+/// looks secret, its `value` goes (a reference such as `$TOKEN` is shown). Conservatively, from
+/// the value's start up to the closing brace (less a closing quote): a value holding `,` is
+/// hidden whole, and keys after it go too.
+pub(super) fn hide_flow_env_entries(line: &str) -> String {
+    let mut hidden = Vec::new();
+    let mut from = 0;
+    while let Some(open) = line[from..].find('{').map(|i| from + i) {
+        let Some(close) = line[open + 1..].find(['{', '}']).map(|i| open + 1 + i) else {
+            break;
+        };
+        from = close;
+        if line.as_bytes()[close] == b'{' {
+            continue;
+        }
+        let (mut secret_name, mut value) = (false, None);
+        let mut at = open + 1;
+        for part in line[open + 1..close].split(',') {
+            if let Some((key, raw)) = part.split_once(':') {
+                let key = key.trim().trim_matches(['"', '\'']);
+                let trimmed = raw.trim();
+                let unquoted = trimmed.trim_matches(['"', '\'']);
+                let name_like = unquoted
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if key == "name" && name_like && is_secret_name(unquoted) {
+                    secret_name = true;
+                }
+                if key == "value" && !unquoted.is_empty() && !is_reference(unquoted) {
+                    let lead = raw.len() - raw.trim_start().len();
+                    let quote = usize::from(trimmed.starts_with(['"', '\'']));
+                    let start = at + part.len() - raw.len() + lead + quote;
+                    let tail = line[start..close].trim_end();
+                    let end = start + tail.len()
+                        - usize::from(quote == 1 && tail.len() > 1 && tail.ends_with(['"', '\'']));
+                    value = Some((start, end.max(start)));
+                }
+            }
+            at += part.len() + 1;
+        }
+        if let (true, Some(span)) = (secret_name, value) {
+            if &line[span.0..span.1] != HIDDEN {
+                hidden.push(span);
+            }
+        }
+    }
+    replace_spans(line, &hidden)
+}

@@ -311,3 +311,41 @@ fn kubernetes_env_entries_whose_name_looks_secret() {
     let reference = "- name: A_TOKEN\n  value: ${{ secrets.A }}\n";
     assert_eq!(r.redact_text(reference), reference);
 }
+
+#[test]
+fn kubernetes_env_entries_on_one_line() {
+    let r = Redactor::default();
+    for (line, shown) in [
+        (
+            "env: [{name: GITHUB_TOKEN, value: ghp_abc123}]",
+            "env: [{name: GITHUB_TOKEN, value: ***}]",
+        ),
+        (
+            "- {name: DB_PASSWORD, value: 'p w'}",
+            "- {name: DB_PASSWORD, value: '***'}",
+        ),
+        (
+            r#""env":[{"name":"API_TOKEN","value":"s3cr3t"},{"name":"REGION","value":"us-east-1"}]"#,
+            r#""env":[{"name":"API_TOKEN","value":"***"},{"name":"REGION","value":"us-east-1"}]"#,
+        ),
+        // The value first; a value holding a comma is hidden whole.
+        ("{value: abc, name: A_SECRET}", "{value: ***}"),
+        (
+            "{name: A_SECRET, value: \"a,b\"}",
+            "{name: A_SECRET, value: \"***\"}",
+        ),
+        // Not secret, or a reference: shown.
+        (
+            "{name: REGION, value: eu-west-1}",
+            "{name: REGION, value: eu-west-1}",
+        ),
+        (
+            "{name: A_TOKEN, value: $TOKEN}",
+            "{name: A_TOKEN, value: $TOKEN}",
+        ),
+        ("{name: A_TOKEN}", "{name: A_TOKEN}"),
+    ] {
+        assert_eq!(r.redact(line), shown, "{line}");
+        assert_eq!(r.redact(shown), shown, "twice: {line}");
+    }
+}

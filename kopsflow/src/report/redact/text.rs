@@ -4,8 +4,8 @@
 //! whose name looks secret.
 
 use super::patterns::{
-    find_end_marker, hide_credential_keys, hide_inline_private_keys, hide_secret_assignments,
-    hide_secret_flags, opens_private_key,
+    find_end_marker, hide_credential_keys, hide_flow_env_entries, hide_inline_private_keys,
+    hide_secret_assignments, hide_secret_flags, opens_private_key,
 };
 
 /// What a hidden secret is replaced with in text.
@@ -155,6 +155,7 @@ impl Redactor {
         let out = hide_inline_private_keys(&out);
         let out = hide_secret_assignments(&out);
         let out = hide_secret_flags(&out);
+        let out = hide_flow_env_entries(&out);
         hide_credential_keys(&out)
     }
 
