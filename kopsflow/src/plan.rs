@@ -412,9 +412,12 @@ impl Plan {
         }
         writeln!(f)?;
         if self.runs_in_waves() {
-            writeln!(f, "waves: this run changes production, one wave after the other: a wave starts once every cluster of the earlier waves has finished without error; a failure stops the later waves")?;
+            writeln!(f, "waves (this run changes production: a wave starts once every cluster of the earlier waves has finished without error, and a failure stops the later waves):")?;
         } else {
-            writeln!(f, "waves: this run changes nothing in production, so no wave waits for another")?;
+            writeln!(
+                f,
+                "waves (this run changes nothing in production: no wave waits for another):"
+            )?;
         }
         for wave in waves {
             match wave.number {

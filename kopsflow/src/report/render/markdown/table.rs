@@ -15,7 +15,10 @@ pub(super) fn md_table(out: &mut String, s: &RunSummary, groups: Option<&[Group<
         return;
     }
     let rows: Vec<&ClusterSummary> = match groups {
-        Some(groups) => groups.iter().flat_map(|g| g.clusters.iter().copied()).collect(),
+        Some(groups) => groups
+            .iter()
+            .flat_map(|g| g.clusters.iter().copied())
+            .collect(),
         None => s.clusters.iter().collect(),
     };
     match groups {
