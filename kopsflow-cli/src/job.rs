@@ -328,8 +328,9 @@ impl Job {
             let plan = pipeline.resolve(&ctx)?;
             output.out(&plan.to_string());
             if !config.store_override && !envs.is_empty() {
-                for cluster in &ctx.clusters {
-                    output.out(&envs.of(&cluster.name)?.print_line(&cluster.name));
+                // In the plan's order: by wave.
+                for cluster in &plan.clusters {
+                    output.out(&envs.of(&cluster.cluster)?.print_line(&cluster.cluster));
                 }
             }
             output.out(&pin::print_line(&repo.kops_pin, &used));

@@ -220,9 +220,18 @@ fn print_shows_the_waves() {
         out.contains("cluster dev.k8s.example.com (spec cluster-spec/dev.k8s.example.com.yml, production store s3://k8s-kops-dev; environment dev, wave 1)"),
         "{out}"
     );
+    let environments: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("environment of "))
+        .collect();
+    assert_eq!(environments.len(), 3, "{out}");
     assert!(
-        out.contains("environment of stg.k8s.example.com: stg (wave 2, store s3://k8s-kops-stg"),
-        "{out}"
+        environments[0].starts_with("dev.k8s.example.com: dev (wave 1, store s3://k8s-kops-dev")
+            && environments[1]
+                .starts_with("stg.k8s.example.com: stg (wave 2, store s3://k8s-kops-stg")
+            && environments[2]
+                .starts_with("prod.k8s.example.com: prod (wave 3, store s3://k8s-kops,"),
+        "in wave order: {out}"
     );
     assert!(run.argv().is_empty());
 
