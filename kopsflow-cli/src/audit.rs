@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
-use kopsflow::exec::{NOT_RUN_AFTER_FAILURE, NOT_RUN_INTERRUPTED};
+use kopsflow::exec::is_not_run;
 use kopsflow::plan::{Plan, StageOutcome};
 use kopsflow::report::audit::{audit_line, Actor, AuditOutcome, AuditRun, Person};
 use kopsflow::report::{ClusterSummary, RunSummary};
@@ -214,9 +214,7 @@ impl State {
     /// How a cluster that the executor reported on went.
     fn outcome(&self, cluster: &ClusterSummary) -> AuditOutcome {
         match cluster.error.as_deref() {
-            Some(reason @ (NOT_RUN_AFTER_FAILURE | NOT_RUN_INTERRUPTED)) => {
-                AuditOutcome::Skipped(reason.to_owned())
-            }
+            Some(reason) if is_not_run(reason) => AuditOutcome::Skipped(reason.to_owned()),
             Some(error) => AuditOutcome::Failed(error.to_owned()),
             None => match self.skipped.iter().find(|(c, _)| *c == cluster.cluster) {
                 Some((_, reason)) => AuditOutcome::Skipped(reason.clone()),

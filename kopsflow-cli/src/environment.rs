@@ -1,12 +1,14 @@
 //! Environments as typed values: a repository's dev, stg, prod… each with its own state store,
 //! the cloud identity its jobs use (by reference only: the name of a secret, a CI variable, a
 //! credentials id — never a value), its region, whether a deploy needs an approval, and its
-//! wave. [`Environments::of`] says which environment a cluster belongs to: every cluster
-//! belongs to exactly one (docs/CONFIGURATION.md, "Environments").
+//! wave (deploys go wave by wave: [`Environments::placements`]). [`Environments::of`] says
+//! which environment a cluster belongs to: every cluster belongs to exactly one
+//! (docs/CONFIGURATION.md, "Environments").
 
 use std::collections::BTreeMap;
 
 use anyhow::bail;
+use kopsflow::plan::Placement;
 use kopsflow::spec::{ClusterSpec, Diagnostic, Severity};
 use kopsflow::store::StateStore;
 
@@ -24,7 +26,9 @@ pub struct Environment {
     pub region: &'static str,
     /// Whether a deploy to it needs an approval.
     pub approval: bool,
-    /// Its wave (1 first): stored and shown; deploys are not yet ordered by it.
+    /// Its wave (1 first): a deploy (any run that changes production) starts a wave only once
+    /// every cluster of the earlier waves has deployed; a failure stops the later waves
+    /// (docs/CONFIGURATION.md, "Environments"). Read-only runs list clusters in wave order.
     pub wave: u32,
 }
 
@@ -101,6 +105,29 @@ impl Environments {
     /// Every environment, by name.
     pub fn iter(&self) -> impl Iterator<Item = &Environment> {
         self.by_name.values()
+    }
+
+    /// Each cluster's environment and wave, for the pipeline (`Pipeline::with_cluster_waves`):
+    /// a deploy then goes wave by wave. Empty — no waves — when the repository declares no
+    /// environments or when one of `clusters` belongs to none (possible only with
+    /// `KOPS_STATE_STORE`, which lets such a cluster run; docs/CONFIGURATION.md,
+    /// "Environments").
+    pub fn placements<'a>(
+        &self,
+        clusters: impl IntoIterator<Item = &'a str>,
+    ) -> BTreeMap<String, Placement> {
+        let mut placements = BTreeMap::new();
+        for cluster in clusters {
+            let Some(env) = self.clusters.get(cluster).map(|name| &self.by_name[name]) else {
+                return BTreeMap::new();
+            };
+            let placement = Placement {
+                wave: env.wave,
+                environment: env.name.to_owned(),
+            };
+            placements.insert(cluster.to_owned(), placement);
+        }
+        placements
     }
 }
 
@@ -203,6 +230,32 @@ mod tests {
         )?;
         assert_eq!(envs.of("a.example.com")?.store, "s3://dev");
         assert_eq!(envs.of("b.example.com")?.wave, 2);
+        Ok(())
+    }
+
+    #[test]
+    fn placements_give_each_cluster_its_wave_or_none_at_all() -> anyhow::Result<()> {
+        let envs = Environments::new(
+            two(),
+            &[
+                ("a.example.com".into(), "dev"),
+                ("b.example.com".into(), "prod"),
+            ],
+        )?;
+        let placed = envs.placements(["b.example.com", "a.example.com"]);
+        let waves: Vec<(&str, &str, u32)> = placed
+            .iter()
+            .map(|(c, p)| (c.as_str(), p.environment.as_str(), p.wave))
+            .collect();
+        assert_eq!(
+            waves,
+            [("a.example.com", "dev", 1), ("b.example.com", "prod", 2)]
+        );
+        // One cluster in no environment (a KOPS_STATE_STORE run): no waves at all.
+        assert!(envs
+            .placements(["a.example.com", "c.example.com"])
+            .is_empty());
+        assert!(Environments::default().placements(["a"]).is_empty());
         Ok(())
     }
 

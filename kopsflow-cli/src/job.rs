@@ -308,6 +308,11 @@ impl Job {
                 repo.cluster_stores(ctx.clusters.iter().map(|c| c.name.as_str()))?,
             ),
         };
+        // Each cluster in its environment's wave, `KOPS_STATE_STORE` or not (none when a
+        // selected cluster has no environment: docs/CONFIGURATION.md, "Environments").
+        let envs = repo.environments()?;
+        let pipeline = pipeline
+            .with_cluster_waves(envs.placements(ctx.clusters.iter().map(|c| c.name.as_str())));
         if pipeline.checks_drift(&branch.name) {
             let (clusters, record) = (&mut ctx.clusters, record.as_ref());
             crate::guards::read_deployed(sh, &selection, &branch, config, record, clusters)?;
@@ -326,10 +331,10 @@ impl Job {
             )?;
             let plan = pipeline.resolve(&ctx)?;
             output.out(&plan.to_string());
-            let envs = repo.environments()?;
             if !config.store_override && !envs.is_empty() {
-                for cluster in &ctx.clusters {
-                    output.out(&envs.of(&cluster.name)?.print_line(&cluster.name));
+                // In the plan's order: by wave.
+                for cluster in &plan.clusters {
+                    output.out(&envs.of(&cluster.cluster)?.print_line(&cluster.cluster));
                 }
             }
             output.out(&pin::print_line(&repo.kops_pin, &used));
@@ -448,15 +453,15 @@ fn locks(
     })
 }
 
-/// Exit 1 when a cluster failed or was not run, naming them.
+/// Exit 1 when a cluster failed or was not run (after a failure, a failed wave, an
+/// interruption), naming them.
 fn failures(summary: &RunSummary) -> anyhow::Result<()> {
-    use kopsflow::exec::{NOT_RUN_AFTER_FAILURE, NOT_RUN_INTERRUPTED};
     let mut failed = Vec::new();
     let mut not_run = Vec::new();
     for cluster in &summary.clusters {
         match cluster.error.as_deref() {
             None => {}
-            Some(NOT_RUN_AFTER_FAILURE | NOT_RUN_INTERRUPTED) => {
+            Some(error) if kopsflow::exec::is_not_run(error) => {
                 not_run.push(cluster.cluster.as_str())
             }
             Some(error) => failed.push(error),

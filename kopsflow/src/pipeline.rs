@@ -9,7 +9,8 @@ use camino::Utf8PathBuf;
 
 use crate::kops::{KopsCommand, KopsVersion, Mode};
 use crate::plan::{
-    ClusterPlan, DeployedSpec, OnDrift, OutputUse, Plan, PlannedStep, StageOutcome, StagePlan,
+    wave_key, ClusterPlan, DeployedSpec, OnDrift, OutputUse, Placement, Plan, PlannedStep,
+    StageOutcome, StagePlan,
 };
 use crate::store::{DryRunStore, ProductionStore, StateStore, StoreRole};
 
@@ -190,6 +191,9 @@ pub struct Pipeline {
     production_store: Option<StateStore>,
     /// Per-cluster stores (a repository's environments), in place of `production_store`.
     cluster_stores: BTreeMap<String, StateStore>,
+    /// Per-cluster environment and wave (a repository's environments): the plan orders its
+    /// clusters by wave, and a run that changes production goes wave by wave.
+    cluster_waves: BTreeMap<String, Placement>,
     stages: Vec<Stage>,
 }
 
@@ -221,6 +225,7 @@ impl Pipeline {
         Pipeline {
             production_store,
             cluster_stores: BTreeMap::new(),
+            cluster_waves: BTreeMap::new(),
             stages,
         }
     }
@@ -229,6 +234,15 @@ impl Pipeline {
     /// which must agree with its spec's `configBase`; other clusters keep the production store.
     pub fn with_cluster_stores(mut self, stores: BTreeMap<String, StateStore>) -> Pipeline {
         self.cluster_stores = stores;
+        self
+    }
+
+    /// The pipeline with each listed cluster placed in its environment's wave: resolution
+    /// orders the clusters by wave (the selection's order kept within a wave), and a run that
+    /// changes production starts a wave only once the earlier ones finished without error.
+    /// Clusters not listed have no wave (after every wave).
+    pub fn with_cluster_waves(mut self, waves: BTreeMap<String, Placement>) -> Pipeline {
+        self.cluster_waves = waves;
         self
     }
 
@@ -242,13 +256,15 @@ impl Pipeline {
         })
     }
 
-    /// Resolves every stage for every cluster into exact steps, or a skip reason.
+    /// Resolves every stage for every cluster into exact steps, or a skip reason; the clusters
+    /// ordered by wave (stable: in the context's order within a wave).
     pub fn resolve(&self, ctx: &Context) -> anyhow::Result<Plan> {
-        let clusters = ctx
+        let mut clusters = ctx
             .clusters
             .iter()
             .map(|cluster| self.resolve_cluster(ctx, cluster))
-            .collect::<anyhow::Result<_>>()?;
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        clusters.sort_by_key(|c| wave_key(c.placement.as_ref()));
         Ok(Plan {
             branch: ctx.branch.clone(),
             kops_version: ctx.kops_version.clone(),
@@ -300,6 +316,7 @@ impl Pipeline {
             production_store: production,
             work_dir,
             stages,
+            placement: self.cluster_waves.get(&cluster.name).cloned(),
         })
     }
 }

@@ -25,6 +25,26 @@ pub struct ClusterPlan {
     /// Per-run scratch directory of this cluster (prepared spec, dry-run store); removed at the end.
     pub work_dir: Utf8PathBuf,
     pub stages: Vec<StagePlan>,
+    /// Its environment and wave, when the repository has environments: a run that changes
+    /// production runs wave by wave (`exec`).
+    pub placement: Option<Placement>,
+}
+
+/// Where a cluster sits in a repository's rollout: its environment, and that environment's
+/// wave (1 first). A run that changes production starts a wave only once every cluster of the
+/// earlier waves has finished without error (docs/CONFIGURATION.md, "Environments").
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Placement {
+    /// The wave (1 first); several environments may share one.
+    pub wave: u32,
+    /// The environment's name, e.g. `dev`.
+    pub environment: String,
+}
+
+impl fmt::Display for Placement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "wave {} ({})", self.wave, self.environment)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +191,76 @@ impl Plan {
     pub fn runs_anything(&self) -> bool {
         self.steps().next().is_some()
     }
+
+    /// Whether any step changes production (`deploy` on a main branch, `rolling-update --yes`).
+    pub fn changes_production(&self) -> bool {
+        self.steps().any(|(_, _, step)| step.mutates_production())
+    }
+
+    /// Whether the run goes wave by wave: it changes production and its clusters have waves.
+    /// A read-only run (plan, drift, a deploy on another branch) is never held back.
+    pub fn runs_in_waves(&self) -> bool {
+        self.clusters.iter().any(|c| c.placement.is_some()) && self.changes_production()
+    }
+
+    /// The plan's clusters by wave, waves in order (clusters without a wave last, as one
+    /// group), each wave's clusters in plan order. Empty when no cluster has a wave.
+    pub fn waves(&self) -> Vec<Wave<'_>> {
+        if self.clusters.iter().all(|c| c.placement.is_none()) {
+            return Vec::new();
+        }
+        let mut waves: Vec<Wave<'_>> = Vec::new();
+        let mut order: Vec<(usize, &ClusterPlan)> = self.clusters.iter().enumerate().collect();
+        order.sort_by_key(|(_, c)| wave_key(c.placement.as_ref()));
+        for (index, cluster) in order {
+            let number = cluster.placement.as_ref().map(|p| p.wave);
+            if waves.last().map(|w| w.number) != Some(number) {
+                waves.push(Wave {
+                    number,
+                    environments: Vec::new(),
+                    clusters: Vec::new(),
+                });
+            }
+            let Some(wave) = waves.last_mut() else {
+                continue;
+            };
+            if let Some(p) = &cluster.placement {
+                if !wave.environments.contains(&p.environment.as_str()) {
+                    wave.environments.push(&p.environment);
+                }
+            }
+            wave.clusters.push(index);
+        }
+        waves
+    }
+}
+
+/// How clusters sort by wave: waves in order, clusters without a wave after every wave.
+pub fn wave_key(placement: Option<&Placement>) -> (bool, u32) {
+    (placement.is_none(), placement.map_or(0, |p| p.wave))
+}
+
+/// One wave of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wave<'a> {
+    /// Its number; `None` for the clusters without a wave.
+    pub number: Option<u32>,
+    /// Its environments, in the order its clusters name them.
+    pub environments: Vec<&'a str>,
+    /// Its clusters: indices into [`Plan::clusters`], in plan order.
+    pub clusters: Vec<usize>,
+}
+
+impl fmt::Display for Wave<'_> {
+    /// `wave 2 (stg): 1 cluster`, `no wave: 2 clusters`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.number {
+            Some(n) => write!(f, "wave {n} ({})", self.environments.join(", "))?,
+            None => f.write_str("no wave (no environment)")?,
+        }
+        let n = self.clusters.len();
+        write!(f, ": {n} cluster{}", if n == 1 { "" } else { "s" })
+    }
 }
 
 impl fmt::Display for PlannedStep {
@@ -281,15 +371,20 @@ impl fmt::Display for Plan {
         if self.clusters.is_empty() {
             writeln!(f, "\nno clusters selected")?;
         }
+        self.fmt_waves(f)?;
         for cluster in &self.clusters {
             writeln!(f)?;
-            writeln!(
+            write!(
                 f,
-                "cluster {} (spec {}, production store {})",
+                "cluster {} (spec {}, production store {}",
                 cluster.cluster,
                 cluster.spec_file,
                 cluster.production_store.store()
             )?;
+            match &cluster.placement {
+                Some(p) => writeln!(f, "; environment {}, wave {})", p.environment, p.wave)?,
+                None => writeln!(f, ")")?,
+            }
             for stage in &cluster.stages {
                 match &stage.outcome {
                     StageOutcome::Skipped { reason } => {
@@ -303,6 +398,38 @@ impl fmt::Display for Plan {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl Plan {
+    /// The waves overview: each wave's clusters, and whether the run waits on them.
+    fn fmt_waves(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let waves = self.waves();
+        if waves.is_empty() {
+            return Ok(());
+        }
+        writeln!(f)?;
+        if self.runs_in_waves() {
+            writeln!(f, "waves (this run changes production: a wave starts once every cluster of the earlier waves has finished without error, and a failure stops the later waves):")?;
+        } else {
+            writeln!(
+                f,
+                "waves (this run changes nothing in production: no wave waits for another):"
+            )?;
+        }
+        for wave in waves {
+            match wave.number {
+                Some(n) => write!(f, "  wave {n} ({}): ", wave.environments.join(", "))?,
+                None => write!(f, "  no wave (no environment): ")?,
+            }
+            let names: Vec<&str> = wave
+                .clusters
+                .iter()
+                .map(|&i| self.clusters[i].cluster.as_str())
+                .collect();
+            writeln!(f, "{}", names.join(", "))?;
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! This repository's environments: dev, stg and prod, each in its own state store, deployed in
-//! waves 1, 2, 3 (the waves are shown, not yet acted on), prod behind an approval. Rendered
+//! waves 1, 2, 3 (a deploy reaches stg only once dev deployed, prod once stg did;
+//! docs/CONFIGURATION.md, "Environments"), prod behind an approval. Rendered
 //! clusters belong to their template's environment ([`crate::templates::Tier`]); hand-written
 //! specs are declared in [`HAND_WRITTEN`].
 

@@ -38,3 +38,5 @@ mod selection;
 #[path = "cli/status.rs"]
 mod status;
 mod support;
+#[path = "cli/waves.rs"]
+mod waves;

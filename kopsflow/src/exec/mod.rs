@@ -4,7 +4,8 @@
 //!
 //! Clusters run one after the other with their output streamed live, or `jobs` at a time with
 //! each cluster's output shown whole when it finishes (`parallel.rs`). Runs that change
-//! production hold a per-cluster lock meanwhile (`lock.rs`).
+//! production hold a per-cluster lock meanwhile (`lock.rs`), and go wave by wave when their
+//! clusters have waves (`waves.rs`).
 
 mod guard;
 pub mod lock;
@@ -12,6 +13,7 @@ mod parallel;
 pub mod process;
 mod scratch;
 mod seed;
+mod waves;
 
 use std::sync::atomic::Ordering;
 
@@ -38,6 +40,23 @@ pub const NOT_RUN_INTERRUPTED: &str = "not run: interrupted";
 /// The error of a cluster that was not started because an earlier one failed (`deploy` without
 /// `--keep-going`).
 pub const NOT_RUN_AFTER_FAILURE: &str = "not run: an earlier cluster failed";
+
+/// The error of a cluster that was not started because a cluster of an earlier wave, `wave`,
+/// failed or was not run: `not run: wave 1 failed`.
+pub fn not_run_after_wave(wave: u32) -> String {
+    format!("not run: wave {wave} failed")
+}
+
+/// Whether a cluster's error says it was never started: [`NOT_RUN_INTERRUPTED`],
+/// [`NOT_RUN_AFTER_FAILURE`] or [`not_run_after_wave`].
+pub fn is_not_run(error: &str) -> bool {
+    error == NOT_RUN_INTERRUPTED
+        || error == NOT_RUN_AFTER_FAILURE
+        || error
+            .strip_prefix("not run: wave ")
+            .and_then(|rest| rest.strip_suffix(" failed"))
+            .is_some_and(|n| n.parse::<u32>().is_ok())
+}
 
 /// How the error of a rolling-update check that kops could not run (no route to the
 /// Kubernetes API) begins, after the cluster and step it names.
@@ -85,13 +104,15 @@ impl Executor {
     }
 
     /// Runs every cluster of the plan, in order or `jobs` at a time (fail-fast within a
-    /// cluster; see [`Executor::keep_going`] for the others). The summary lists every cluster
-    /// in the plan's order. Scratch directories are removed and locks released on every path.
+    /// cluster; see [`Executor::keep_going`] for the others). A plan that changes production
+    /// and whose clusters have waves runs wave by wave ([`Plan::runs_in_waves`]). The summary
+    /// lists every cluster in the plan's order. Scratch directories are removed and locks
+    /// released on every path.
     pub fn run(&self, plan: &Plan, command: &str) -> RunSummary {
-        let clusters = if self.jobs > 1 && plan.clusters.len() > 1 {
-            self.run_parallel(plan)
+        let clusters = if plan.runs_in_waves() {
+            self.run_waves(plan)
         } else {
-            self.run_in_order(plan)
+            self.run_clusters(&plan.clusters.iter().collect::<Vec<_>>())
         };
         RunSummary {
             command: command.to_owned(),
@@ -102,19 +123,28 @@ impl Executor {
         }
     }
 
-    fn run_in_order(&self, plan: &Plan) -> Vec<ClusterSummary> {
+    /// `clusters`, in order or `jobs` at a time; their summaries in the same order.
+    fn run_clusters(&self, clusters: &[&ClusterPlan]) -> Vec<ClusterSummary> {
+        if self.jobs > 1 && clusters.len() > 1 {
+            self.run_parallel(clusters)
+        } else {
+            self.run_in_order(clusters)
+        }
+    }
+
+    fn run_in_order(&self, clusters: &[&ClusterPlan]) -> Vec<ClusterSummary> {
         let mut failed = false;
-        let mut clusters = Vec::new();
-        for cluster in &plan.clusters {
+        let mut summaries = Vec::new();
+        for &cluster in clusters {
             if let Some(reason) = self.not_run(failed) {
-                clusters.push(not_run(cluster, reason));
+                summaries.push(not_run(cluster, reason));
                 continue;
             }
             let summary = self.run_cluster(cluster, false);
             failed |= summary.error.is_some();
-            clusters.push(summary);
+            summaries.push(summary);
         }
-        clusters
+        summaries
     }
 
     /// Why the next cluster must not start, if it must not.
@@ -154,6 +184,7 @@ impl Executor {
             }),
             summary: ClusterSummary {
                 cluster: cluster.cluster.clone(),
+                placement: cluster.placement.clone(),
                 ..ClusterSummary::default()
             },
         };
@@ -199,6 +230,7 @@ impl Executor {
 fn not_run(cluster: &ClusterPlan, reason: &str) -> ClusterSummary {
     ClusterSummary {
         cluster: cluster.cluster.clone(),
+        placement: cluster.placement.clone(),
         error: Some(reason.to_owned()),
         ..ClusterSummary::default()
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::{not_run, Executor, NOT_RUN_INTERRUPTED};
 use crate::duration::format_elapsed;
-use crate::plan::Plan;
+use crate::plan::ClusterPlan;
 use crate::report::ClusterSummary;
 
 /// A cluster that finished (or was not started), as a worker hands it to the run's thread.
@@ -40,10 +40,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Executor {
-    /// Runs the plan's clusters `jobs` at a time; the summaries come back in the plan's order.
-    pub(super) fn run_parallel(&self, plan: &Plan) -> Vec<ClusterSummary> {
-        let units = units(plan);
-        let total = plan.clusters.len();
+    /// Runs `clusters` `jobs` at a time; the summaries come back in their order.
+    pub(super) fn run_parallel(&self, clusters: &[&ClusterPlan]) -> Vec<ClusterSummary> {
+        let units = units(clusters);
+        let total = clusters.len();
         let workers = self.jobs.min(units.len()).max(1);
         self.log(&format!(
             "==> {total} clusters, up to {workers} at a time: each cluster's output is shown whole when it finishes"
@@ -56,7 +56,7 @@ impl Executor {
             for _ in 0..workers {
                 let tx = tx.clone();
                 let (board, units) = (&board, &units);
-                scope.spawn(move || self.work(plan, units, board, &tx));
+                scope.spawn(move || self.work(clusters, units, board, &tx));
             }
             drop(tx);
             let mut done = 0;
@@ -65,11 +65,11 @@ impl Executor {
                 match rx.recv_timeout(next_beat.saturating_duration_since(Instant::now())) {
                     Ok(finished) => {
                         done += 1;
-                        self.show(plan, &finished, done);
+                        self.show(clusters, &finished, done);
                         results[finished.index] = Some(finished.summary);
                     }
                     Err(RecvTimeoutError::Timeout) => {
-                        self.heartbeat(plan, &board);
+                        self.heartbeat(clusters, &board);
                         next_beat += beat;
                     }
                     Err(RecvTimeoutError::Disconnected) => break,
@@ -78,7 +78,7 @@ impl Executor {
         });
         results
             .into_iter()
-            .zip(&plan.clusters)
+            .zip(clusters)
             .map(|(summary, cluster)| {
                 summary.unwrap_or_else(|| not_run(cluster, NOT_RUN_INTERRUPTED))
             })
@@ -88,7 +88,7 @@ impl Executor {
     /// One worker: takes units until none is left.
     fn work(
         &self,
-        plan: &Plan,
+        clusters: &[&ClusterPlan],
         units: &[Vec<usize>],
         board: &Mutex<Board>,
         tx: &mpsc::Sender<Finished>,
@@ -103,7 +103,7 @@ impl Executor {
                 board.next - 1
             };
             for &index in &units[unit] {
-                let cluster = &plan.clusters[index];
+                let cluster = clusters[index];
                 let refused = {
                     let mut board = lock(board);
                     let refused = self.not_run(board.failed);
@@ -146,7 +146,7 @@ impl Executor {
     }
 
     /// A finished cluster's block: a header, then its buffered log.
-    fn show(&self, plan: &Plan, finished: &Finished, done: usize) {
+    fn show(&self, clusters: &[&ClusterPlan], finished: &Finished, done: usize) {
         let Some(lines) = &finished.lines else {
             return;
         };
@@ -157,23 +157,23 @@ impl Executor {
         };
         self.log(&format!(
             "==> {}: {outcome} after {} [{done}/{}]; its output:",
-            plan.clusters[finished.index].cluster,
+            clusters[finished.index].cluster,
             format_elapsed(finished.elapsed),
-            plan.clusters.len()
+            clusters.len()
         ));
         for line in lines {
             self.log(line);
         }
     }
 
-    fn heartbeat(&self, plan: &Plan, board: &Mutex<Board>) {
+    fn heartbeat(&self, clusters: &[&ClusterPlan], board: &Mutex<Board>) {
         let running: Vec<String> = lock(board)
             .running
             .iter()
             .map(|(index, start)| {
                 format!(
                     "{} ({})",
-                    plan.clusters[*index].cluster,
+                    clusters[*index].cluster,
                     format_elapsed(start.elapsed())
                 )
             })
@@ -186,12 +186,12 @@ impl Executor {
 
 /// The plan's cluster indices grouped by work dir, in plan order: each group is run by one
 /// worker, one cluster after the other.
-fn units(plan: &Plan) -> Vec<Vec<usize>> {
+fn units(clusters: &[&ClusterPlan]) -> Vec<Vec<usize>> {
     let mut units: Vec<Vec<usize>> = Vec::new();
-    for (index, cluster) in plan.clusters.iter().enumerate() {
+    for (index, cluster) in clusters.iter().enumerate() {
         match units
             .iter_mut()
-            .find(|unit| plan.clusters[unit[0]].work_dir == cluster.work_dir)
+            .find(|unit| clusters[unit[0]].work_dir == cluster.work_dir)
         {
             Some(unit) => unit.push(index),
             None => units.push(vec![index]),

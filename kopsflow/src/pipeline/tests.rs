@@ -181,3 +181,114 @@ fn globs() {
     assert!(BranchCondition::glob("*").matches("feature"));
     assert!(!BranchCondition::glob("*").matches("feature/x"));
 }
+
+/// `clusters` (name, environment and wave, or none), resolved on `branch` by a pipeline whose
+/// deploy applies on `main` only.
+fn waves_plan(branch: &str, clusters: &[(&str, Option<(&str, u32)>)]) -> anyhow::Result<Plan> {
+    let ctx = Context {
+        branch: branch.to_owned(),
+        kops_version: KopsVersion::new(1, 29, 2),
+        clusters: clusters
+            .iter()
+            .map(|(name, _)| ClusterTarget {
+                name: (*name).to_owned(),
+                spec_file: format!("cluster-spec/{name}.yml").into(),
+                config_base: None,
+                deployed: None,
+            })
+            .collect(),
+        work_dir: "/tmp/run".into(),
+    };
+    let waves = clusters
+        .iter()
+        .filter_map(|(name, placement)| {
+            placement.map(|(environment, wave)| {
+                let environment = environment.to_owned();
+                ((*name).to_owned(), Placement { wave, environment })
+            })
+        })
+        .collect();
+    let stage = Stage::production(
+        "Deploy",
+        BranchCondition::exact("main"),
+        vec![ProductionStep::UpdateCluster(Mode::Apply)],
+    );
+    Pipeline::new(Some(StateStore::parse("s3://k8s-kops")?), vec![stage])
+        .with_cluster_waves(waves)
+        .resolve(&ctx)
+}
+
+fn names(plan: &Plan) -> Vec<&str> {
+    plan.clusters.iter().map(|c| c.cluster.as_str()).collect()
+}
+
+#[test]
+fn clusters_are_ordered_by_wave_keeping_the_selection_order_within_a_wave() -> anyhow::Result<()> {
+    let plan = waves_plan(
+        "main",
+        &[
+            ("p1", Some(("prod", 3))),
+            ("none", None),
+            ("d1", Some(("dev", 1))),
+            ("s1", Some(("stg", 2))),
+            ("p2", Some(("prod", 3))),
+            ("d2", Some(("dev", 1))),
+        ],
+    )?;
+    assert_eq!(names(&plan), ["d1", "d2", "s1", "p1", "p2", "none"]);
+    let waves: Vec<String> = plan.waves().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        waves,
+        [
+            "wave 1 (dev): 2 clusters",
+            "wave 2 (stg): 1 cluster",
+            "wave 3 (prod): 2 clusters",
+            "no wave (no environment): 1 cluster"
+        ]
+    );
+    assert_eq!(plan.waves()[2].clusters, [3, 4]);
+    assert!(plan.runs_in_waves());
+    // Without waves, the selection's order stands and nothing waits.
+    let plain = waves_plan("main", &[("b", None), ("a", None)])?;
+    assert_eq!(names(&plain), ["b", "a"]);
+    assert!(plain.waves().is_empty() && !plain.runs_in_waves());
+    Ok(())
+}
+
+#[test]
+fn two_environments_can_share_a_wave() -> anyhow::Result<()> {
+    let plan = waves_plan(
+        "main",
+        &[
+            ("us", Some(("dev-us", 1))),
+            ("eu", Some(("dev-eu", 1))),
+            ("p", Some(("prod", 2))),
+        ],
+    )?;
+    assert_eq!(names(&plan), ["us", "eu", "p"]);
+    assert_eq!(
+        plan.waves()[0].to_string(),
+        "wave 1 (dev-us, dev-eu): 2 clusters"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_plan_shows_its_waves_and_whether_they_wait() -> anyhow::Result<()> {
+    let clusters = [
+        ("prod.example.com", Some(("prod", 3))),
+        ("stg.example.com", Some(("stg", 2))),
+        ("dev.example.com", Some(("dev", 1))),
+    ];
+    let main = waves_plan("main", &clusters)?;
+    insta::assert_snapshot!("plan_with_waves_on_main", main.to_string());
+    // A run that changes nothing in production is not held back by wave.
+    let feature = waves_plan("feature/x", &clusters)?;
+    assert!(!feature.runs_in_waves());
+    let shown = feature.to_string();
+    assert!(
+        shown.contains("waves (this run changes nothing in production: no wave waits for another):\n  wave 1 (dev): dev.example.com\n"),
+        "{shown}"
+    );
+    Ok(())
+}

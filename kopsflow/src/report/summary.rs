@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::rolling::RollingUpdateReport;
 use super::update::UpdateReport;
 use crate::cost::{CostChange, Span};
+use crate::plan::Placement;
 use crate::policy::Violation;
 use crate::spec::SpecDiff;
 
@@ -44,6 +45,8 @@ pub struct KopsUsed {
 pub struct ClusterSummary {
     /// Cluster name, e.g. `demo1.k8s.local`.
     pub cluster: String,
+    /// Its environment and wave, when the repository has environments (the plan's).
+    pub placement: Option<Placement>,
     /// The cluster is in git but not in production yet.
     pub new_cluster: bool,
     /// `kops update cluster --yes` succeeded for it (`deploy`): production's store and cloud

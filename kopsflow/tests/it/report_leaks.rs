@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use kopsflow::cost::{CostChange, GroupChange, GroupCost, GroupLine, Micros};
 use kopsflow::exec::Redactor;
+use kopsflow::plan::Placement;
 use kopsflow::policy::{Level, Violation};
 use kopsflow::report::audit::{audit_line, Actor, AuditOutcome, AuditRun, Person};
 use kopsflow::report::neutralise::neutralise;
@@ -134,6 +135,10 @@ fn update() -> UpdateReport {
 fn summary() -> RunSummary {
     let cluster = ClusterSummary {
         cluster: with("cluster"),
+        placement: Some(Placement {
+            wave: 1,
+            environment: with("environment"),
+        }),
         new_cluster: false,
         applied: false,
         spec_diff: Some(spec_diff()),

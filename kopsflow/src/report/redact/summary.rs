@@ -12,6 +12,7 @@
 
 use super::text::Redactor;
 use crate::cost::{CostChange, GroupCost, GroupLine};
+use crate::plan::Placement;
 use crate::policy::Violation;
 use crate::report::rolling::{GroupStatus, RollingUpdateReport};
 use crate::report::status::{AuditLogRead, DeployRecord, Revision, StatusReport, StatusRow};
@@ -166,6 +167,7 @@ impl Rd<'_> {
     fn cluster(&self, c: &ClusterSummary) -> ClusterSummary {
         let ClusterSummary {
             cluster,
+            placement,
             new_cluster,
             applied,
             spec_diff,
@@ -184,6 +186,10 @@ impl Rd<'_> {
         } = c;
         ClusterSummary {
             cluster: self.s(cluster),
+            placement: placement.as_ref().map(|p| Placement {
+                wave: p.wave,
+                environment: self.s(&p.environment),
+            }),
             new_cluster: *new_cluster,
             applied: *applied,
             spec_diff: spec_diff.as_ref().map(|d| self.spec_diff(d)),

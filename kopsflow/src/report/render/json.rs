@@ -182,6 +182,11 @@ fn json_violation(v: &Violation) -> Json {
 fn json_cluster(c: &ClusterSummary) -> Json {
     Json::object()
         .with("cluster", c.cluster.as_str())
+        .with(
+            "environment",
+            c.placement.as_ref().map(|p| p.environment.as_str()),
+        )
+        .with("wave", c.placement.as_ref().map(|p| p.wave))
         .with("status", status(c.status()))
         .with("new_cluster", c.new_cluster)
         .with("applied", c.applied)

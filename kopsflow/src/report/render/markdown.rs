@@ -12,6 +12,8 @@ use crate::report::update::{FieldChange, UpdateReport};
 use crate::spec::diff::{ChangeType, ABSENT};
 use crate::spec::SpecChange;
 
+mod table;
+
 /// Inline code span that nothing in `s` can leave: its fence is longer than any run of
 /// backticks in `s`, a `|` is escaped (GitHub splits table cells before code spans, and takes
 /// any `\|` as a pipe in the cell), and line ends (`\n`, `\r`) become spaces.
@@ -541,42 +543,22 @@ pub fn render_markdown(s: &RunSummary) -> String {
     if let Some(line) = super::capacity::total_line(s) {
         let _ = writeln!(out, "🧮 {}\n", md_text(&line));
     }
-    if !s.clusters.is_empty() {
-        let _ = writeln!(
-            out,
-            "| cluster | status | create | modify | delete | rolling update |"
-        );
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
-        for c in &s.clusters {
-            let st = c.status();
-            // `drift` has no dry-run of git's spec: its counts are the cloud's.
-            let (cr, md, dl) = c.update.as_ref().or(c.cloud.as_ref()).map_or(
-                ("–".to_string(), "–".to_string(), "–".to_string()),
-                |u| {
-                    (
-                        u.create_count().to_string(),
-                        u.modify_count().to_string(),
-                        u.delete_count().to_string(),
-                    )
-                },
-            );
-            let rolling = match &c.rolling_update {
-                None => "–".to_string(),
-                Some(r) if r.update_required => "🔄 needed".to_string(),
-                Some(_) => "not required".to_string(),
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} {} | {cr} | {md} | {dl} | {rolling} |",
-                md_code(&c.cluster),
-                st.emoji(),
-                st.label()
-            );
+    let groups = super::waves::groups(s);
+    table::md_table(&mut out, s, groups.as_deref());
+    match groups {
+        None => {
+            for c in &s.clusters {
+                md_cluster(&mut out, c);
+            }
         }
-        let _ = writeln!(out);
-    }
-    for c in &s.clusters {
-        md_cluster(&mut out, c);
+        Some(groups) => {
+            for group in groups {
+                let _ = writeln!(out, "## {}\n", md_text(&group.heading()));
+                for c in group.clusters {
+                    md_cluster(&mut out, c);
+                }
+            }
+        }
     }
     while out.ends_with("\n\n") {
         out.pop();

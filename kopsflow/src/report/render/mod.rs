@@ -11,6 +11,7 @@ mod markdown;
 mod policy;
 mod status;
 mod text;
+mod waves;
 
 pub use json::{render_json, JSON_SCHEMA_VERSION};
 pub use markdown::render_markdown;

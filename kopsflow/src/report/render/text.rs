@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::{clip, counts_line, deletion_when, lines_not_parsed, overview};
 use crate::report::redact::redact_report;
 use crate::report::rolling::RollingUpdateReport;
-use crate::report::summary::{ClusterStatus, Drift, RunSummary};
+use crate::report::summary::{ClusterStatus, ClusterSummary, Drift, RunSummary};
 use crate::report::unparsed::UnparsedBlock;
 use crate::report::update::{FieldChange, UpdateReport};
 use crate::spec::SpecDiff;
@@ -285,83 +285,101 @@ pub fn render_text(s: &RunSummary, color: bool) -> String {
     if let Some(line) = super::capacity::total_line(s) {
         let _ = writeln!(out, "{line}");
     }
-    for c in &s.clusters {
-        let _ = writeln!(out);
-        let st = c.status();
-        let _ = writeln!(
-            out,
-            "{} {}: {}",
-            p.bold("=="),
-            p.bold(&c.cluster),
-            p.status(st)
-        );
-        if let Some(note) = c.applied_before_error() {
-            let _ = writeln!(out, "  {} {note}", p.green("applied:"));
-        }
-        if let Some(err) = &c.error {
-            for (i, line) in err.lines().enumerate() {
-                let lead = if i == 0 { "error:" } else { "      " };
-                let _ = writeln!(out, "  {} {line}", p.red(lead));
+    match super::waves::groups(s) {
+        None => {
+            for c in &s.clusters {
+                text_cluster(&mut out, &p, c);
             }
         }
-        if let Some(d) = &c.spec_diff {
-            text_spec_diff(&mut out, &p, d);
-        }
-        if let Some(d) = &c.drift {
-            text_drift(&mut out, &p, d);
-        }
-        if let Some(u) = &c.update {
-            text_update(&mut out, &p, &redact_report(u));
-        }
-        if let Some(u) = &c.cloud {
-            text_cloud(&mut out, &p, &redact_report(u));
-        }
-        let to_delete: Vec<&str> = c.instance_groups_still_to_delete().collect();
-        if !to_delete.is_empty() {
-            let _ = writeln!(
-                out,
-                "  {} {}",
-                p.bold("instance groups to delete (removed from git):"),
-                p.red(&to_delete.join(", "))
-            );
-        }
-        if let Some(cost) = &c.cost {
-            super::cost::text_cost(&mut out, &p.bold("cost per month"), cost);
-            super::capacity::text_capacity(&mut out, &p.bold("capacity"), cost);
-        }
-        if !c.instance_groups_deleted.is_empty() {
-            let _ = writeln!(
-                out,
-                "  {} {}",
-                p.bold("instance groups deleted (removed from git; prune):"),
-                c.instance_groups_deleted.join(", ")
-            );
-        }
-        if !c.instance_groups_kept.is_empty() {
-            let _ = writeln!(
-                out,
-                "  {} {}",
-                p.yellow(super::KEPT_WARNING),
-                p.yellow(&c.instance_groups_kept.join(", "))
-            );
-        }
-        if let Some(r) = &c.rolling_update {
-            text_rolling(&mut out, &p, r);
-        }
-        match c.validated {
-            Some(true) => {
-                let _ = writeln!(out, "  {} {}", p.bold("validation:"), p.green("ready"));
+        Some(groups) => {
+            for group in groups {
+                let _ = writeln!(out);
+                let _ = writeln!(out, "{}", p.bold(&format!("=== {} ===", group.heading())));
+                for c in group.clusters {
+                    text_cluster(&mut out, &p, c);
+                }
             }
-            Some(false) => {
-                let _ = writeln!(out, "  {} {}", p.bold("validation:"), p.red("failed"));
-            }
-            None => {}
-        }
-        if let Some(violations) = &c.policy {
-            super::policy::text_policy(&mut out, &p, violations);
         }
     }
     out
+}
+
+/// One cluster: its heading and status, then what was found for it.
+fn text_cluster(out: &mut String, p: &Painter, c: &ClusterSummary) {
+    let _ = writeln!(out);
+    let st = c.status();
+    let _ = writeln!(
+        out,
+        "{} {}: {}",
+        p.bold("=="),
+        p.bold(&c.cluster),
+        p.status(st)
+    );
+    if let Some(note) = c.applied_before_error() {
+        let _ = writeln!(out, "  {} {note}", p.green("applied:"));
+    }
+    if let Some(err) = &c.error {
+        for (i, line) in err.lines().enumerate() {
+            let lead = if i == 0 { "error:" } else { "      " };
+            let _ = writeln!(out, "  {} {line}", p.red(lead));
+        }
+    }
+    if let Some(d) = &c.spec_diff {
+        text_spec_diff(out, p, d);
+    }
+    if let Some(d) = &c.drift {
+        text_drift(out, p, d);
+    }
+    if let Some(u) = &c.update {
+        text_update(out, p, &redact_report(u));
+    }
+    if let Some(u) = &c.cloud {
+        text_cloud(out, p, &redact_report(u));
+    }
+    let to_delete: Vec<&str> = c.instance_groups_still_to_delete().collect();
+    if !to_delete.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            p.bold("instance groups to delete (removed from git):"),
+            p.red(&to_delete.join(", "))
+        );
+    }
+    if let Some(cost) = &c.cost {
+        super::cost::text_cost(out, &p.bold("cost per month"), cost);
+        super::capacity::text_capacity(out, &p.bold("capacity"), cost);
+    }
+    if !c.instance_groups_deleted.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            p.bold("instance groups deleted (removed from git; prune):"),
+            c.instance_groups_deleted.join(", ")
+        );
+    }
+    if !c.instance_groups_kept.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            p.yellow(super::KEPT_WARNING),
+            p.yellow(&c.instance_groups_kept.join(", "))
+        );
+    }
+    if let Some(r) = &c.rolling_update {
+        text_rolling(out, p, r);
+    }
+    match c.validated {
+        Some(true) => {
+            let _ = writeln!(out, "  {} {}", p.bold("validation:"), p.green("ready"));
+        }
+        Some(false) => {
+            let _ = writeln!(out, "  {} {}", p.bold("validation:"), p.red("failed"));
+        }
+        None => {}
+    }
+    if let Some(violations) = &c.policy {
+        super::policy::text_policy(out, p, violations);
+    }
 }
 
 fn rolling_groups(r: &RollingUpdateReport) -> Vec<String> {
