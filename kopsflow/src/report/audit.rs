@@ -177,6 +177,11 @@ pub fn audit_line(
         .with("time", rfc3339_utc(now))
         .with("started", rfc3339_utc(run.started))
         .with("cluster", r(&cluster.cluster))
+        .with(
+            "environment",
+            ro(cluster.placement.as_ref().map(|p| p.environment.as_str())),
+        )
+        .with("wave", cluster.placement.as_ref().map(|p| p.wave))
         .with("subcommand", r(&run.subcommand))
         .with("branch", r(&run.branch))
         .with("commit", ro(run.commit.as_deref()))

@@ -149,6 +149,31 @@ fn a_failure_in_wave_1_stops_stg_and_prod_and_a_rerun_after_the_fix_deploys_all_
         "{err}"
     );
     assert_eq!(wave_lines(&err), ["==> wave 1 (dev): 1 cluster"]);
+    // The audit log: one record per cluster, with its environment and wave.
+    let log = std::fs::read_to_string(test.repo().join("target/kopsflow/audit.jsonl")).unwrap();
+    let records: Vec<(String, String, String, u64)> = log
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            (
+                s("cluster"),
+                s("outcome"),
+                s("environment"),
+                v["wave"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        (DEV, "failed", "dev", 1),
+        (STG, "skipped", "stg", 2),
+        (PROD, "skipped", "prod", 3),
+    ];
+    let expected: Vec<(String, String, String, u64)> = expected
+        .iter()
+        .map(|(c, o, e, w)| (c.to_string(), o.to_string(), e.to_string(), *w))
+        .collect();
+    assert_eq!(records, expected);
 
     // The fix, committed; the record still names the commit before the change.
     test.git(&["commit", "-q", "--allow-empty", "-m", "dev: fixed"]);

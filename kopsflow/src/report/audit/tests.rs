@@ -220,6 +220,24 @@ fn a_record_has_every_field() {
         &Redactor::default(),
     );
     assert_eq!(parse(&line)["validated"], false);
+    // Without waves: no environment; in a wave: its environment and number.
+    assert!(v["environment"].is_null() && v["wave"].is_null());
+    let mut placed = cluster();
+    placed.placement = Some(crate::plan::Placement {
+        wave: 2,
+        environment: "stg".into(),
+    });
+    let placed = parse(&audit_line(
+        &run(),
+        &placed,
+        &AuditOutcome::Ok,
+        0,
+        &Redactor::default(),
+    ));
+    assert_eq!(
+        (&placed["environment"], &placed["wave"]),
+        (&serde_json::json!("stg"), &serde_json::json!(2))
+    );
 }
 
 #[test]
