@@ -15,6 +15,7 @@
 pub mod audit;
 mod error;
 pub mod neutralise;
+pub mod not_run;
 pub mod redact;
 pub mod render;
 pub mod rolling;

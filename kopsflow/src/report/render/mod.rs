@@ -20,7 +20,7 @@ pub use text::render_text;
 
 use std::fmt::Write as _;
 
-use super::summary::{ClusterStatus, KopsUsed, RunSummary};
+use super::summary::{ClusterStatus, ClusterSummary, KopsUsed, RunSummary};
 use super::update::{DeletionSection, UpdateReport};
 
 /// Longest single-line value shown by the text and markdown renderers (JSON is never clipped).
@@ -95,11 +95,20 @@ fn lines_not_parsed(n: usize) -> String {
     format!("{n} line{} not parsed", if n == 1 { "" } else { "s" })
 }
 
-/// `3 clusters: 1 error, 2 changes pending; rolling update needed`: clusters per status.
+/// `3 clusters: 1 error, 2 changes pending; rolling update needed`: clusters per status, the
+/// clusters never started (`not run: …`) apart from the ones that failed.
 fn overview(s: &RunSummary) -> String {
     let n = s.clusters.len();
-    let count = |st: ClusterStatus| s.clusters.iter().filter(|c| c.status() == st).count();
+    let not_run = |c: &&ClusterSummary| c.error.as_deref().is_some_and(super::not_run::is_not_run);
+    let count = |st: ClusterStatus| {
+        let of = s.clusters.iter().filter(|c| c.status() == st);
+        match st {
+            ClusterStatus::Error => of.filter(|c| !not_run(c)).count(),
+            _ => of.count(),
+        }
+    };
     let mut parts = Vec::new();
+    let never_started = s.clusters.iter().filter(not_run).count();
     for st in [
         ClusterStatus::Error,
         ClusterStatus::Created,
@@ -112,6 +121,9 @@ fn overview(s: &RunSummary) -> String {
         let k = count(st);
         if k > 0 {
             parts.push(format!("{k} {}", st.label()));
+        }
+        if st == ClusterStatus::Error && never_started > 0 {
+            parts.push(format!("{never_started} not run"));
         }
     }
     let mut line = format!(
