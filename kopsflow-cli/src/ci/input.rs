@@ -204,6 +204,24 @@ impl CiInput {
             .collect()
     }
 
+    /// When `env`'s deploy runs, as the generated files say it: `wave 1, the first`, `wave 2,
+    /// once every deploy of wave 1 (dev) has passed`.
+    pub fn wave_note(&self, env: &CiEnvironment) -> String {
+        let wave = env.environment.wave;
+        let previous = self.previous_wave(env);
+        match previous.first() {
+            None => format!("wave {wave}, the first"),
+            Some(first) => {
+                let names: Vec<&str> = previous.iter().map(|e| e.name()).collect();
+                format!(
+                    "wave {wave}, once every deploy of wave {} ({}) has passed",
+                    first.environment.wave,
+                    names.join(", ")
+                )
+            }
+        }
+    }
+
     /// The environment that holds `cluster`.
     pub fn environment_of(&self, cluster: &str) -> Option<&CiEnvironment> {
         self.environments

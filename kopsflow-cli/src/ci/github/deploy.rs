@@ -94,9 +94,10 @@ pub fn deploy(input: &CiInput) -> anyhow::Result<String> {
     for env in &input.environments {
         let _ = writeln!(
             s,
-            "  {}:\n    # Wave {}: after every job of the wave before has succeeded.",
+            "  {}:\n    # {}: {}.",
             job_id("deploy", env),
-            env.environment.wave
+            env.name(),
+            input.wave_note(env)
         );
         let previous: Vec<String> = input
             .previous_wave(env)

@@ -86,8 +86,9 @@ pub(super) fn deploy(input: &CiInput, names: &RuleNames, branches: &[String], s:
         let _ = writeln!(job, "printf '%s\\n' \"$CI_COMMIT_SHA\" > {DEPLOYED_COMMIT}");
         let _ = writeln!(
             s,
-            "# Wave {}: after every job of the wave before has passed.\n{name}:\n  stage: deploy\n  extends: {}",
-            env.environment.wave,
+            "# {}: {}.\n{name}:\n  stage: deploy\n  extends: {}",
+            env.name(),
+            input.wave_note(env),
             template(env, Access::Deploy)
         );
         let previous = input.previous_wave(env);

@@ -59,8 +59,9 @@ pub fn main(input: &CiInput) -> anyhow::Result<String> {
     for env in &input.environments {
         let _ = writeln!(
             s,
-            "        // Wave {}: after the stages of the waves before.\n        stage({}) {{",
-            env.environment.wave,
+            "        // {}: {}.\n        stage({}) {{",
+            env.name(),
+            input.wave_note(env),
             groovy(&format!("Deploy {}", env.name()))
         );
         let _ = write!(
