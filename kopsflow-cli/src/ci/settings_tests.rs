@@ -55,6 +55,7 @@ fn hostile_input(cluster: &str, branch: &str) -> CiInput {
         name: cluster.to_owned(),
         spec_file: format!("cluster-spec/{cluster}.yml"),
     });
+    input.environments[0].clusters.push(cluster.to_owned());
     input.deploy_when = BranchCondition::any_of_names(&["main", branch]);
     input.roll_when = input.deploy_when.clone();
     input
@@ -273,16 +274,18 @@ fn post_deploy_validation_reaches_every_deploy_job() -> anyhow::Result<()> {
     for engine in ENGINES {
         let files = generate(engine, &input)?;
         let all: String = files.iter().map(|f| f.text.as_str()).collect();
-        assert!(
-            all.contains("cargo xtask deploy --detailed-exitcode --validate 10m --format markdown"),
-            "{}",
-            engine.name()
-        );
+        for env in ["dev", "stg", "prod"] {
+            assert!(
+                all.contains(&format!("cargo xtask deploy --environment {env} --detailed-exitcode --validate 10m --format markdown")),
+                "{}",
+                engine.name()
+            );
+        }
     }
     let github = generate(Engine::Github, &input)?;
     let deploy = yaml_doc(file(&github, ".github/workflows/kopsflow-deploy.yml"));
     assert_eq!(
-        at(&deploy, &["jobs", "deploy", "timeout-minutes"]).as_i64(),
+        at(&deploy, &["jobs", "deploy-stg", "timeout-minutes"]).as_i64(),
         Some(130)
     );
     Ok(())
