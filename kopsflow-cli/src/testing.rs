@@ -9,9 +9,7 @@ use kopsflow::kops::pin::KopsPin;
 use kopsflow::kops::KopsVersion;
 use kopsflow::policy::{Policy, Production, Settings};
 
-use crate::ci::{
-    AwsAuth, CiSettings, Cluster, DriftFound, KopsInstall, Runners, Timeouts,
-};
+use crate::ci::{AwsAuth, CiSettings, Cluster, DriftFound, KopsInstall, Runners, Timeouts};
 use crate::environment::{Environment, Identity, IdentityRef};
 use crate::pipeline::Prune;
 use crate::{Declared, Repo};
@@ -77,10 +75,15 @@ pub fn environments() -> Vec<Environment> {
 
 /// Each sample cluster's environment: its name's first label, `test` in prod.
 fn cluster_environments() -> Vec<(String, &'static str)> {
-    [("dev", "dev"), ("stg", "stg"), ("prod", "prod"), ("test", "prod")]
-        .into_iter()
-        .map(|(cluster, env)| (format!("{cluster}.k8s.example.com"), env))
-        .collect()
+    [
+        ("dev", "dev"),
+        ("stg", "stg"),
+        ("prod", "prod"),
+        ("test", "prod"),
+    ]
+    .into_iter()
+    .map(|(cluster, env)| (format!("{cluster}.k8s.example.com"), env))
+    .collect()
 }
 
 fn policy() -> Policy {

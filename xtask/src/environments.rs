@@ -17,7 +17,12 @@ pub fn of_tier(tier: Tier) -> Environment {
         Tier::Development => Environment {
             name: "dev",
             store: "s3://k8s-kops-dev",
-            identity: identity("KOPSFLOW_DEV_PLAN_ROLE_ARN", "kopsflow-dev-plan", "KOPSFLOW_DEV_DEPLOY_ROLE_ARN", "kopsflow-dev-deploy"),
+            identity: identity(
+                "KOPSFLOW_DEV_PLAN_ROLE_ARN",
+                "kopsflow-dev-plan",
+                "KOPSFLOW_DEV_DEPLOY_ROLE_ARN",
+                "kopsflow-dev-deploy",
+            ),
             region: "eu-west-1",
             approval: false,
             wave: 1,
@@ -25,7 +30,12 @@ pub fn of_tier(tier: Tier) -> Environment {
         Tier::Staging => Environment {
             name: "stg",
             store: "s3://k8s-kops-stg",
-            identity: identity("KOPSFLOW_STG_PLAN_ROLE_ARN", "kopsflow-stg-plan", "KOPSFLOW_STG_DEPLOY_ROLE_ARN", "kopsflow-stg-deploy"),
+            identity: identity(
+                "KOPSFLOW_STG_PLAN_ROLE_ARN",
+                "kopsflow-stg-plan",
+                "KOPSFLOW_STG_DEPLOY_ROLE_ARN",
+                "kopsflow-stg-deploy",
+            ),
             region: "eu-west-1",
             approval: false,
             wave: 2,
@@ -36,7 +46,12 @@ pub fn of_tier(tier: Tier) -> Environment {
         Tier::Production => Environment {
             name: "prod",
             store: PRODUCTION_STORE.value,
-            identity: identity("KOPSFLOW_PLAN_ROLE_ARN", "kopsflow-plan", "KOPSFLOW_DEPLOY_ROLE_ARN", "kopsflow-deploy"),
+            identity: identity(
+                "KOPSFLOW_PLAN_ROLE_ARN",
+                "kopsflow-plan",
+                "KOPSFLOW_DEPLOY_ROLE_ARN",
+                "kopsflow-deploy",
+            ),
             region: "eu-west-1",
             approval: true,
             wave: 3,

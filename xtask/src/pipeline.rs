@@ -15,9 +15,7 @@ use kopsflow::pipeline::BranchCondition::{self, Always};
 use kopsflow::pipeline::{DryRunStep, ProductionStep, Stage};
 use kopsflow::plan::OnDrift;
 
-use kopsflow_cli::ci::{
-    AwsAuth, CiSettings, DriftFound, KopsInstall, Runners, Timeouts,
-};
+use kopsflow_cli::ci::{AwsAuth, CiSettings, DriftFound, KopsInstall, Runners, Timeouts};
 use kopsflow_cli::pipeline::{Prune, RepoPipeline, RunFlags};
 use kopsflow_cli::{declared, Config, Declared};
 

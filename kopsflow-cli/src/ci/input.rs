@@ -303,7 +303,10 @@ impl CiInput {
             {
                 bail!("environment {name} holds {c}, which is not in cluster-spec/");
             }
-            quote::check_value(&format!("region of environment {name}"), env.environment.region)?;
+            quote::check_value(
+                &format!("region of environment {name}"),
+                env.environment.region,
+            )?;
             for access in [Access::ReadOnly, Access::Deploy] {
                 let identity = env.identity(access);
                 let what = format!("{} identity of environment {name}", access.name());

@@ -238,7 +238,10 @@ fn previews_keep_their_artifacts_and_use_the_read_only_identity() {
         text(at(aws, &["with", "role-to-assume"])),
         "${{ secrets.PROD_PLAN_ROLE_ARN }}"
     );
-    assert!(preview.get("environment").is_none(), "no approval for a preview");
+    assert!(
+        preview.get("environment").is_none(),
+        "no approval for a preview"
+    );
     let root = gitlab(&input);
     let preview = at(&root, &["rolling-update-preview-prod"]);
     assert_eq!(text(at(preview, &["extends"])), ".kopsflow-prod-read-only");
@@ -342,7 +345,11 @@ fn deploy_jobs_set_the_last_successful_deploy() {
     // a main-branch pipeline carry the record they read forward, after their command succeeded.
     let keepers = "for job in deploy-dev deploy-stg deploy-prod drift-dev drift-stg drift-prod rolling-update-dev rolling-update-stg rolling-update-prod rolling-update-preview-dev rolling-update-preview-stg rolling-update-preview-prod; do";
     assert!(script.contains(keepers), "{script}");
-    for name in ["drift-dev", "rolling-update-stg", "rolling-update-preview-prod"] {
+    for name in [
+        "drift-dev",
+        "rolling-update-stg",
+        "rolling-update-preview-prod",
+    ] {
         let job = at(&root, &[name]);
         let text = self::script(job);
         let keep = text

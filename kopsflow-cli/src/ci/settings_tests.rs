@@ -316,7 +316,11 @@ fn access_keys_instead_of_oidc() -> anyhow::Result<()> {
         .and_then(|t| t.get("id_tokens"))
         .is_none());
     // A reference that is no variable name is refused, with the environment.
-    input.environments[0].environment.identity.read_only.github_secret = Some("A B");
+    input.environments[0]
+        .environment
+        .identity
+        .read_only
+        .github_secret = Some("A B");
     let err = generate(Engine::Github, &input).expect_err("not a name");
     assert!(
         format!("{err:#}").contains("read-only identity of environment dev"),

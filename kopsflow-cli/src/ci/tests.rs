@@ -146,8 +146,9 @@ fn github_workflows() -> anyhow::Result<()> {
     );
     assert_eq!(text(at(aws, &["with", "aws-region"])), "eu-west-1");
     let scripts = run_scripts(&plan);
-    assert!(scripts.iter().any(|s| s
-        .contains("cargo xtask plan --environment prod --detailed-exitcode --format markdown")));
+    assert!(scripts.iter().any(
+        |s| s.contains("cargo xtask plan --environment prod --detailed-exitcode --format markdown")
+    ));
     let comment = at(&plan, &["jobs", "comment"]);
     assert_eq!(
         strings(at(comment, &["needs"])),

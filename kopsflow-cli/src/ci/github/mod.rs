@@ -195,11 +195,7 @@ fn setup_steps(input: &CiInput, env: &CiEnvironment, access: Access) -> anyhow::
             );
         }
     }
-    let _ = writeln!(
-        s,
-        "          aws-region: {}",
-        yaml(env.environment.region)
-    );
+    let _ = writeln!(s, "          aws-region: {}", yaml(env.environment.region));
     Ok(s)
 }
 

@@ -111,7 +111,9 @@ fn comment_job(input: &CiInput, plan_jobs: &[String]) -> String {
     s.push_str(&needs(plan_jobs));
     let _ = writeln!(s, "    if: ${{{{ !cancelled() && {SAME_REPOSITORY} }}}}");
     s.push_str(&runs_on(input));
-    s.push_str("    timeout-minutes: 5\n    permissions:\n      pull-requests: write\n    steps:\n");
+    s.push_str(
+        "    timeout-minutes: 5\n    permissions:\n      pull-requests: write\n    steps:\n",
+    );
     let mut step_env: Vec<(String, String)> = vec![
         ("GH_TOKEN".into(), "${{ github.token }}".into()),
         (
@@ -129,7 +131,10 @@ fn comment_job(input: &CiInput, plan_jobs: &[String]) -> String {
     ));
     for (n, (id, env)) in plan_jobs.iter().zip(&input.environments).enumerate() {
         let var = format!("PLAN_{}", n + 1);
-        step_env.push((var.clone(), format!("${{{{ needs.{id}.outputs.summary }}}}")));
+        step_env.push((
+            var.clone(),
+            format!("${{{{ needs.{id}.outputs.summary }}}}"),
+        ));
         let _ = writeln!(
             script,
             "  if [ -n \"${var}\" ]; then printf '%s\\n\\n%s\\n\\n' {} \"${var}\"; fi",

@@ -144,7 +144,10 @@ pub fn files(input: &CiInput) -> anyhow::Result<Vec<GeneratedFile>> {
     };
 
     let mut s = head(input, &names);
-    let install = format!("(\n{})\n", install_kops(&input.settings.kops, input.settings_file)?);
+    let install = format!(
+        "(\n{})\n",
+        install_kops(&input.settings.kops, input.settings_file)?
+    );
     templates(input, &install, &mut s)?;
     plan(input, &mut s);
     deploy::deploy(input, &names, &deploy_branches, &mut s);

@@ -24,11 +24,8 @@ pub(super) fn rolling_update(
     let s_ = &input.settings;
     for env in &input.environments {
         let name = format!("rolling-update-{}", env.name());
-        let roll_artifacts = artifacts(&[
-            &format!("{CI_DIR}/{name}.md"),
-            AUDIT_LOG,
-            DEPLOYED_COMMIT,
-        ]);
+        let roll_artifacts =
+            artifacts(&[&format!("{CI_DIR}/{name}.md"), AUDIT_LOG, DEPLOYED_COMMIT]);
         let prelude = format!("{}{}", token_file(input), read_last_deployed(input));
         let mut preview = run_job(
             &name,

@@ -15,7 +15,9 @@ use super::{
 pub fn main(input: &CiInput) -> anyhow::Result<String> {
     let s_ = &input.settings;
     let envs = u32::try_from(input.environments.len()).unwrap_or(u32::MAX);
-    let timeout = (s_.timeouts.plan + s_.timeouts.deploy + s_.validate_after_deploy.unwrap_or_default()) * envs;
+    let timeout =
+        (s_.timeouts.plan + s_.timeouts.deploy + s_.validate_after_deploy.unwrap_or_default())
+            * envs;
     let mut s = top(
         input,
         "Test: `cargo xtask plan`, environment by environment (exit 2, changes pending, is not a failure).\n\
@@ -36,7 +38,11 @@ pub fn main(input: &CiInput) -> anyhow::Result<String> {
     );
     s.push_str(&install_stage(input)?);
     for env in &input.environments {
-        let _ = writeln!(s, "        stage({}) {{", groovy(&format!("Test {}", env.name())));
+        let _ = writeln!(
+            s,
+            "        stage({}) {{",
+            groovy(&format!("Test {}", env.name()))
+        );
         s.push_str(&test_when);
         s.push_str(&stage_environment(env, ""));
         let plan = run_job(

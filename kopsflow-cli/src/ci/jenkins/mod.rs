@@ -32,9 +32,7 @@ use kopsflow::pipeline::BranchCondition;
 
 use super::quote::{groovy, groovy_script};
 use super::script::{install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR, CLOUDONLY_VAR, KOPS_BIN};
-use super::{
-    header, minutes, Access, CiEnvironment, CiInput, DriftFound, Engine, GeneratedFile,
-};
+use super::{header, minutes, Access, CiEnvironment, CiInput, DriftFound, Engine, GeneratedFile};
 
 pub fn files(input: &CiInput) -> anyhow::Result<Vec<GeneratedFile>> {
     for env in &input.environments {

@@ -133,7 +133,10 @@ pub fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
             credentials,
             16,
         );
-        let _ = write!(s, "            steps {{\n{steps}            }}\n        }}\n");
+        let _ = write!(
+            s,
+            "            steps {{\n{steps}            }}\n        }}\n"
+        );
     }
     s.push_str("    }\n");
     s.push_str(&archive());
