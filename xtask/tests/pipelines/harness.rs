@@ -245,14 +245,18 @@ impl Project {
         project
     }
 
-    /// `xtask ci ENGINE` for every engine: the CI files for the clusters in `cluster-spec/`.
+    /// `cargo xtask ci ENGINE` for every engine: the CI files for the clusters in
+    /// `cluster-spec/`, by the copy's own composition (which declares their environments),
+    /// built offline into the jobs' shared target directory with their cargo home.
     pub fn generate_ci_files(&self) {
+        let home = cargo_home().display().to_string();
         for engine in ["github", "gitlab", "jenkins"] {
-            let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-                .args(["ci", engine])
+            let out = Command::new("cargo")
+                .args(["xtask", "ci", engine])
                 .current_dir(&self.repo)
                 .env_clear()
                 .envs(self.env())
+                .env("CARGO_HOME", &home)
                 .output()
                 .unwrap();
             assert!(out.status.success(), "xtask ci {engine}: {out:?}");
