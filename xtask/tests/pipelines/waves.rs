@@ -9,6 +9,13 @@ use crate::github::github;
 use crate::gitlab::{gitlab, GitLab, Job};
 use crate::harness::{role, Outcome, CLUSTER, DEV_CLUSTER, STG_CLUSTER};
 
+/// The kops stand-in keeps production's state between the runs of a test (a deployed change is
+/// what the next run's `kops get` serves, so the next deploy sees no drift).
+fn stateful(root: &std::path::Path) -> (&'static str, String) {
+    let dir = root.join("production-state");
+    ("KOPS_STANDIN_STATE", dir.display().to_string())
+}
+
 /// Each environment's cluster, store and deploy role, in wave order.
 fn waves() -> Vec<(String, String, String)> {
     [
@@ -43,9 +50,11 @@ fn gitlab_a_push_deploys_dev_then_stg_then_prod_each_with_its_identity() {
         return;
     };
     gl.project.in_three_environments();
+    let (key, dir) = stateful(&gl.project.root);
+    let state = [(key, dir.as_str())];
     let (before, _) = gl.project.push_to_every_environment(2);
     let pushed = [("CI_COMMIT_BEFORE_SHA", before.as_str())];
-    let run = gl.run("push", &pushed, &[]);
+    let run = gl.run("push", &pushed, &state);
     assert_eq!(run.code, 0, "{}", run.show());
     gitlab_jobs(
         &run,
@@ -70,7 +79,7 @@ fn gitlab_a_push_deploys_dev_then_stg_then_prod_each_with_its_identity() {
     let failed = gl.run(
         "push",
         &pushed,
-        &[("KOPS_STANDIN_FAIL_CLUSTER", STG_CLUSTER)],
+        &[state[0], ("KOPS_STANDIN_FAIL_CLUSTER", STG_CLUSTER)],
     );
     assert_ne!(failed.code, 0, "{}", failed.show());
     gitlab_jobs(
@@ -80,7 +89,7 @@ fn gitlab_a_push_deploys_dev_then_stg_then_prod_each_with_its_identity() {
     assert_eq!(failed.applies(), waves()[..1], "{}", failed.show());
 
     // Without an approval, prod's manual job waits: dev and stg are deployed, prod is not.
-    let waiting = gl.run_approving(&[], "push", &pushed, &[]);
+    let waiting = gl.run_approving(&[], "push", &pushed, &state);
     gitlab_jobs(
         &waiting,
         &[("deploy-dev", Job::Pass), ("deploy-stg", Job::Pass)],
@@ -94,6 +103,8 @@ fn github_a_push_deploys_dev_then_stg_then_prod_each_with_its_identity() {
         return;
     };
     gh.project.in_three_environments();
+    let (key, dir) = stateful(&gh.project.root);
+    let state = [(key, dir.as_str())];
 
     // A pull request plans each environment with its read-only identity, in one comment.
     gh.project.feature_branch(3);
@@ -149,7 +160,13 @@ fn github_a_push_deploys_dev_then_stg_then_prod_each_with_its_identity() {
     gh.project.git(&["checkout", "-q", "main"]);
 
     let (before, after) = gh.project.push_to_every_environment(2);
-    let run = gh.run("kopsflow-deploy", "push", &push(&before, &after), &[], &[]);
+    let run = gh.run(
+        "kopsflow-deploy",
+        "push",
+        &push(&before, &after),
+        &[],
+        &state,
+    );
     assert_eq!(run.code, 0, "{}", run.show());
     assert_eq!(
         jobs(&run),
@@ -170,7 +187,7 @@ fn github_a_push_deploys_dev_then_stg_then_prod_each_with_its_identity() {
         "push",
         &push(&before, &after),
         &[],
-        &[("KOPS_STANDIN_FAIL_CLUSTER", STG_CLUSTER)],
+        &[state[0], ("KOPS_STANDIN_FAIL_CLUSTER", STG_CLUSTER)],
     );
     assert_ne!(failed.code, 0, "{}", failed.show());
     assert_eq!(
