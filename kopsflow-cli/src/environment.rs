@@ -20,7 +20,8 @@ pub struct Environment {
     /// The state store its clusters live in (`s3://…`, `gs://…`, `file://…`); each cluster's
     /// `configBase` must be `<store>/<cluster>`.
     pub store: &'static str,
-    /// The cloud identity its plan and deploy jobs use, by reference.
+    /// The cloud identities its jobs use, by reference: read-only (plan, drift, previews) and
+    /// deploy (deploy, rolling update).
     pub identity: Identity,
     /// Its cloud region (e.g. `eu-west-1`).
     pub region: &'static str,
@@ -32,14 +33,30 @@ pub struct Environment {
     pub wave: u32,
 }
 
-/// The cloud identity of an environment's jobs, per CI engine, by reference only.
+/// The cloud identities of an environment's jobs, by reference only: the read-only one of its
+/// plans, drift checks and rolling-update previews, and the one of its deploys and rolling
+/// updates (`--yes`), which can change production. Separate identities let a repository grant
+/// the plans of pull requests no write access, and each environment only its own store and cloud
+/// (docs/CI.md, "Environments in CI").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Identity {
-    /// GitHub Actions: the name of the secret holding the role ARN to assume.
+    /// plan, drift, rolling-update previews: read access.
+    pub read_only: IdentityRef,
+    /// deploy, rolling update (`--yes`): read-write.
+    pub deploy: IdentityRef,
+}
+
+/// One cloud identity, per CI engine, by reference only (the name of what holds it, never its
+/// value); `None`: that engine's jobs cannot get it (`cargo xtask ci ENGINE` then refuses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IdentityRef {
+    /// GitHub Actions: the name of the secret holding the IAM role ARN to assume (OIDC), or the
+    /// prefix of the two access-key secrets (`NAME_ACCESS_KEY_ID`, `NAME_SECRET_ACCESS_KEY`).
     pub github_secret: Option<&'static str>,
-    /// GitLab CI: the name of the CI/CD variable holding the role ARN.
+    /// GitLab CI: the name of the CI/CD variable holding the role ARN (OIDC), or the prefix of
+    /// the two access-key variables, as for GitHub.
     pub gitlab_variable: Option<&'static str>,
-    /// Jenkins: the id of the credentials to bind.
+    /// Jenkins: the id of the "AWS Credentials" to bind (CloudBees AWS Credentials plugin).
     pub jenkins_credentials: Option<&'static str>,
 }
 
@@ -206,7 +223,10 @@ mod tests {
             name,
             store,
             identity: Identity {
-                github_secret: Some("AWS_ROLE_ARN_DEV"),
+                read_only: IdentityRef {
+                    github_secret: Some("DEV_PLAN_ROLE_ARN"),
+                    ..IdentityRef::default()
+                },
                 ..Identity::default()
             },
             region: "eu-west-1",

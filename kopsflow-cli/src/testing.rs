@@ -1,6 +1,7 @@
 //! A sample composition for the library's own tests: the classic pipeline, settings like this
-//! workspace's repository, four clusters. Settings are declared in a made-up
-//! `ops/src/pipeline.rs`, so that tests can tell a repository's file from the library's.
+//! workspace's repository, four clusters in three environments (dev, stg, prod: waves 1, 2, 3,
+//! prod behind an approval). Settings are declared in a made-up `ops/src/pipeline.rs`, so that
+//! tests can tell a repository's file from the library's.
 
 use std::time::Duration;
 
@@ -8,9 +9,8 @@ use kopsflow::kops::pin::KopsPin;
 use kopsflow::kops::KopsVersion;
 use kopsflow::policy::{Policy, Production, Settings};
 
-use crate::ci::{
-    AwsAuth, AwsCredentials, CiSettings, Cluster, DriftFound, KopsInstall, Pair, Runners, Timeouts,
-};
+use crate::ci::{AwsAuth, CiSettings, Cluster, DriftFound, KopsInstall, Runners, Timeouts};
+use crate::environment::{Environment, Identity, IdentityRef};
 use crate::pipeline::Prune;
 use crate::{Declared, Repo};
 
@@ -29,8 +29,8 @@ pub fn repo() -> Repo {
     Repo {
         pipeline: crate::pipeline::standard,
         production_store: at("PRODUCTION_STORE", "s3://k8s-kops"),
-        environments: Vec::new,
-        cluster_environments: Vec::new,
+        environments,
+        cluster_environments,
         main_branches: at("MAIN_BRANCHES", &["main", "master"]),
         prune: Prune::Off,
         kops_pin: at("KOPS_PIN", KopsPin::exact(1, 29, 2)),
@@ -38,6 +38,52 @@ pub fn repo() -> Repo {
         policy,
         templates: None,
     }
+}
+
+/// dev, stg and prod, each with its own identities (`<ENV>_PLAN_ROLE_ARN` and
+/// `<ENV>_DEPLOY_ROLE_ARN` on GitHub and GitLab, `<env>-plan` and `<env>-deploy` on Jenkins).
+pub fn environments() -> Vec<Environment> {
+    let env = |name, store, wave, approval, upper: &'static str| {
+        let reference = |access: &str| {
+            let variable: &'static str = format!("{upper}_{access}_ROLE_ARN").leak();
+            let credentials: &'static str =
+                format!("{name}-{}", access.to_ascii_lowercase()).leak();
+            IdentityRef {
+                github_secret: Some(variable),
+                gitlab_variable: Some(variable),
+                jenkins_credentials: Some(credentials),
+            }
+        };
+        Environment {
+            name,
+            store,
+            identity: Identity {
+                read_only: reference("PLAN"),
+                deploy: reference("DEPLOY"),
+            },
+            region: "eu-west-1",
+            approval,
+            wave,
+        }
+    };
+    vec![
+        env("dev", "s3://k8s-kops-dev", 1, false, "DEV"),
+        env("stg", "s3://k8s-kops-stg", 2, false, "STG"),
+        env("prod", "s3://k8s-kops", 3, true, "PROD"),
+    ]
+}
+
+/// Each sample cluster's environment: its name's first label, `test` in prod.
+fn cluster_environments() -> Vec<(String, &'static str)> {
+    [
+        ("dev", "dev"),
+        ("stg", "stg"),
+        ("prod", "prod"),
+        ("test", "prod"),
+    ]
+    .into_iter()
+    .map(|(cluster, env)| (format!("{cluster}.k8s.example.com"), env))
+    .collect()
 }
 
 fn policy() -> Policy {
@@ -75,25 +121,15 @@ fn ci_settings() -> CiSettings {
             // verified, e.g. `sha256: Some("<64 hex digits>")`.
             sha256: None,
         },
-        aws: AwsCredentials {
-            region: "us-east-1",
-            // GitHub, GitLab: OIDC roles, their ARNs in CI secrets (never inlined).
-            auth: AwsAuth::OidcRole {
-                role_arn_secret: Pair {
-                    plan: "KOPSFLOW_PLAN_ROLE_ARN",
-                    deploy: "KOPSFLOW_DEPLOY_ROLE_ARN",
-                },
-            },
-            // Jenkins: AWS Credentials IDs.
-            jenkins: Pair { plan: "kopsflow-plan", deploy: "kopsflow-deploy" },
-        },
+        // GitHub, GitLab: OIDC roles, each environment's ARNs in CI secrets it names (never
+        // inlined; the environments and their identities: xtask/src/environments.rs).
+        aws_auth: AwsAuth::OidcRole,
         runners: Runners {
             github: &["ubuntu-latest"],
             gitlab_tags: &[],
             gitlab_image: "rust:1-bookworm",
             jenkins_label: None,
         },
-        approval_environment: Some("production"),
         drift_schedule: "23 6 * * 1-5",
         // Post-deploy `kops validate cluster --wait`: off (`Some(Duration::from_secs(10 * MINUTE))`
         // turns it on in the generated deploy jobs; it needs the Kubernetes API from the runner).

@@ -4,7 +4,7 @@
 //! clusters belong to their template's environment ([`crate::templates::Tier`]); hand-written
 //! specs are declared in [`HAND_WRITTEN`].
 
-use kopsflow_cli::environment::{Environment, Identity};
+use kopsflow_cli::environment::{Environment, Identity, IdentityRef};
 
 use crate::pipeline::PRODUCTION_STORE;
 use crate::templates::{self, Tier};
@@ -18,7 +18,12 @@ pub fn of_tier(tier: Tier) -> Environment {
         Tier::Development => Environment {
             name: "dev",
             store: "s3://k8s-kops-dev",
-            identity: identity("AWS_ROLE_ARN_DEV", "kops-dev"),
+            identity: identity(
+                "KOPSFLOW_DEV_PLAN_ROLE_ARN",
+                "kopsflow-dev-plan",
+                "KOPSFLOW_DEV_DEPLOY_ROLE_ARN",
+                "kopsflow-dev-deploy",
+            ),
             region: "eu-west-1",
             approval: false,
             wave: 1,
@@ -26,16 +31,28 @@ pub fn of_tier(tier: Tier) -> Environment {
         Tier::Staging => Environment {
             name: "stg",
             store: "s3://k8s-kops-stg",
-            identity: identity("AWS_ROLE_ARN_STG", "kops-stg"),
+            identity: identity(
+                "KOPSFLOW_STG_PLAN_ROLE_ARN",
+                "kopsflow-stg-plan",
+                "KOPSFLOW_STG_DEPLOY_ROLE_ARN",
+                "kopsflow-stg-deploy",
+            ),
             region: "eu-west-1",
             approval: false,
             wave: 2,
         },
-        // Production keeps the store every cluster used before environments.
+        // Production keeps the store every cluster used before environments, and the secret
+        // names and Jenkins credentials ids of the CI files before them (adopters' secrets keep
+        // working).
         Tier::Production => Environment {
             name: "prod",
             store: PRODUCTION_STORE.value,
-            identity: identity("AWS_ROLE_ARN_PROD", "kops-prod"),
+            identity: identity(
+                "KOPSFLOW_PLAN_ROLE_ARN",
+                "kopsflow-plan",
+                "KOPSFLOW_DEPLOY_ROLE_ARN",
+                "kopsflow-deploy",
+            ),
             region: "eu-west-1",
             approval: true,
             wave: 3,
@@ -43,12 +60,22 @@ pub fn of_tier(tier: Tier) -> Environment {
     }
 }
 
-/// The same name for the GitHub secret and the GitLab variable, and a Jenkins credentials id.
-fn identity(variable: &'static str, credentials: &'static str) -> Identity {
-    Identity {
+/// The read-only and the deploy identity: for each, the same name for the GitHub secret and the
+/// GitLab CI/CD variable (each holding an IAM role ARN), and a Jenkins credentials id.
+fn identity(
+    read_only: &'static str,
+    read_only_jenkins: &'static str,
+    deploy: &'static str,
+    deploy_jenkins: &'static str,
+) -> Identity {
+    let by_reference = |variable, credentials| IdentityRef {
         github_secret: Some(variable),
         gitlab_variable: Some(variable),
         jenkins_credentials: Some(credentials),
+    };
+    Identity {
+        read_only: by_reference(read_only, read_only_jenkins),
+        deploy: by_reference(deploy, deploy_jenkins),
     }
 }
 

@@ -3,6 +3,8 @@
 //! templates (`templates.rs`), handed to the `kopsflow-cli` library as one [`Repo`] value. The
 //! command line itself (flags, jobs, CI generation, …) is the library's.
 
+#[cfg(test)]
+mod ci_jobs_tests;
 mod environments;
 mod pipeline;
 mod policies;

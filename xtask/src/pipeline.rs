@@ -15,9 +15,7 @@ use kopsflow::pipeline::BranchCondition::{self, Always};
 use kopsflow::pipeline::{DryRunStep, ProductionStep, Stage};
 use kopsflow::plan::OnDrift;
 
-use kopsflow_cli::ci::{
-    AwsAuth, AwsCredentials, CiSettings, DriftFound, KopsInstall, Pair, Runners, Timeouts,
-};
+use kopsflow_cli::ci::{AwsAuth, CiSettings, DriftFound, KopsInstall, Runners, Timeouts};
 use kopsflow_cli::pipeline::{Prune, RepoPipeline, RunFlags};
 use kopsflow_cli::{declared, Config, Declared};
 
@@ -124,25 +122,15 @@ fn ci_settings() -> CiSettings {
             // verified, e.g. `sha256: Some("<64 hex digits>")`.
             sha256: None,
         },
-        aws: AwsCredentials {
-            region: "us-east-1",
-            // GitHub, GitLab: OIDC roles, their ARNs in CI secrets (never inlined).
-            auth: AwsAuth::OidcRole {
-                role_arn_secret: Pair {
-                    plan: "KOPSFLOW_PLAN_ROLE_ARN",
-                    deploy: "KOPSFLOW_DEPLOY_ROLE_ARN",
-                },
-            },
-            // Jenkins: AWS Credentials IDs.
-            jenkins: Pair { plan: "kopsflow-plan", deploy: "kopsflow-deploy" },
-        },
+        // GitHub, GitLab: OIDC roles, each environment's ARNs in CI secrets it names (never
+        // inlined; the environments and their identities: xtask/src/environments.rs).
+        aws_auth: AwsAuth::OidcRole,
         runners: Runners {
             github: &["ubuntu-latest"],
             gitlab_tags: &[],
             gitlab_image: "rust:1-bookworm",
             jenkins_label: None,
         },
-        approval_environment: Some("production"),
         drift_schedule: "23 6 * * 1-5",
         // Post-deploy `kops validate cluster --wait`: off (`Some(Duration::from_secs(10 * MINUTE))`
         // turns it on in the generated deploy jobs; it needs the Kubernetes API from the runner).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kops stand-in for xtask's integration tests. It sits first on PATH, records each call (argv,
 # the names of KOPS_STATE_STORE/S3_*/AWS_* variables, what a file:// store holds at that
-# moment, its pid, its caller's pid, KUBECONFIG when set, and start and end times) to
+# moment, its pid, its caller's pid, KUBECONFIG and AWS_ROLE_ARN when set, and start and end
+# times) to
 # $KOPS_STANDIN_DIR/calls.log, and replays REAL recorded kops output from
 # $KOPS_STANDIN_SAMPLES (kopsflow/tests/kops-samples; line 1 of each sample is its origin).
 # Concurrent calls (parallel clusters, concurrent runs) are numbered and logged atomically: each
@@ -58,6 +59,8 @@ entry=$(
   printf '  env:'; env | cut -d= -f1 | grep -E '^(KOPS_STATE_STORE|S3_|AWS_)' | sort | tr '\n' ' '; printf '\n'
   printf '  pid: %s\n  caller: %s\n  start: %s\n' "$$" "$PPID" "$start"
   [ -n "${KUBECONFIG:-}" ] && printf '  kubeconfig: %s\n' "$KUBECONFIG"
+  # The IAM role the caller's credentials are for (not a secret; the generated CI jobs' identity).
+  [ -n "${AWS_ROLE_ARN:-}" ] && printf '  aws-role-arn: %s\n' "$AWS_ROLE_ARN"
   if [[ "$state" == file://* ]]; then
     root="${state#file://}"
     if [ -d "$root" ]; then

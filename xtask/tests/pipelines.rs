@@ -18,3 +18,5 @@ mod github;
 mod gitlab;
 #[path = "pipelines/harness.rs"]
 mod harness;
+#[path = "pipelines/waves.rs"]
+mod waves;

@@ -3,7 +3,7 @@
 //! artifacts under the read-only identity, cloud-only reaches the rolling updates, and the
 //! deploy jobs set `KOPSFLOW_LAST_DEPLOYED`.
 
-use super::tests::{at, file, repo_input, strings, text, yaml_doc, ENGINES};
+use super::tests::{at, boolean, file, repo_input, strings, text, yaml_doc, ENGINES};
 use super::*;
 use kopsflow::spec::Node;
 
@@ -51,17 +51,23 @@ fn every_plan_job_checks_the_ci_files_before_installing_kops() {
     let input = repo_input();
     let fix = |engine: &str| format!("run cargo xtask ci {engine} and commit the result");
     let plan = github(&input, "plan");
-    let job = at(&plan, &["jobs", "plan"]);
+    let job = at(&plan, &["jobs", "ci-files"]);
     let check = step_with(job, "cargo xtask ci github --check");
-    assert!(check < step_with(job, "kops-linux-amd64"), "before kops");
     assert!(text(at(&steps(job)[check], &["run"])).contains(&fix("github")));
+    assert!(job.get("id-token").is_none() && !format!("{job:?}").contains("kops-linux-amd64"));
+    for env in ["dev", "stg", "prod"] {
+        let job = at(&plan, &["jobs", &format!("plan-{env}")]);
+        assert_eq!(strings(at(job, &["needs"])), ["ci-files"], "then kops");
+    }
 
     let root = gitlab(&input);
-    let before = strings(at(&root, &["plan", "before_script"]));
-    assert!(
-        before[0].contains("cargo xtask ci gitlab --check") && before[0].contains(&fix("gitlab"))
-    );
-    assert!(before[1].contains("kops-linux-amd64"), "then kops");
+    let check = script(at(&root, &["ci-files"]));
+    assert!(check.contains("cargo xtask ci gitlab --check") && check.contains(&fix("gitlab")));
+    assert!(at(&root, &["ci-files"]).get("extends").is_none(), "no kops");
+    for env in ["dev", "stg", "prod"] {
+        let job = at(&root, &[&format!("plan-{env}")]);
+        assert_eq!(strings(at(job, &["needs"])), ["ci-files"], "then kops");
+    }
 
     let main = jenkins(&input, "Jenkinsfile");
     let check = main
@@ -77,8 +83,8 @@ fn drift_found_fails_unless_the_repository_opts_into_a_warning() {
     assert_eq!(input.settings.drift_found, DriftFound::Fail, "the default");
     let drift = github(&input, "drift");
     let run = text(at(
-        &steps(at(&drift, &["jobs", "drift"]))
-            [step_with(at(&drift, &["jobs", "drift"]), "cargo xtask drift")],
+        &steps(at(&drift, &["jobs", "drift-dev"]))
+            [step_with(at(&drift, &["jobs", "drift-dev"]), "cargo xtask drift")],
         &["run"],
     ))
     .to_owned();
@@ -88,14 +94,14 @@ fn drift_found_fails_unless_the_repository_opts_into_a_warning() {
     );
     assert!(run.contains("; exit 2 ;;"), "{run}");
     let root = gitlab(&input);
-    assert!(at(&root, &["drift"]).get("allow_failure").is_none());
+    assert!(at(&root, &["drift-prod"]).get("allow_failure").is_none());
     let jenkins_drift = jenkins(&input, "Jenkinsfile.drift");
     assert!(jenkins_drift.contains("error('drift found"));
     assert!(!jenkins_drift.contains("unstable("));
 
     input.settings.drift_found = DriftFound::Warn;
     let drift = github(&input, "drift");
-    let job = at(&drift, &["jobs", "drift"]);
+    let job = at(&drift, &["jobs", "drift-stg"]);
     let run = text(at(
         &steps(job)[step_with(job, "cargo xtask drift")],
         &["run"],
@@ -108,7 +114,7 @@ fn drift_found_fails_unless_the_repository_opts_into_a_warning() {
     assert!(!run.contains("exit 2 ;;"), "{run}");
     let root = gitlab(&input);
     assert_eq!(
-        at(&root, &["drift", "allow_failure", "exit_codes"])
+        at(&root, &["drift-stg", "allow_failure", "exit_codes"])
             .as_sequence()
             .map(|s| s[0].as_i64()),
         Some(Some(2))
@@ -116,28 +122,46 @@ fn drift_found_fails_unless_the_repository_opts_into_a_warning() {
     assert!(jenkins(&input, "Jenkinsfile.drift").contains("unstable('drift found"));
 }
 
-/// No GitLab job that can change production is allowed to fail or waits as a manual job (whose
-/// `allow_failure` would turn a failed roll into a warning): the roll runs in a pipeline started
-/// by hand and its failure is the pipeline's.
+/// No GitLab job that can change production is allowed to fail, and only the jobs of an
+/// environment that asks for an approval are manual, with `allow_failure: false` (a manual job's
+/// default `allow_failure` would turn a failed roll into a warning and let later waves run): the
+/// roll runs in a pipeline started by hand and its failure is the pipeline's.
 #[test]
 fn a_failed_roll_fails_the_pipeline() {
     let input = repo_input();
     let root = gitlab(&input);
+    let mut manual = Vec::new();
     for (name, job) in root.as_mapping().expect("jobs") {
         let Some(rules) = job.get("rules") else {
             continue;
         };
+        let name = name.as_str().expect("a job name");
+        // The jobs of prod that can change production.
+        let approval = ["deploy-prod", "rolling-update-prod"].contains(&name);
         for rule in rules.as_sequence().expect("rules") {
-            assert!(
-                rule.get("when").and_then(Node::as_str) != Some("manual"),
-                "{name:?} is manual"
-            );
+            let when = rule.get("when").and_then(Node::as_str);
+            if approval {
+                assert_eq!(when, Some("manual"), "{name}");
+            } else {
+                assert_ne!(when, Some("manual"), "{name} is manual");
+            }
         }
-        if job.get("extends").and_then(Node::as_str) == Some(".kopsflow-deploy") {
-            assert!(job.get("allow_failure").is_none(), "{name:?}");
+        if job
+            .get("extends")
+            .and_then(Node::as_str)
+            .is_some_and(|t| t.ends_with("-deploy"))
+        {
+            match job.get("allow_failure") {
+                Some(allow) => {
+                    assert!(approval && !boolean(allow), "{name}");
+                    manual.push(name);
+                }
+                None => assert!(!approval, "{name}"),
+            }
         }
     }
-    let roll = at(&root, &["rolling-update"]);
+    assert_eq!(manual, ["deploy-prod", "rolling-update-prod"]);
+    let roll = at(&root, &["rolling-update-prod"]);
     for rule in at(roll, &["rules"]).as_sequence().expect("rules") {
         let condition = text(at(rule, &["if"]));
         assert!(
@@ -176,7 +200,7 @@ fn a_roll_requested_where_it_cannot_run_fails_with_the_reason() {
             && run.contains("exit 1")
     );
     assert_eq!(
-        text(at(&deploy, &["jobs", "deploy", "if"])),
+        text(at(&deploy, &["jobs", "deploy-stg", "if"])),
         "${{ github.event_name == 'push' || (github.ref == 'refs/heads/main' || github.ref == 'refs/heads/master') }}"
     );
 
@@ -207,33 +231,38 @@ fn a_roll_requested_where_it_cannot_run_fails_with_the_reason() {
 fn previews_keep_their_artifacts_and_use_the_read_only_identity() {
     let input = repo_input();
     let rolling = github(&input, "rolling-update");
-    let preview = at(&rolling, &["jobs", "preview"]);
+    let preview = at(&rolling, &["jobs", "preview-prod"]);
     step_with(preview, "actions/upload-artifact@");
     let aws = &steps(preview)[step_with(preview, "aws-actions/configure-aws-credentials@")];
     assert_eq!(
         text(at(aws, &["with", "role-to-assume"])),
-        "${{ secrets.KOPSFLOW_PLAN_ROLE_ARN }}"
+        "${{ secrets.PROD_PLAN_ROLE_ARN }}"
+    );
+    assert!(
+        preview.get("environment").is_none(),
+        "no approval for a preview"
     );
     let root = gitlab(&input);
-    let preview = at(&root, &["rolling-update-preview"]);
-    assert_eq!(text(at(preview, &["extends"])), ".kopsflow-plan");
+    let preview = at(&root, &["rolling-update-preview-prod"]);
+    assert_eq!(text(at(preview, &["extends"])), ".kopsflow-prod-read-only");
     assert_eq!(text(at(preview, &["artifacts", "when"])), "always");
     assert!(strings(at(preview, &["artifacts", "paths"]))
-        .contains(&"target/kopsflow-ci/rolling-update.md"));
+        .contains(&"target/kopsflow-ci/rolling-update-prod.md"));
     assert!(strings(at(preview, &["artifacts", "paths"])).contains(&"target/kopsflow/audit.jsonl"));
     let rolling = jenkins(&input, "Jenkinsfile.rolling-update");
-    let stage = &rolling[rolling.find("stage('Preview')").expect("Preview")
+    let stage = &rolling[rolling.find("stage('Preview prod')").expect("Preview")
         ..rolling.find("stage('Refuse a roll here')").expect("Refuse")];
-    assert!(stage.contains("credentialsId: 'kopsflow-plan'"));
+    assert!(stage.contains("credentialsId: 'prod-plan'"));
+    assert!(!stage.contains("input {"));
     assert!(rolling.contains("archiveArtifacts("));
 }
 
 /// The markdown summary starts with its own `## kopsflow plan — <branch>` heading: the comment
-/// adds only the marker.
+/// adds only the marker and each environment's name.
 #[test]
 fn the_pr_comment_has_its_heading_once() {
     let plan = github(&repo_input(), "plan");
-    let job = at(&plan, &["jobs", "plan"]);
+    let job = at(&plan, &["jobs", "comment"]);
     let comment = text(at(
         &steps(job)[step_with(job, "<!-- kopsflow plan -->")],
         &["run"],
@@ -252,12 +281,12 @@ fn cloud_only_reaches_every_rolling_update_and_a_variable_overrides_it() {
         assert_eq!(
             text(at(
                 &deploy,
-                &["jobs", "deploy", "env", "KOPSFLOW_CLOUDONLY"]
+                &["jobs", "deploy-dev", "env", "KOPSFLOW_CLOUDONLY"]
             )),
             expected
         );
         let rolling = github(&input, "rolling-update");
-        for job in ["preview", "roll"] {
+        for job in ["preview-stg", "roll-prod"] {
             assert_eq!(
                 text(at(&rolling, &["jobs", job, "env", "KOPSFLOW_CLOUDONLY"])),
                 expected
@@ -288,7 +317,7 @@ fn cloud_only_reaches_every_rolling_update_and_a_variable_overrides_it() {
 fn deploy_jobs_set_the_last_successful_deploy() {
     let input = repo_input();
     let deploy = github(&input, "deploy");
-    let job = at(&deploy, &["jobs", "deploy"]);
+    let job = at(&deploy, &["jobs", "deploy-prod"]);
     assert_eq!(text(at(job, &["permissions", "actions"])), "read");
     let read = step_with(job, "KOPSFLOW_LAST_DEPLOYED=");
     assert!(read < step_with(job, "cargo xtask deploy"));
@@ -299,7 +328,7 @@ fn deploy_jobs_set_the_last_successful_deploy() {
     assert!(run.contains(">> \"$GITHUB_ENV\""));
 
     let root = gitlab(&input);
-    let deploy = at(&root, &["deploy"]);
+    let deploy = at(&root, &["deploy-stg"]);
     let script = script(deploy);
     let read = script.find("jobs/artifacts/${CI_COMMIT_REF_NAME:-}/raw/target/kopsflow-ci/deployed-commit?job=$job").expect("the read");
     let run = script.find("cargo xtask deploy").expect("the deploy");
@@ -314,7 +343,13 @@ fn deploy_jobs_set_the_last_successful_deploy() {
 
     // The artifacts API looks in the latest successful pipeline of the branch: the other jobs of
     // a main-branch pipeline carry the record they read forward, after their command succeeded.
-    for name in ["drift", "rolling-update", "rolling-update-preview"] {
+    let keepers = "for job in deploy-dev deploy-stg deploy-prod drift-dev drift-stg drift-prod rolling-update-dev rolling-update-stg rolling-update-prod rolling-update-preview-dev rolling-update-preview-stg rolling-update-preview-prod; do";
+    assert!(script.contains(keepers), "{script}");
+    for name in [
+        "drift-dev",
+        "rolling-update-stg",
+        "rolling-update-preview-prod",
+    ] {
         let job = at(&root, &[name]);
         let text = self::script(job);
         let keep = text
@@ -323,13 +358,11 @@ fn deploy_jobs_set_the_last_successful_deploy() {
         assert!(text.find("esac").is_some_and(|end| end < keep), "{name}");
         assert!(strings(at(job, &["artifacts", "paths"]))
             .contains(&"target/kopsflow-ci/deployed-commit"));
-        assert!(
-            script.contains("for job in deploy drift rolling-update rolling-update-preview; do")
-        );
+        assert!(text.contains(keepers), "{name}");
     }
 
     let main = jenkins(&input, "Jenkinsfile");
-    let stage = &main[main.find("stage('Deploy')").expect("Deploy")..];
+    let stage = &main[main.find("stage('Deploy dev')").expect("Deploy")..];
     assert!(
         stage.contains("KOPSFLOW_LAST_DEPLOYED = \"${env.GIT_PREVIOUS_SUCCESSFUL_COMMIT ?: ''}\"")
     );

@@ -160,6 +160,22 @@ pub fn check_identifier(what: &str, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses an environment name that cannot end a job name on every engine (a GitHub job id is
+/// letters, digits, `-` and `_`) or be a GitHub or GitLab environment's name: letters, digits,
+/// `-` and `_` only.
+pub fn check_environment_name(name: &str) -> anyhow::Result<()> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        bail!(
+            "environment name {name:?} must be letters, digits, `-` and `_`: it names the CI jobs of the environment"
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +230,8 @@ mod tests {
         assert!(check_identifier("variable", "1X").is_err());
         assert!(check_identifier("variable", "A-B").is_err());
         assert!(check_identifier("variable", "").is_err());
+        assert!(check_environment_name("prod-eu_1").is_ok());
+        assert!(check_environment_name("prod eu").is_err());
+        assert!(check_environment_name("").is_err());
     }
 }

@@ -55,6 +55,7 @@ fn hostile_input(cluster: &str, branch: &str) -> CiInput {
         name: cluster.to_owned(),
         spec_file: format!("cluster-spec/{cluster}.yml"),
     });
+    input.environments[0].clusters.push(cluster.to_owned());
     input.deploy_when = BranchCondition::any_of_names(&["main", branch]);
     input.roll_when = input.deploy_when.clone();
     input
@@ -273,16 +274,18 @@ fn post_deploy_validation_reaches_every_deploy_job() -> anyhow::Result<()> {
     for engine in ENGINES {
         let files = generate(engine, &input)?;
         let all: String = files.iter().map(|f| f.text.as_str()).collect();
-        assert!(
-            all.contains("cargo xtask deploy --detailed-exitcode --validate 10m --format markdown"),
-            "{}",
-            engine.name()
-        );
+        for env in ["dev", "stg", "prod"] {
+            assert!(
+                all.contains(&format!("cargo xtask deploy --environment {env} --detailed-exitcode --validate 10m --format markdown")),
+                "{}",
+                engine.name()
+            );
+        }
     }
     let github = generate(Engine::Github, &input)?;
     let deploy = yaml_doc(file(&github, ".github/workflows/kopsflow-deploy.yml"));
     assert_eq!(
-        at(&deploy, &["jobs", "deploy", "timeout-minutes"]).as_i64(),
+        at(&deploy, &["jobs", "deploy-stg", "timeout-minutes"]).as_i64(),
         Some(130)
     );
     Ok(())
@@ -291,39 +294,37 @@ fn post_deploy_validation_reaches_every_deploy_job() -> anyhow::Result<()> {
 #[test]
 fn access_keys_instead_of_oidc() -> anyhow::Result<()> {
     let mut input = repo_input();
-    let keys = |p: &'static str, s: &'static str| AccessKeySecrets {
-        access_key_id: p,
-        secret_access_key: s,
-    };
-    input.settings.aws.auth = AwsAuth::AccessKeys {
-        secrets: Pair {
-            plan: keys("PLAN_KEY_ID", "PLAN_SECRET_KEY"),
-            deploy: keys("DEPLOY_KEY_ID", "DEPLOY_SECRET_KEY"),
-        },
-    };
+    input.settings.aws_auth = AwsAuth::AccessKeys;
     let github = generate(Engine::Github, &input)?;
     let plan = file(&github, ".github/workflows/kopsflow-plan.yml");
-    assert!(plan.contains("aws-secret-access-key: ${{ secrets.PLAN_SECRET_KEY }}"));
+    assert!(plan.contains("aws-access-key-id: ${{ secrets.DEV_PLAN_ROLE_ARN_ACCESS_KEY_ID }}"));
+    assert!(
+        plan.contains("aws-secret-access-key: ${{ secrets.PROD_PLAN_ROLE_ARN_SECRET_ACCESS_KEY }}")
+    );
     assert!(!plan.contains("id-token"));
     let gitlab = generate(Engine::Gitlab, &input)?;
     let root = yaml_doc(file(&gitlab, ".gitlab-ci.yml"));
     assert_eq!(
         text(at(
             &root,
-            &[".kopsflow-deploy", "variables", "AWS_ACCESS_KEY_ID"]
+            &[".kopsflow-prod-deploy", "variables", "AWS_ACCESS_KEY_ID"]
         )),
-        "$DEPLOY_KEY_ID"
+        "$PROD_DEPLOY_ROLE_ARN_ACCESS_KEY_ID"
     );
     assert!(root
-        .get(".kopsflow-deploy")
+        .get(".kopsflow-prod-deploy")
         .and_then(|t| t.get("id_tokens"))
         .is_none());
-    input.settings.aws.auth = AwsAuth::AccessKeys {
-        secrets: Pair {
-            plan: keys("A B", "C"),
-            deploy: keys("D", "E"),
-        },
-    };
-    assert!(generate(Engine::Github, &input).is_err());
+    // A reference that is no variable name is refused, with the environment.
+    input.environments[0]
+        .environment
+        .identity
+        .read_only
+        .github_secret = Some("A B");
+    let err = generate(Engine::Github, &input).expect_err("not a name");
+    assert!(
+        format!("{err:#}").contains("read-only identity of environment dev"),
+        "{err:#}"
+    );
     Ok(())
 }

@@ -126,9 +126,10 @@ fn github_workflows() -> anyhow::Result<()> {
     assert!(at(&plan, &["permissions"])
         .as_mapping()
         .is_some_and(<[_]>::is_empty));
-    let job = at(&plan, &["jobs", "plan"]);
-    assert_eq!(text(at(job, &["permissions", "pull-requests"])), "write");
+    let job = at(&plan, &["jobs", "plan-dev"]);
     assert_eq!(text(at(job, &["permissions", "id-token"])), "write");
+    assert!(at(job, &["permissions"]).get("pull-requests").is_none());
+    assert_eq!(strings(at(job, &["needs"])), ["ci-files"]);
     let steps = at(job, &["steps"]).as_sequence().expect("steps");
     assert_eq!(text(at(&steps[0], &["uses"])), "actions/checkout@v5");
     assert_eq!(at(&steps[0], &["with", "fetch-depth"]).as_i64(), Some(0));
@@ -141,12 +142,22 @@ fn github_workflows() -> anyhow::Result<()> {
         .expect("the credentials step");
     assert_eq!(
         text(at(aws, &["with", "role-to-assume"])),
-        "${{ secrets.KOPSFLOW_PLAN_ROLE_ARN }}"
+        "${{ secrets.DEV_PLAN_ROLE_ARN }}"
     );
+    assert_eq!(text(at(aws, &["with", "aws-region"])), "eu-west-1");
     let scripts = run_scripts(&plan);
-    assert!(scripts
-        .iter()
-        .any(|s| s.contains("cargo xtask plan --detailed-exitcode --format markdown")));
+    assert!(scripts.iter().any(
+        |s| s.contains("cargo xtask plan --environment prod --detailed-exitcode --format markdown")
+    ));
+    let comment = at(&plan, &["jobs", "comment"]);
+    assert_eq!(
+        strings(at(comment, &["needs"])),
+        ["plan-dev", "plan-stg", "plan-prod"]
+    );
+    assert_eq!(
+        text(at(comment, &["permissions", "pull-requests"])),
+        "write"
+    );
     assert!(scripts
         .iter()
         .any(|s| s.contains("--method PATCH") && s.contains("<!-- kopsflow plan -->")));
@@ -161,10 +172,10 @@ fn github_workflows() -> anyhow::Result<()> {
         &["concurrency", "cancel-in-progress"]
     )));
     assert_eq!(
-        text(at(&deploy, &["jobs", "deploy", "environment"])),
-        "production"
+        text(at(&deploy, &["jobs", "deploy-prod", "environment"])),
+        "prod"
     );
-    assert!(at(&deploy, &["jobs", "deploy", "permissions"])
+    assert!(at(&deploy, &["jobs", "deploy-prod", "permissions"])
         .get("pull-requests")
         .is_none());
 
@@ -186,15 +197,19 @@ fn github_workflows() -> anyhow::Result<()> {
     assert_eq!(text(at(inputs, &["dry_run", "type"])), "boolean");
     assert!(boolean(at(inputs, &["dry_run", "default"])));
     assert_eq!(
-        text(at(&rolling, &["jobs", "roll", "concurrency", "group"])),
+        text(at(&rolling, &["jobs", "roll-prod", "concurrency", "group"])),
         "kopsflow-production"
     );
-    assert!(run_scripts(&rolling)
-        .iter()
-        .any(|s| s.contains("rolling-update --yes --format markdown --cluster \"$CLUSTER\"")));
+    assert!(run_scripts(&rolling).iter().any(|s| s.contains(
+        "rolling-update --environment stg --yes --format markdown --cluster \"$CLUSTER\""
+    )));
     assert_eq!(
-        text(at(&rolling, &["jobs", "roll", "if"])),
-        "${{ !inputs.dry_run && (github.ref == 'refs/heads/main' || github.ref == 'refs/heads/master') }}"
+        text(at(&rolling, &["jobs", "roll-prod", "if"])),
+        "${{ !inputs.dry_run && (github.ref == 'refs/heads/main' || github.ref == 'refs/heads/master') && (inputs.cluster == 'prod.k8s.example.com' || inputs.cluster == 'test.k8s.example.com') }}"
+    );
+    assert_eq!(
+        text(at(&rolling, &["jobs", "preview-dev", "if"])),
+        "${{ inputs.dry_run && (inputs.cluster == 'dev.k8s.example.com') }}"
     );
 
     let drift = yaml_doc(file(&files, ".github/workflows/kopsflow-drift.yml"));
@@ -202,9 +217,9 @@ fn github_workflows() -> anyhow::Result<()> {
         .as_sequence()
         .expect("schedule");
     assert_eq!(text(at(&cron[0], &["cron"])), "23 6 * * 1-5");
-    assert!(run_scripts(&drift)
-        .iter()
-        .any(|s| s.contains("cargo xtask drift --all --detailed-exitcode --format markdown")));
+    assert!(run_scripts(&drift).iter().any(|s| s.contains(
+        "cargo xtask drift --all --environment stg --detailed-exitcode --format markdown"
+    )));
 
     // Untrusted values reach scripts through env:, never as expressions inside run:.
     for f in &files {
@@ -227,19 +242,33 @@ fn gitlab_pipeline() -> anyhow::Result<()> {
         strings(at(&root, &["stages"])),
         ["plan", "deploy", "rolling-update", "drift"]
     );
-    let plan = at(&root, &["plan"]);
-    let rule = &at(plan, &["rules"]).as_sequence().expect("rules")[0];
-    assert_eq!(
-        text(at(rule, &["if"])),
-        "$CI_PIPELINE_SOURCE == \"merge_request_event\""
-    );
-    let deploy = at(&root, &["deploy"]);
-    assert_eq!(text(at(deploy, &["resource_group"])), "kopsflow-production");
-    assert_eq!(text(at(deploy, &["environment", "name"])), "production");
-    for rule in at(deploy, &["rules"]).as_sequence().expect("rules") {
-        assert_eq!(strings(at(rule, &["changes"])), ["cluster-spec/**/*"]);
-        assert!(text(at(rule, &["if"])).contains("$CI_PIPELINE_SOURCE == \"push\""));
+    for name in ["ci-files", "plan-dev", "plan-stg", "plan-prod"] {
+        let rule = &at(&root, &[name, "rules"]).as_sequence().expect("rules")[0];
+        assert_eq!(
+            text(at(rule, &["if"])),
+            "$CI_PIPELINE_SOURCE == \"merge_request_event\""
+        );
     }
+    assert_eq!(
+        text(at(&root, &["plan-stg", "extends"])),
+        ".kopsflow-stg-read-only"
+    );
+    assert_eq!(
+        text(at(&root, &["plan-stg", "artifacts", "expose_as"])),
+        "kopsflow plan stg"
+    );
+    for env in ["dev", "stg", "prod"] {
+        let deploy = at(&root, &[&format!("deploy-{env}")]);
+        assert_eq!(text(at(deploy, &["resource_group"])), "kopsflow-production");
+        for rule in at(deploy, &["rules"]).as_sequence().expect("rules") {
+            assert_eq!(strings(at(rule, &["changes"])), ["cluster-spec/**/*"]);
+            assert!(text(at(rule, &["if"])).contains("$CI_PIPELINE_SOURCE == \"push\""));
+        }
+    }
+    assert_eq!(
+        text(at(&root, &["deploy-prod", "environment", "name"])),
+        "prod"
+    );
     assert_eq!(
         text(at(&root, &["variables", "KOPSFLOW_MAIN_BRANCH_1", "value"])),
         "main"
@@ -266,21 +295,29 @@ fn gitlab_pipeline() -> anyhow::Result<()> {
         text(at(&root, &["variables", "KOPSFLOW_DRY_RUN", "value"])),
         "true"
     );
-    let rolling = at(&root, &["rolling-update"]);
+    assert_eq!(
+        text(at(&root, &["variables", "KOPSFLOW_CLUSTER_3", "value"])),
+        "stg.k8s.example.com"
+    );
+    let rolling = at(&root, &["rolling-update-stg"]);
     assert_eq!(
         text(at(rolling, &["resource_group"])),
         "kopsflow-production"
     );
-    assert_eq!(text(at(rolling, &["extends"])), ".kopsflow-deploy");
+    assert_eq!(text(at(rolling, &["extends"])), ".kopsflow-stg-deploy");
     assert!(
         text(&at(rolling, &["script"]).as_sequence().expect("script")[0]).contains(
-            "cargo xtask rolling-update --yes --format markdown --cluster \"$KOPSFLOW_ROLL_CLUSTER\""
+            "cargo xtask rolling-update --environment stg --yes --format markdown --cluster \"$KOPSFLOW_ROLL_CLUSTER\""
         )
     );
-    let drift = at(&root, &["drift"]);
+    for rule in at(rolling, &["rules"]).as_sequence().expect("rules") {
+        assert!(text(at(rule, &["if"])).ends_with("$KOPSFLOW_ROLL_CLUSTER == $KOPSFLOW_CLUSTER_3"));
+    }
+    let drift = at(&root, &["drift-prod"]);
+    assert_eq!(text(at(drift, &["extends"])), ".kopsflow-prod-read-only");
     assert!(
         text(&at(drift, &["script"]).as_sequence().expect("script")[0])
-            .contains("cargo xtask drift --all --detailed-exitcode")
+            .contains("cargo xtask drift --all --environment prod --detailed-exitcode")
     );
     Ok(())
 }
@@ -291,22 +328,25 @@ fn jenkins_pipelines() -> anyhow::Result<()> {
     let main = file(&files, "Jenkinsfile");
     for expected in [
         "disableConcurrentBuilds()",
-        "timeout(time: 180, unit: 'MINUTES')",
-        "stage('Test') {",
-        "stage('Deploy') {",
+        "timeout(time: 540, unit: 'MINUTES')",
+        "stage('Test dev') {",
+        "stage('Deploy prod') {",
         "branch pattern: 'main', comparator: 'EQUALS'",
         "branch pattern: 'master', comparator: 'EQUALS'",
-        "lock(resource: 'kops-dev.k8s.example.com', extra: [[resource: 'kops-prod.k8s.example.com'], [resource: 'kops-stg.k8s.example.com'], [resource: 'kops-test.k8s.example.com']]) {",
-        "credentialsId: 'kopsflow-deploy'",
-        "cargo xtask deploy --detailed-exitcode --format markdown",
+        "lock(resource: 'kops-prod.k8s.example.com', extra: [[resource: 'kops-test.k8s.example.com']]) {",
+        "lock(resource: 'kops-dev.k8s.example.com') {",
+        "credentialsId: 'prod-deploy'",
+        "credentialsId: 'stg-plan'",
+        "cargo xtask deploy --environment dev --detailed-exitcode --format markdown",
+        "AWS_REGION = 'eu-west-1'",
         "archiveArtifacts(artifacts: 'target/kopsflow-ci/*.md, target/kopsflow/audit.jsonl'",
         "input {",
     ] {
         assert!(main.contains(expected), "Jenkinsfile lacks {expected:?}");
     }
-    // The Test stage runs on every branch: no `when` before its steps.
-    let test = &main
-        [main.find("stage('Test')").expect("Test")..main.find("stage('Deploy')").expect("Deploy")];
+    // The Test stages run on every branch: no `when` before their steps.
+    let test = &main[main.find("stage('Test dev')").expect("Test")
+        ..main.find("stage('Deploy dev')").expect("Deploy")];
     assert!(!test.contains("when"));
     let rolling = file(&files, "Jenkinsfile.rolling-update");
     for expected in [
@@ -315,6 +355,7 @@ fn jenkins_pipelines() -> anyhow::Result<()> {
         "expression { params.DRY_RUN == false }",
         "lock(resource: 'kops-' + params.CLUSTER) {",
         "--cluster \"$CLUSTER\"",
+        "expression { params.DRY_RUN == false && ['prod.k8s.example.com', 'test.k8s.example.com'].contains(params.CLUSTER) }",
     ] {
         assert!(
             rolling.contains(expected),
@@ -323,6 +364,7 @@ fn jenkins_pipelines() -> anyhow::Result<()> {
     }
     let drift = file(&files, "Jenkinsfile.drift");
     assert!(drift.contains("cron('23 6 * * 1-5')") && drift.contains("error('drift found"));
+    assert!(drift.contains("stage('Drift stg') {") && drift.contains("credentialsId: 'stg-plan'"));
     for f in &files {
         assert_eq!(
             f.text.matches('{').count(),

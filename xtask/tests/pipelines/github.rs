@@ -15,15 +15,15 @@ use std::path::Path;
 use crate::act::{dispatch, has_line, jobs, pull_request, push, uses, REPOSITORY};
 use crate::harness::{
     cargo_home, tools, Outcome, Project, Tools, ACTIONS, CLOUD_MATCHES, CLUSTER, DEPLOY_ROLE,
-    PLAN_ROLE,
+    PLAN_ROLE, ROLES,
 };
 
-struct GitHub {
+pub struct GitHub {
     tools: Tools,
-    project: Project,
+    pub project: Project,
 }
 
-fn github(test: &str) -> Option<GitHub> {
+pub fn github(test: &str) -> Option<GitHub> {
     let tools = tools(test)?;
     let temp = tempfile::tempdir().unwrap();
     let (repo, root) = (temp.path().join("repo"), temp.path().join("run"));
@@ -39,7 +39,7 @@ fn github(test: &str) -> Option<GitHub> {
 impl GitHub {
     /// act runs `workflow` (its file stem) for `event` with `payload`, `inputs` (for
     /// `workflow_dispatch`) and the kops stand-in told `knobs`.
-    fn run(
+    pub fn run(
         &self,
         workflow: &str,
         event: &str,
@@ -97,11 +97,11 @@ impl GitHub {
                 format!("{action}={}", standin.display()),
             ]);
         }
-        for secret in [
-            format!("KOPSFLOW_PLAN_ROLE_ARN={PLAN_ROLE}"),
-            format!("KOPSFLOW_DEPLOY_ROLE_ARN={DEPLOY_ROLE}"),
-            "GITHUB_TOKEN=ghs_fake000000000000000000000000000000".to_owned(),
-        ] {
+        for secret in ROLES
+            .iter()
+            .map(|(name, arn)| format!("{name}={arn}"))
+            .chain(["GITHUB_TOKEN=ghs_fake000000000000000000000000000000".to_owned()])
+        {
             args.extend(["-s".into(), secret]);
         }
         for (key, value) in inputs {
@@ -131,12 +131,12 @@ impl GitHub {
     }
 
     /// A file the run kept with actions/upload-artifact, by artifact name and path.
-    fn artifact(&self, name: &str, path: &str) -> Option<String> {
+    pub fn artifact(&self, name: &str, path: &str) -> Option<String> {
         std::fs::read_to_string(self.project.root.join("artifacts").join(name).join(path)).ok()
     }
 
     /// The pull request's comments (the gh stand-in's), in the order they were made.
-    fn comments(&self) -> Vec<String> {
+    pub fn comments(&self) -> Vec<String> {
         let Ok(dir) = std::fs::read_dir(self.project.root.join("gh/comments")) else {
             return Vec::new();
         };
@@ -163,7 +163,16 @@ fn github_pull_request_plans_comments_once_and_changes_nothing() {
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(jobs(&run), [("plan".to_owned(), true)], "{}", run.show());
+    assert_eq!(
+        jobs(&run),
+        [
+            ("ci-files".to_owned(), true),
+            ("comment".to_owned(), true),
+            ("plan-prod".to_owned(), true)
+        ],
+        "{}",
+        run.show()
+    );
     assert!(
         run.standins.contains(&format!("aws role {PLAN_ROLE} ")),
         "{}",
@@ -231,9 +240,10 @@ fn github_pull_request_plans_comments_once_and_changes_nothing() {
         &[],
     );
     assert_ne!(stale.code, 0, "{}", stale.show());
+    // The plans do not run; the comment job finds no summary and leaves the comment as it is.
     assert_eq!(
         jobs(&stale),
-        [("plan".to_owned(), false)],
+        [("ci-files".to_owned(), false), ("comment".to_owned(), true)],
         "{}",
         stale.show()
     );
@@ -269,7 +279,12 @@ fn github_push_to_main_deploys_with_the_deploy_identity() {
     let (before, after) = gh.project.push_to_main(2);
     let run = gh.run("kopsflow-deploy", "push", &push(&before, &after), &[], &[]);
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(jobs(&run), [("deploy".to_owned(), true)], "{}", run.show());
+    assert_eq!(
+        jobs(&run),
+        [("deploy-prod".to_owned(), true)],
+        "{}",
+        run.show()
+    );
     assert!(
         run.standins.contains(&format!("aws role {DEPLOY_ROLE} ")),
         "{}",
@@ -283,11 +298,11 @@ fn github_push_to_main_deploys_with_the_deploy_identity() {
         run.show()
     );
     let summary = gh
-        .artifact("kopsflow-deploy", "target/kopsflow-ci/deploy.md")
+        .artifact("kopsflow-deploy-prod", "target/kopsflow-ci/deploy-prod.md")
         .expect("deploy.md kept");
     assert!(summary.contains(CLUSTER), "{summary}");
     let audit = gh
-        .artifact("kopsflow-deploy", "target/kopsflow/audit.jsonl")
+        .artifact("kopsflow-deploy-prod", "target/kopsflow/audit.jsonl")
         .expect("the audit log kept");
     assert!(audit.contains("\"deploy\""), "{audit}");
     for text in [&summary, &audit] {
@@ -335,7 +350,12 @@ fn github_deploy_reads_the_last_successful_run_and_passes_without_api_access_wit
         run.show()
     );
     assert_ne!(run.code, 0, "{}", run.show());
-    assert_eq!(jobs(&run), [("deploy".to_owned(), false)], "{}", run.show());
+    assert_eq!(
+        jobs(&run),
+        [("deploy-prod".to_owned(), false)],
+        "{}",
+        run.show()
+    );
 
     // … unless the repository variable KOPSFLOW_CLOUDONLY is true.
     let cloud_only = [("KOPSFLOW_CLOUDONLY", "true")];
@@ -348,7 +368,12 @@ fn github_deploy_reads_the_last_successful_run_and_passes_without_api_access_wit
         &no_api,
     );
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(jobs(&run), [("deploy".to_owned(), true)], "{}", run.show());
+    assert_eq!(
+        jobs(&run),
+        [("deploy-prod".to_owned(), true)],
+        "{}",
+        run.show()
+    );
     let preview = run
         .kops()
         .into_iter()
@@ -374,7 +399,7 @@ fn github_rolling_update_dispatch_previews_and_rolls_with_dry_run_false() {
     assert_eq!(preview.code, 0, "{}", preview.show());
     assert_eq!(
         jobs(&preview),
-        [("preview".to_owned(), true)],
+        [("preview-prod".to_owned(), true)],
         "{}",
         preview.show()
     );
@@ -401,7 +426,12 @@ fn github_rolling_update_dispatch_previews_and_rolls_with_dry_run_false() {
         &[],
     );
     assert_eq!(roll.code, 0, "{}", roll.show());
-    assert_eq!(jobs(&roll), [("roll".to_owned(), true)], "{}", roll.show());
+    assert_eq!(
+        jobs(&roll),
+        [("roll-prod".to_owned(), true)],
+        "{}",
+        roll.show()
+    );
     assert!(
         roll.standins.contains(&format!("aws role {DEPLOY_ROLE} ")),
         "{}",
@@ -415,8 +445,8 @@ fn github_rolling_update_dispatch_previews_and_rolls_with_dry_run_false() {
     );
     assert!(gh
         .artifact(
-            "kopsflow-rolling-update",
-            "target/kopsflow-ci/rolling-update.md"
+            "kopsflow-rolling-update-prod",
+            "target/kopsflow-ci/rolling-update-prod.md"
         )
         .is_some());
 
@@ -431,7 +461,7 @@ fn github_rolling_update_dispatch_previews_and_rolls_with_dry_run_false() {
     assert_ne!(failed.code, 0, "{}", failed.show());
     assert_eq!(
         jobs(&failed),
-        [("roll".to_owned(), false)],
+        [("roll-prod".to_owned(), false)],
         "{}",
         failed.show()
     );
@@ -469,7 +499,12 @@ fn github_schedule_runs_drift_and_drift_found_fails_the_run() {
         &[CLOUD_MATCHES],
     );
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(jobs(&run), [("drift".to_owned(), true)], "{}", run.show());
+    assert_eq!(
+        jobs(&run),
+        [("drift-prod".to_owned(), true)],
+        "{}",
+        run.show()
+    );
     assert!(
         run.standins.contains(&format!("aws role {PLAN_ROLE} ")),
         "{}",
@@ -493,12 +528,12 @@ fn github_schedule_runs_drift_and_drift_found_fails_the_run() {
     assert_ne!(drift.code, 0, "{}", drift.show());
     assert_eq!(
         jobs(&drift),
-        [("drift".to_owned(), false)],
+        [("drift-prod".to_owned(), false)],
         "{}",
         drift.show()
     );
     let summary = gh
-        .artifact("kopsflow-drift", "target/kopsflow-ci/drift.md")
+        .artifact("kopsflow-drift-prod", "target/kopsflow-ci/drift-prod.md")
         .expect("drift.md kept");
     assert!(summary.contains("maxSize"), "the drift found: {summary}");
     assert_eq!(
@@ -528,9 +563,14 @@ fn github_a_failing_kops_fails_the_deploy_run() {
         "a failed deploy must fail the run: {}",
         run.show()
     );
-    assert_eq!(jobs(&run), [("deploy".to_owned(), false)], "{}", run.show());
+    assert_eq!(
+        jobs(&run),
+        [("deploy-prod".to_owned(), false)],
+        "{}",
+        run.show()
+    );
     let summary = gh
-        .artifact("kopsflow-deploy", "target/kopsflow-ci/deploy.md")
+        .artifact("kopsflow-deploy-prod", "target/kopsflow-ci/deploy-prod.md")
         .expect("deploy.md kept");
     assert!(summary.contains("error"), "{summary}");
     assert_eq!(

@@ -16,29 +16,33 @@
 use std::sync::{Mutex, MutexGuard};
 
 use crate::harness::{
-    cargo_home, gitlab_project_dir, pipelines_dir, tools, Outcome, Project, Tools, CLOUD_MATCHES,
-    CLUSTER, DEPLOY_ROLE, PLAN_ROLE,
+    cargo_home, gitlab_project_dir, pipelines_dir, role, tools, Outcome, Project, Tools,
+    CLOUD_MATCHES, CLUSTER, ROLES,
 };
+
+/// The jobs of prod, which asks for an approval: manual jobs, played by the tests as an approver
+/// would (`--manual`), except where a test shows that nothing happens without one.
+const APPROVED: [&str; 2] = ["deploy-prod", "rolling-update-prod"];
 
 /// GitLab's project directory has a fixed path (see `gitlab_project_dir`): one run at a time.
 static PROJECT_DIR: Mutex<()> = Mutex::new(());
 
-struct GitLab {
+pub struct GitLab {
     tools: Tools,
-    project: Project,
+    pub project: Project,
     _lock: MutexGuard<'static, ()>,
 }
 
 /// A job's result in gitlab-ci-local's closing summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Job {
+pub enum Job {
     Pass,
     Fail,
     /// Failed, with failure allowed.
     Warn,
 }
 
-fn gitlab(test: &str) -> Option<GitLab> {
+pub fn gitlab(test: &str) -> Option<GitLab> {
     let tools = tools(test)?;
     let lock = PROJECT_DIR.lock().unwrap_or_else(|e| e.into_inner());
     let project = Project::new(
@@ -56,8 +60,20 @@ fn gitlab(test: &str) -> Option<GitLab> {
 }
 
 impl GitLab {
-    /// A pipeline of `source` with `variables`, the kops stand-in told `knobs`.
-    fn run(&self, source: &str, variables: &[(&str, &str)], knobs: &[(&str, &str)]) -> Outcome {
+    /// A pipeline of `source` with `variables`, the kops stand-in told `knobs`, prod's manual
+    /// jobs approved.
+    pub fn run(&self, source: &str, variables: &[(&str, &str)], knobs: &[(&str, &str)]) -> Outcome {
+        self.run_approving(&APPROVED, source, variables, knobs)
+    }
+
+    /// [`GitLab::run`], playing only the manual jobs `approved`.
+    pub fn run_approving(
+        &self,
+        approved: &[&str],
+        source: &str,
+        variables: &[(&str, &str)],
+        knobs: &[(&str, &str)],
+    ) -> Outcome {
         self.project.reset_standins();
         let _ = std::fs::remove_dir_all(self.project.repo.join(".gitlab-ci-local"));
         let repo = self.project.repo.display().to_string();
@@ -69,6 +85,9 @@ impl GitLab {
             "CI_PROJECT_DIR,CI_PIPELINE_SOURCE,CI_COMMIT_BEFORE_SHA,CI_JOB_TOKEN".into(),
         ]
         .into();
+        for job in approved {
+            args.extend(["--manual".to_owned(), (*job).to_owned()]);
+        }
         let variables = [
             ("CI_PROJECT_DIR", repo.as_str()),
             ("CI_PIPELINE_SOURCE", source),
@@ -77,10 +96,9 @@ impl GitLab {
                 "eyJhbGciOiJSUzI1NiJ9.fake-id-token.sig",
             ),
             ("CI_JOB_TOKEN", "glcbt-fake-job-token"),
-            ("KOPSFLOW_PLAN_ROLE_ARN", PLAN_ROLE),
-            ("KOPSFLOW_DEPLOY_ROLE_ARN", DEPLOY_ROLE),
         ]
         .into_iter()
+        .chain(ROLES)
         .chain(variables.iter().copied());
         for (key, value) in variables {
             args.extend(["--variable".to_owned(), format!("{key}={value}")]);
@@ -130,9 +148,9 @@ impl GitLab {
     }
 
     /// Each job's result, from gitlab-ci-local's closing summary (jobs that did not run are
-    /// not in it).
-    fn jobs(outcome: &Outcome) -> Vec<(String, Job)> {
-        outcome
+    /// not in it), by name.
+    pub fn jobs(outcome: &Outcome) -> Vec<(String, Job)> {
+        let mut jobs: Vec<(String, Job)> = outcome
             .log
             .lines()
             .filter_map(|line| {
@@ -146,12 +164,14 @@ impl GitLab {
                 };
                 Some((name.trim().to_owned(), status))
             })
-            .collect()
+            .collect();
+        jobs.sort_by(|a, b| a.0.cmp(&b.0));
+        jobs
     }
 
     /// A file a job of the last run kept as an artifact (gitlab-ci-local keeps each job's
     /// under a directory named after the job, encoded; the tests check which jobs ran).
-    fn artifact(&self, path: &str) -> Option<String> {
+    pub fn artifact(&self, path: &str) -> Option<String> {
         let dir = self.project.repo.join(".gitlab-ci-local/artifacts");
         std::fs::read_dir(dir)
             .ok()?
@@ -183,7 +203,15 @@ fn gitlab_merge_request_plans_against_a_dry_run_store_and_changes_nothing() {
     let mr = [("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main")];
     let run = gl.run("merge_request_event", &mr, &[]);
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(GitLab::jobs(&run), pass("plan"), "{}", run.show());
+    assert_eq!(
+        GitLab::jobs(&run),
+        [
+            ("ci-files".to_owned(), Job::Pass),
+            ("plan-prod".to_owned(), Job::Pass)
+        ],
+        "{}",
+        run.show()
+    );
     assert!(
         run.standins.contains("kops-linux-amd64.sha256"),
         "the job installed kops with its own script: {}",
@@ -201,9 +229,17 @@ fn gitlab_merge_request_plans_against_a_dry_run_store_and_changes_nothing() {
         "{}",
         run.show()
     );
+    // The plan ran with prod's read-only identity.
+    assert!(
+        run.kops_roles()
+            .iter()
+            .all(|(_, r)| r.as_deref() == Some(role("KOPSFLOW_PLAN_ROLE_ARN"))),
+        "{}",
+        run.show()
+    );
     let plan = gl
-        .artifact("target/kopsflow-ci/plan.md")
-        .expect("plan.md kept");
+        .artifact("target/kopsflow-ci/plan-prod.md")
+        .expect("plan-prod.md kept");
     assert!(plan.contains("changes pending"), "{plan}");
     assert!(plan.contains("`spec.maxSize`: `1` → `3`"), "{plan}");
 
@@ -215,7 +251,7 @@ fn gitlab_merge_request_plans_against_a_dry_run_store_and_changes_nothing() {
     assert_ne!(stale.code, 0, "{}", stale.show());
     assert_eq!(
         GitLab::jobs(&stale),
-        [("plan".to_owned(), Job::Fail)],
+        [("ci-files".to_owned(), Job::Fail)],
         "{}",
         stale.show()
     );
@@ -244,7 +280,7 @@ fn gitlab_push_to_main_deploys_and_records_the_deployed_commit() {
     let first = gl.project.commit("cluster-spec: owners");
     let run = gl.run("push", &[("CI_COMMIT_BEFORE_SHA", &before)], &[]);
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(GitLab::jobs(&run), pass("deploy"), "{}", run.show());
+    assert_eq!(GitLab::jobs(&run), pass("deploy-prod"), "{}", run.show());
     assert!(
         run.log.contains("last successful deploy: none"),
         "{}",
@@ -259,14 +295,14 @@ fn gitlab_push_to_main_deploys_and_records_the_deployed_commit() {
     let (before, second) = gl.project.push_to_main(2);
     let run = gl.run("push", &[("CI_COMMIT_BEFORE_SHA", &before)], &[]);
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(GitLab::jobs(&run), pass("deploy"), "{}", run.show());
+    assert_eq!(GitLab::jobs(&run), pass("deploy-prod"), "{}", run.show());
     let read = format!("last successful deploy: {first}");
     assert!(run.log.contains(&read), "{}", run.show());
     let apply = format!("update cluster {CLUSTER} --state s3://k8s-kops --yes");
     assert!(run.production_changes().contains(&apply), "{}", run.show());
     let summary = gl
-        .artifact("target/kopsflow-ci/deploy.md")
-        .expect("deploy.md kept");
+        .artifact("target/kopsflow-ci/deploy-prod.md")
+        .expect("deploy-prod.md kept");
     assert!(summary.contains(CLUSTER), "{summary}");
     let audit = gl
         .artifact("target/kopsflow/audit.jsonl")
@@ -304,7 +340,7 @@ fn gitlab_deploy_on_an_agent_without_api_access_passes_with_cloudonly() {
     assert_ne!(run.code, 0, "{}", run.show());
     assert_eq!(
         GitLab::jobs(&run),
-        [("deploy".to_owned(), Job::Fail)],
+        [("deploy-prod".to_owned(), Job::Fail)],
         "{}",
         run.show()
     );
@@ -312,7 +348,7 @@ fn gitlab_deploy_on_an_agent_without_api_access_passes_with_cloudonly() {
     let cloud_only = [push[0], ("KOPSFLOW_CLOUDONLY", "true")];
     let run = gl.run("push", &cloud_only, &no_api);
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(GitLab::jobs(&run), pass("deploy"), "{}", run.show());
+    assert_eq!(GitLab::jobs(&run), pass("deploy-prod"), "{}", run.show());
     let preview = run
         .kops()
         .into_iter()
@@ -330,7 +366,7 @@ fn gitlab_run_pipeline_previews_rolls_and_refuses_off_main() {
     assert_eq!(preview.code, 0, "{}", preview.show());
     assert_eq!(
         GitLab::jobs(&preview),
-        pass("rolling-update-preview"),
+        pass("rolling-update-preview-prod"),
         "{}",
         preview.show()
     );
@@ -347,7 +383,7 @@ fn gitlab_run_pipeline_previews_rolls_and_refuses_off_main() {
         preview.show()
     );
     assert!(gl
-        .artifact("target/kopsflow-ci/rolling-update.md")
+        .artifact("target/kopsflow-ci/rolling-update-prod.md")
         .is_some());
     assert!(gl.artifact("target/kopsflow/audit.jsonl").is_some());
 
@@ -355,7 +391,7 @@ fn gitlab_run_pipeline_previews_rolls_and_refuses_off_main() {
     assert_eq!(rolled.code, 0, "{}", rolled.show());
     assert_eq!(
         GitLab::jobs(&rolled),
-        pass("rolling-update"),
+        pass("rolling-update-prod"),
         "{}",
         rolled.show()
     );
@@ -367,7 +403,7 @@ fn gitlab_run_pipeline_previews_rolls_and_refuses_off_main() {
     let no_api = [("KOPS_STANDIN_API_UNREACHABLE", "1")];
     let failed = gl.run("web", &vars(&roll(CLUSTER, "false")), &no_api);
     assert_ne!(failed.code, 0, "{}", failed.show());
-    let fail = [("rolling-update".to_owned(), Job::Fail)];
+    let fail = [("rolling-update-prod".to_owned(), Job::Fail)];
     assert_eq!(GitLab::jobs(&failed), fail, "{}", failed.show());
     assert!(
         failed.log.contains("cargo xtask rolling-update failed"),
@@ -407,7 +443,7 @@ fn gitlab_schedule_runs_drift_and_drift_found_fails_the_pipeline() {
     };
     let run = gl.run("schedule", &[], &[CLOUD_MATCHES]);
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(GitLab::jobs(&run), pass("drift"), "{}", run.show());
+    assert_eq!(GitLab::jobs(&run), pass("drift-prod"), "{}", run.show());
     let read = format!("get cluster {CLUSTER} -o yaml --state s3://k8s-kops");
     assert!(run.kops().contains(&read), "{}", run.show());
     assert_eq!(
@@ -416,7 +452,7 @@ fn gitlab_schedule_runs_drift_and_drift_found_fails_the_pipeline() {
         "{}",
         run.show()
     );
-    assert!(gl.artifact("target/kopsflow-ci/drift.md").is_some());
+    assert!(gl.artifact("target/kopsflow-ci/drift-prod.md").is_some());
 
     // Main has a change production does not: drift found fails the job and the pipeline.
     gl.project.push_to_main(5);
@@ -424,7 +460,7 @@ fn gitlab_schedule_runs_drift_and_drift_found_fails_the_pipeline() {
     assert_ne!(drift.code, 0, "{}", drift.show());
     assert_eq!(
         GitLab::jobs(&drift),
-        [("drift".to_owned(), Job::Fail)],
+        [("drift-prod".to_owned(), Job::Fail)],
         "{}",
         drift.show()
     );
@@ -456,7 +492,7 @@ fn gitlab_a_failing_kops_fails_the_deploy_and_the_pipeline() {
     );
     assert_eq!(
         GitLab::jobs(&run),
-        [("deploy".to_owned(), Job::Fail)],
+        [("deploy-prod".to_owned(), Job::Fail)],
         "{}",
         run.show()
     );

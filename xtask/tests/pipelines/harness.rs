@@ -26,6 +26,39 @@ pub const CLOUD_MATCHES: (&str, &str) = (
 );
 pub const PLAN_ROLE: &str = "arn:aws:iam::123456789012:role/kopsflow-plan";
 pub const DEPLOY_ROLE: &str = "arn:aws:iam::123456789012:role/kopsflow-deploy";
+/// The clusters of the wave tests in dev and stg (test.k8s.local is prod's), declared in the
+/// copy's composition next to it.
+pub const DEV_CLUSTER: &str = "dev.k8s.local";
+pub const STG_CLUSTER: &str = "stg.k8s.local";
+
+/// The role ARN each secret (GitHub) or CI/CD variable (GitLab) of this repository's
+/// environments holds (`xtask/src/environments.rs`): one read-only and one deploy role per
+/// environment, prod's under the names the CI files had before environments.
+pub const ROLES: [(&str, &str); 6] = [
+    (
+        "KOPSFLOW_DEV_PLAN_ROLE_ARN",
+        "arn:aws:iam::123456789012:role/kopsflow-dev-plan",
+    ),
+    (
+        "KOPSFLOW_DEV_DEPLOY_ROLE_ARN",
+        "arn:aws:iam::123456789012:role/kopsflow-dev-deploy",
+    ),
+    (
+        "KOPSFLOW_STG_PLAN_ROLE_ARN",
+        "arn:aws:iam::123456789012:role/kopsflow-stg-plan",
+    ),
+    (
+        "KOPSFLOW_STG_DEPLOY_ROLE_ARN",
+        "arn:aws:iam::123456789012:role/kopsflow-stg-deploy",
+    ),
+    ("KOPSFLOW_PLAN_ROLE_ARN", PLAN_ROLE),
+    ("KOPSFLOW_DEPLOY_ROLE_ARN", DEPLOY_ROLE),
+];
+
+/// The role ARN held by the secret `name` ([`ROLES`]).
+pub fn role(name: &str) -> &'static str {
+    ROLES.iter().find(|(n, _)| *n == name).unwrap().1
+}
 
 /// The runners `.ci/run` installs under `target/ci-tools` (or `$KOPSFLOW_CI_TOOLS`).
 pub struct Tools {
@@ -180,12 +213,15 @@ impl Project {
         };
         copy_workspace(&project.repo);
         // The copy is a repository of its own: its composition declares the environment of
-        // the clusters these tests write (production's, as the recorded cluster is).
+        // the clusters these tests write (production's, as the recorded cluster is; dev and stg
+        // for the wave tests' clusters).
         let environments = project.repo.join("xtask/src/environments.rs");
         let composition = std::fs::read_to_string(&environments).unwrap();
         let declared = r#"&[("test.k8s.example.com", "prod")]"#;
         assert!(composition.contains(declared), "{composition}");
-        let ours = format!(r#"&[("{CLUSTER}", "prod"), ("new.k8s.local", "prod")]"#);
+        let ours = format!(
+            r#"&[("{CLUSTER}", "prod"), ("new.k8s.local", "prod"), ("{DEV_CLUSTER}", "dev"), ("{STG_CLUSTER}", "stg")]"#
+        );
         std::fs::write(&environments, composition.replace(declared, &ours)).unwrap();
         for entry in std::fs::read_dir(project.repo.join("cluster-spec")).unwrap() {
             let path = entry.unwrap().path();
@@ -194,16 +230,7 @@ impl Project {
             }
         }
         project.write_spec(&recorded_spec());
-        for engine in ["github", "gitlab", "jenkins"] {
-            let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-                .args(["ci", engine])
-                .current_dir(&project.repo)
-                .env_clear()
-                .envs(project.env())
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "xtask ci {engine}: {out:?}");
-        }
+        project.generate_ci_files();
         project.git(&["init", "-q", "-b", "main"]);
         // gitlab-ci-local keeps its state in the project directory; a clone's own exclude file
         // keeps it out of `git status` (kopsflow refuses to deploy from a dirty work tree).
@@ -218,8 +245,30 @@ impl Project {
         project
     }
 
+    /// `cargo xtask ci ENGINE` for every engine: the CI files for the clusters in
+    /// `cluster-spec/`, by the copy's own composition (which declares their environments),
+    /// built offline into the jobs' shared target directory with their cargo home.
+    pub fn generate_ci_files(&self) {
+        let home = cargo_home().display().to_string();
+        for engine in ["github", "gitlab", "jenkins"] {
+            let out = Command::new("cargo")
+                .args(["xtask", "ci", engine])
+                .current_dir(&self.repo)
+                .env_clear()
+                .envs(self.env())
+                .env("CARGO_HOME", &home)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "xtask ci {engine}: {out:?}");
+        }
+    }
+
     pub fn spec_path(&self) -> PathBuf {
-        self.repo.join(format!("cluster-spec/{CLUSTER}.yml"))
+        self.spec_path_of(CLUSTER)
+    }
+
+    fn spec_path_of(&self, cluster: &str) -> PathBuf {
+        self.repo.join(format!("cluster-spec/{cluster}.yml"))
     }
 
     pub fn write_spec(&self, text: &str) {
@@ -228,12 +277,42 @@ impl Project {
 
     /// Sets the nodes instance group's maxSize (1 in production) to `max`, not committed.
     pub fn resize_nodes(&self, max: u32) {
-        let spec = std::fs::read_to_string(self.spec_path()).unwrap();
+        self.resize_nodes_of(CLUSTER, max);
+    }
+
+    /// Sets `cluster`'s nodes maxSize to `max`, not committed.
+    pub fn resize_nodes_of(&self, cluster: &str, max: u32) {
+        let path = self.spec_path_of(cluster);
+        let spec = std::fs::read_to_string(&path).unwrap();
         let at = spec.find("name: nodes-us-east-1a").unwrap();
         let doc = spec[..at].rfind("apiVersion:").unwrap();
         let field = doc + spec[doc..].find("  maxSize: ").unwrap() + "  maxSize: ".len();
         let end = field + spec[field..].find('\n').unwrap();
-        self.write_spec(&format!("{}{max}{}", &spec[..field], &spec[end..]));
+        std::fs::write(path, format!("{}{max}{}", &spec[..field], &spec[end..])).unwrap();
+    }
+
+    /// The wave tests' repository: a cluster in each of dev, stg and prod (production's spec,
+    /// renamed), the CI files generated for the three environments, committed and pushed.
+    pub fn in_three_environments(&self) {
+        for name in [DEV_CLUSTER, STG_CLUSTER] {
+            self.add_cluster(name);
+        }
+        self.generate_ci_files();
+        self.commit("a cluster in dev and one in stg");
+        self.pushed();
+    }
+
+    /// A push to main that resizes the nodes of every cluster (each in its own environment):
+    /// `(before, after)`.
+    pub fn push_to_every_environment(&self, max: u32) -> (String, String) {
+        let before = self.git(&["rev-parse", "HEAD"]);
+        for cluster in [DEV_CLUSTER, STG_CLUSTER, CLUSTER] {
+            self.resize_nodes_of(cluster, max);
+        }
+        (
+            before,
+            self.commit(&format!("nodes: maxSize {max} everywhere")),
+        )
     }
 
     /// `git add -A && git commit`; the new commit.
@@ -443,6 +522,43 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The argv of every kops call, in order, with the role ARN it ran under (`AWS_ROLE_ARN`,
+    /// which GitLab's jobs set and GitHub's credentials stand-in exports).
+    pub fn kops_roles(&self) -> Vec<(String, Option<String>)> {
+        let mut calls: Vec<(String, Option<String>)> = Vec::new();
+        for line in self.calls.lines() {
+            if let Some((_, argv)) = line.strip_prefix("call ").and_then(|l| l.split_once(": ")) {
+                calls.push((argv.to_owned(), None));
+            } else if let Some(role) = line.strip_prefix("  aws-role-arn: ") {
+                if let Some(last) = calls.last_mut() {
+                    last.1 = Some(role.to_owned());
+                }
+            }
+        }
+        calls
+    }
+
+    /// The production changes (`update cluster … --yes`) in the order they ran, each with its
+    /// role: `(cluster, store, role)`.
+    pub fn applies(&self) -> Vec<(String, String, String)> {
+        self.kops_roles()
+            .into_iter()
+            .filter(|(a, _)| a.starts_with("update cluster ") && a.ends_with(" --yes"))
+            .map(|(a, role)| {
+                let words: Vec<&str> = a.split(' ').collect();
+                let store = words
+                    .iter()
+                    .position(|w| *w == "--state")
+                    .map_or("", |i| words[i + 1]);
+                (
+                    words[2].to_owned(),
+                    store.to_owned(),
+                    role.unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
     /// The argv of every kops call, in order.
     pub fn kops(&self) -> Vec<String> {
         self.calls

@@ -7,9 +7,8 @@ use std::time::Duration;
 use kopsflow::kops::pin::KopsPin;
 use kopsflow::kops::KopsVersion;
 use kopsflow::policy::{Policy, Production, Settings};
-use kopsflow_cli::ci::{AwsAuth, AwsCredentials, CiSettings, DriftFound, KopsInstall, Pair};
-use kopsflow_cli::ci::{Runners, Timeouts};
-use kopsflow_cli::environment::{Environment, Identity};
+use kopsflow_cli::ci::{AwsAuth, CiSettings, DriftFound, KopsInstall, Runners, Timeouts};
+use kopsflow_cli::environment::{Environment, Identity, IdentityRef};
 use kopsflow_cli::pipeline::{standard, Prune};
 use kopsflow_cli::{declared, Repo};
 
@@ -33,15 +32,23 @@ fn main() -> ExitCode {
     })
 }
 
-/// The one environment: its store, its identity (the GitLab CI variable holding the role ARN),
-/// an approval before deploys, the first wave.
+/// The one environment: its store, its identities (the GitLab CI/CD variables holding the role
+/// ARNs of its plans and of its deploys; this repository runs GitLab only), an approval before
+/// deploys, the first wave.
 const PRODUCTION_ENVIRONMENT: Environment = Environment {
     name: "production",
     store: "s3://acme-kops-state",
     identity: Identity {
-        github_secret: None,
-        gitlab_variable: Some("AWS_ROLE_ARN"),
-        jenkins_credentials: None,
+        read_only: IdentityRef {
+            github_secret: None,
+            gitlab_variable: Some("ACME_PLAN_ROLE_ARN"),
+            jenkins_credentials: None,
+        },
+        deploy: IdentityRef {
+            github_secret: None,
+            gitlab_variable: Some("ACME_DEPLOY_ROLE_ARN"),
+            jenkins_credentials: None,
+        },
     },
     region: "eu-west-1",
     approval: true,
@@ -62,26 +69,13 @@ fn ci_settings() -> CiSettings {
             version: KopsVersion::new(1, 29, 2),
             sha256: None,
         },
-        aws: AwsCredentials {
-            region: "eu-west-1",
-            auth: AwsAuth::OidcRole {
-                role_arn_secret: Pair {
-                    plan: "ACME_PLAN_ROLE_ARN",
-                    deploy: "ACME_DEPLOY_ROLE_ARN",
-                },
-            },
-            jenkins: Pair {
-                plan: "acme-plan",
-                deploy: "acme-deploy",
-            },
-        },
+        aws_auth: AwsAuth::OidcRole,
         runners: Runners {
             github: &["ubuntu-latest"],
             gitlab_tags: &["kops"],
             gitlab_image: "rust:1-bookworm",
             jenkins_label: None,
         },
-        approval_environment: Some("production"),
         drift_schedule: "0 7 * * 1-5",
         validate_after_deploy: None,
         cloud_only: false,

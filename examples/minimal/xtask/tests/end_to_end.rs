@@ -202,9 +202,23 @@ fn deploy_on_trunk_applies_to_the_example_store() {
 }
 
 /// `ci gitlab --check`: the committed file is up to date; edited, it is stale (exit 1, a diff).
+/// `ci` checks the spec's `configBase` against its environment's store whatever
+/// `KOPS_STATE_STORE` says (the files belong to the repository): the test store this copy's spec
+/// points at is refused at its line, the committed spec passes.
 #[test]
 fn the_committed_gitlab_file_is_checked() {
     let example = Example::new();
+    let (out, _) = example.xtask(&["ci", "gitlab", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "{SPEC}:16:15: spec.configBase: configBase {PRODUCTION}/web.acme.example.com is not in the store of environment production"
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    let committed = std::fs::read_to_string(Path::new(EXAMPLE).join(SPEC)).unwrap();
+    example.write(SPEC, &committed);
     let (out, argv) = example.xtask(&["ci", "gitlab", "--check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("ok: 1 file(s) up to date for gitlab"));
