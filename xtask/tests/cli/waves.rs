@@ -296,3 +296,58 @@ fn kops_state_store_keeps_the_waves_of_clusters_in_an_environment() {
     assert!(!out.contains("waves ("), "{out}");
     assert!(!out.contains("; environment dev, wave 1)"), "{out}");
 }
+
+/// `status` names each cluster's environment and wave: a column in text and markdown, two
+/// fields in JSON; its rows come in wave order.
+#[test]
+fn status_names_each_clusters_environment_and_wave() {
+    let (test, before) = changed_in_three_waves();
+    let text = run(&test, &before, &[], &["status"]);
+    assert_eq!(text.code(), 0, "{}", text.stderr());
+    let out = text.stdout();
+    let header = out.lines().find(|l| l.starts_with("cluster ")).unwrap();
+    assert!(
+        header.starts_with("cluster               environment    spec in git"),
+        "{out}"
+    );
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(".k8s.example.com  "))
+        .collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    for (row, (cluster, env)) in rows.iter().zip([
+        (DEV, "dev (wave 1)"),
+        (STG, "stg (wave 2)"),
+        (PROD, "prod (wave 3)"),
+    ]) {
+        assert!(
+            row.starts_with(&format!("{cluster}  ")) && row.contains(env),
+            "{row}"
+        );
+    }
+    let markdown = run(&test, &before, &[], &["status", "--format", "markdown"]).stdout();
+    assert!(
+        markdown.contains("| cluster | environment | spec in git |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(&format!("| `{STG}` | stg (wave 2) |")),
+        "{markdown}"
+    );
+    let v = json(&run(&test, &before, &[], &["status", "--format", "json"]));
+    let placed: Vec<(String, String, u64)> = v["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap().to_owned();
+            (s("cluster"), s("environment"), c["wave"].as_u64().unwrap())
+        })
+        .collect();
+    let expected: Vec<(String, String, u64)> =
+        [(DEV, "dev", 1), (STG, "stg", 2), (PROD, "prod", 3)]
+            .iter()
+            .map(|(c, e, w)| (c.to_string(), e.to_string(), *w))
+            .collect();
+    assert_eq!(placed, expected);
+}

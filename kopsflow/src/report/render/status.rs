@@ -51,9 +51,32 @@ fn last_deploy(report: &StatusReport, row: &StatusRow) -> String {
     }
 }
 
-/// The cells of a row, in [`HEADINGS`] order.
-fn cells(report: &StatusReport, row: &StatusRow) -> [String; 7] {
-    [
+/// Whether any row belongs to an environment: the table then has an `environment` column after
+/// the cluster's (`dev (wave 1)`).
+fn has_environments(report: &StatusReport) -> bool {
+    report.rows.iter().any(|r| r.found.placement.is_some())
+}
+
+/// The table's headings: [`HEADINGS`], with `environment` second when rows have one.
+fn headings(report: &StatusReport) -> Vec<&'static str> {
+    let mut headings = HEADINGS.to_vec();
+    if has_environments(report) {
+        headings.insert(1, "environment");
+    }
+    headings
+}
+
+/// `dev (wave 1)`, or `none`.
+fn environment(row: &StatusRow) -> String {
+    row.found.placement.as_ref().map_or_else(
+        || "none".to_owned(),
+        |p| format!("{} (wave {})", p.environment, p.wave),
+    )
+}
+
+/// The cells of a row, in [`headings`] order.
+fn cells(report: &StatusReport, row: &StatusRow) -> Vec<String> {
+    let mut cells = vec![
         row.cluster.clone(),
         row.revision
             .as_ref()
@@ -63,7 +86,11 @@ fn cells(report: &StatusReport, row: &StatusRow) -> [String; 7] {
         row.cloud().text,
         row.rolling_update().text,
         last_deploy(report, row),
-    ]
+    ];
+    if has_environments(report) {
+        cells.insert(1, environment(row));
+    }
+    cells
 }
 
 /// `2 clusters: 1 needs attention, 1 error; audit log PATH (N records skipped)`.
@@ -187,8 +214,9 @@ pub fn render_status_text(report: &StatusReport) -> String {
     if let Some(k) = &report.kops {
         let _ = writeln!(out, "{}", kops_line(k));
     }
-    let rows: Vec<[String; 7]> = report.rows.iter().map(|r| cells(report, r)).collect();
-    let mut widths = HEADINGS.map(|h| h.chars().count());
+    let headings = headings(report);
+    let rows: Vec<Vec<String>> = report.rows.iter().map(|r| cells(report, r)).collect();
+    let mut widths: Vec<usize> = headings.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -196,7 +224,7 @@ pub fn render_status_text(report: &StatusReport) -> String {
     }
     let line = |cells: &[String]| {
         let mut text = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
             if i + 1 == cells.len() {
                 text.push_str(cell);
             } else {
@@ -207,7 +235,8 @@ pub fn render_status_text(report: &StatusReport) -> String {
         text
     };
     let _ = writeln!(out);
-    let _ = writeln!(out, "{}", line(&HEADINGS.map(str::to_owned)));
+    let titles: Vec<String> = headings.iter().map(|h| (*h).to_owned()).collect();
+    let _ = writeln!(out, "{}", line(&titles));
     for row in &rows {
         let _ = writeln!(out, "{}", line(row));
     }
@@ -244,8 +273,9 @@ pub fn render_status_markdown(report: &StatusReport) -> String {
     if let Some(k) = &report.kops {
         let _ = writeln!(out, "{}\n", md_text(&kops_line(k)));
     }
-    let _ = writeln!(out, "| {} |", HEADINGS.join(" | "));
-    let _ = writeln!(out, "|{}", " --- |".repeat(HEADINGS.len()));
+    let headings = headings(report);
+    let _ = writeln!(out, "| {} |", headings.join(" | "));
+    let _ = writeln!(out, "|{}", " --- |".repeat(headings.len()));
     for row in &report.rows {
         let error = if row.found.error.is_some() {
             "❌ "
@@ -257,9 +287,13 @@ pub fn render_status_markdown(report: &StatusReport) -> String {
             Some("failed") => "❌ ",
             _ => "",
         };
+        let environment = match has_environments(report) {
+            true => format!(" {} |", md_text(&environment(row))),
+            false => String::new(),
+        };
         let _ = writeln!(
             out,
-            "| {error}{} | {} | {} | {} | {} | {} | {last}{} |",
+            "| {error}{} |{environment} {} | {} | {} | {} | {} | {last}{} |",
             md_code(&row.cluster),
             row.revision
                 .as_ref()
@@ -303,6 +337,11 @@ fn json_row(row: &StatusRow) -> Json {
     Json::object()
         .with("cluster", row.cluster.as_str())
         .with("spec_file", row.spec_file.as_str())
+        .with(
+            "environment",
+            row.found.placement.as_ref().map(|p| p.environment.as_str()),
+        )
+        .with("wave", row.found.placement.as_ref().map(|p| p.wave))
         .with(
             "revision",
             row.revision.as_ref().map(|r| {
