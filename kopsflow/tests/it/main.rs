@@ -10,6 +10,7 @@
 
 mod capacity;
 mod cost;
+mod exec_stores;
 mod exec_waves;
 mod policy_corpus;
 mod report_bounds;
