@@ -20,7 +20,7 @@ use kopsflow::duration::parse_duration;
     about = "Drive kops-managed clusters from git: validate specs, plan on branches, deploy on main.",
     after_help = "Exit codes: 0 success; 1 error (invalid spec, blocking policy violation, kops not the pinned version, kops failed, bad usage, stale rendered spec); \
                   2 with --detailed-exitcode only: changes pending (plan), a rolling update is needed (deploy, rolling-update), \
-                  a cluster drifted (drift) or needs attention (status)."
+                  a cluster drifted (drift) or needs attention (status); with --print, the run would act on at least one cluster."
 )]
 pub struct Xtask {
     #[command(subcommand)]
@@ -115,7 +115,8 @@ pub struct Selection {
 /// How to run kops and report.
 #[derive(Debug, Args)]
 pub struct Run {
-    /// Resolve the plan and print the exact commands; run nothing.
+    /// Resolve the plan and print the exact commands; run nothing (exit 0; with
+    /// --detailed-exitcode, 2 when the run would act on at least one cluster).
     #[arg(long)]
     pub print: bool,
     /// The kops binary. Default: $KOPS, else `kops` on PATH.
@@ -135,7 +136,8 @@ pub struct Run {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Exit 2 when changes are pending (plan), a rolling update is needed (deploy,
-    /// rolling-update), a cluster drifted (drift) or needs attention (status).
+    /// rolling-update), a cluster drifted (drift) or needs attention (status). With --print:
+    /// exit 2 when the run would act on at least one cluster, 0 when nothing would run.
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Time limit per kops step, e.g. 30m, 90s, 1h (kops retries cloud errors for a long time).

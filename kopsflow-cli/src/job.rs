@@ -81,9 +81,11 @@ impl Kind {
 /// How a successful run ended; with `--detailed-exitcode`, `Pending` exits 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Nothing pending.
+    /// Nothing pending; with `--print`, nothing would run (no cluster selected, or the job's
+    /// stage skipped on this branch).
     Clean,
-    /// Changes pending, a rolling update needed, drift, or a cluster needing attention.
+    /// Changes pending, a rolling update needed, drift, or a cluster needing attention; with
+    /// `--print`, the run would act on at least one cluster.
     Pending,
 }
 
@@ -342,7 +344,12 @@ impl Job {
                 "(branch from {}; --print ran nothing)",
                 branch.source
             ));
-            return Ok(Outcome::Clean);
+            // With `--detailed-exitcode`, exit 2: the run would act on a cluster (the
+            // generated CI asks this before an environment's approval: docs/CI.md).
+            return Ok(match plan.runs_anything() {
+                true => Outcome::Pending,
+                false => Outcome::Clean,
+            });
         }
         audit.selected(&branch.name, &decision.names());
         if matches!(kind, Kind::Drift | Kind::Status) {

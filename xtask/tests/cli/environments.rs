@@ -184,3 +184,80 @@ fn environment_flag_keeps_the_clusters_of_that_environment() {
     );
     assert!(unknown.argv().is_empty());
 }
+
+/// `deploy --print --detailed-exitcode --environment NAME`, what the generated CI asks before an
+/// environment's approval (docs/CI.md): exit 2 when the run would act on a cluster of that
+/// environment, 0 when it has none ("nothing to deploy here"); `--print` alone exits 0; kops is
+/// never asked.
+#[test]
+fn print_with_detailed_exitcode_says_whether_an_environment_has_anything_to_deploy() {
+    let test = dev_and_prod(None);
+    let dev = test.repo().join("cluster-spec/dev.k8s.example.com.yml");
+    let mut spec = std::fs::read_to_string(&dev).unwrap();
+    spec.push_str("# resized\n");
+    std::fs::write(&dev, spec).unwrap();
+    test.git(&["commit", "-q", "-am", "dev only"]);
+    let pending = |env: &str, detailed: bool| {
+        let mut args = vec!["deploy", "--print", "--environment", env];
+        if detailed {
+            args.push("--detailed-exitcode");
+        }
+        test.run_with(NO_OVERRIDE, &args)
+    };
+
+    let dev = pending("dev", true);
+    assert_eq!(dev.code(), 2, "{}{}", dev.stdout(), dev.stderr());
+    assert!(
+        dev.stdout()
+            .contains("kops update cluster dev.k8s.example.com --state s3://k8s-kops-dev --yes"),
+        "{}",
+        dev.stdout()
+    );
+    assert!(dev.argv().is_empty(), "{:?}", dev.argv());
+
+    let prod = pending("prod", true);
+    assert_eq!(prod.code(), 0, "{}{}", prod.stdout(), prod.stderr());
+    assert!(
+        prod.stdout().contains("No selected cluster belongs to environment prod (1 selected in others): nothing to deploy here."),
+        "{}",
+        prod.stdout()
+    );
+    assert!(
+        !prod.stdout().contains("kops update cluster"),
+        "{}",
+        prod.stdout()
+    );
+    assert!(prod.argv().is_empty(), "{:?}", prod.argv());
+
+    let plain = pending("dev", false);
+    assert_eq!(plain.code(), 0, "{}", plain.stderr());
+    assert!(plain.argv().is_empty(), "{:?}", plain.argv());
+
+    // Off a main branch the deploy stage is skipped: nothing would run.
+    let branch = test.run_with(
+        NO_OVERRIDE,
+        &[
+            "deploy",
+            "--print",
+            "--detailed-exitcode",
+            "--all",
+            "--branch",
+            "feature",
+        ],
+    );
+    assert_eq!(branch.code(), 0, "{}{}", branch.stdout(), branch.stderr());
+    // `plan` on any branch: its dry-run would run.
+    let plan = test.run_with(
+        NO_OVERRIDE,
+        &[
+            "plan",
+            "--print",
+            "--detailed-exitcode",
+            "--all",
+            "--environment",
+            "prod",
+        ],
+    );
+    assert_eq!(plan.code(), 2, "{}{}", plan.stdout(), plan.stderr());
+    assert!(plan.argv().is_empty(), "{:?}", plan.argv());
+}
