@@ -93,6 +93,47 @@ pub enum OnPending {
     Exit2,
 }
 
+/// `deploy --print --detailed-exitcode --environment ENV`: whether `ENV`'s deploy has a cluster
+/// to deploy (exit 2) or nothing (exit 0), asked before the deploy job and its approval; it
+/// needs no kops and no cloud identity (docs/CI.md, "Environments in CI").
+pub fn pending_args(env: &str) -> Vec<String> {
+    [
+        "deploy",
+        "--print",
+        "--detailed-exitcode",
+        "--environment",
+        env,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// The script that asks [`pending_args`] for `env` (after `prelude`, with `extra` appended to the
+/// command) and runs `yes` on exit 2 (a cluster to deploy), `no` on exit 0 (nothing to deploy);
+/// any other exit fails.
+pub fn pending_script(env: &str, prelude: &str, extra: &str, yes: &str, no: &str) -> String {
+    let mut s = String::from(SHEBANG);
+    s.push_str(prelude);
+    let words: Vec<String> = pending_args(env).iter().map(|a| shell(a)).collect();
+    let _ = writeln!(s, "status=0");
+    let _ = writeln!(
+        s,
+        "cargo xtask {}{}{} || status=$?",
+        words.join(" "),
+        if extra.is_empty() { "" } else { " " },
+        extra
+    );
+    let _ = writeln!(s, "case \"$status\" in");
+    let _ = writeln!(s, "  0) {no} ;;");
+    let _ = writeln!(s, "  2) {yes} ;;");
+    let _ = writeln!(
+        s,
+        "  *) echo \"cargo xtask deploy --print failed (exit $status)\" >&2; exit \"$status\" ;;"
+    );
+    s.push_str("esac\n");
+    s
+}
+
 /// One kopsflow job: `cargo xtask ARGS… --format markdown`, the summary kept in
 /// `target/kopsflow-ci/<name>.md` and printed; exit 2 handled per `pending`; any other non-zero
 /// exit fails. `extra` is shell text appended to the command (e.g. `"$@"` or `--cluster "$CLUSTER"`),

@@ -1,17 +1,27 @@
-//! `kopsflow-deploy.yml`: one deploy job per environment, wave after wave (`needs:` the jobs of
-//! the wave before, so a failure stops the later waves), each with its environment's deploy
-//! identity, behind the GitHub environment's required reviewers where the environment asks for
-//! an approval; the whole run one at a time, never cancelled in progress.
+//! `kopsflow-deploy.yml`: `pending` first (which environments have a cluster to deploy: `deploy
+//! --print --detailed-exitcode`, no cloud identity), then one deploy job per environment that
+//! has one, wave after wave (`needs:` the jobs of the wave before, so a failure stops the later
+//! waves, while a wave skipped for having nothing to deploy does not), each with its
+//! environment's deploy identity, behind the GitHub environment's required reviewers where the
+//! environment asks for an approval — asked only when there is something to deploy; the whole
+//! run one at a time, never cancelled in progress.
 
 use std::fmt::Write as _;
 
 use super::super::quote::{check_github, github_branch_filter, yaml_list};
-use super::super::script::{deploy_args, run_job, OnPending, CLOUDONLY_VAR};
-use super::super::{Access, CiInput};
+use super::super::script::{deploy_args, pending_script, run_job, OnPending, CLOUDONLY_VAR};
+use super::super::{minutes, Access, CiInput};
 use super::{
-    approval, archive_step, cloud_only_env, job_head, job_id, needs, on_branches, refused_job,
-    run_step, setup_steps, top, PRODUCTION_GROUP,
+    approval, archive_step, checkout_steps, cloud_only_env, job_head, job_id, needs, on_branches,
+    refused_job, run_step, run_step_with_id, runs_on, setup_steps, top, PRODUCTION_GROUP,
 };
+
+/// The job that tells which environments have a cluster to deploy.
+const PENDING_JOB: &str = "pending";
+
+/// Chooses the clusters of the `workflow_dispatch` input, when given (as the deploy jobs do).
+const CLUSTER_INPUT: &str =
+    "set --\nif [ -n \"${CLUSTER:-}\" ]; then set -- --cluster \"$CLUSTER\"; fi\n";
 
 /// The deploy workflow's file name: the last successful run of it is read back by the next.
 const DEPLOY_WORKFLOW: &str = "kopsflow-deploy.yml";
@@ -88,6 +98,7 @@ pub fn deploy(input: &CiInput) -> anyhow::Result<String> {
         ),
         ", and nothing was deployed. Start the workflow from a main branch.",
     ));
+    s.push_str(&pending_job(input, &on_main));
     let cloud_only = cloud_only_env(input);
     let timeout =
         input.settings.timeouts.deploy + input.settings.validate_after_deploy.unwrap_or_default();
@@ -104,10 +115,15 @@ pub fn deploy(input: &CiInput) -> anyhow::Result<String> {
             .into_iter()
             .map(|e| job_id("deploy", e))
             .collect();
-        s.push_str(&needs(&previous));
+        let mut after = vec![PENDING_JOB.to_owned()];
+        after.extend(previous);
+        s.push_str(&needs(&after));
+        // A wave skipped for having nothing to deploy lets the later waves run; a failed or
+        // cancelled one stops them (`failure()` counts every job this one needs, transitively).
         let _ = writeln!(
             s,
-            "    if: ${{{{ github.event_name == 'push' || {on_main} }}}}"
+            "    if: ${{{{ !cancelled() && !failure() && needs.{PENDING_JOB}.outputs.{} == 'true' && (github.event_name == 'push' || {on_main}) }}}}",
+            job_id("deploy", env)
         );
         s.push_str(&approval(env));
         s.push_str(&job_head(
@@ -129,7 +145,7 @@ pub fn deploy(input: &CiInput) -> anyhow::Result<String> {
             &name,
             &args,
             "\"$@\"",
-            "set --\nif [ -n \"${CLUSTER:-}\" ]; then set -- --cluster \"$CLUSTER\"; fi\n",
+            CLUSTER_INPUT,
             Some((
                 OnPending::Succeed,
                 "::warning title=kopsflow deploy::a rolling update is needed: run the kopsflow rolling-update workflow",
@@ -152,4 +168,61 @@ pub fn deploy(input: &CiInput) -> anyhow::Result<String> {
         s.push_str(&archive_step(&format!("kopsflow-{name}")));
     }
     Ok(s)
+}
+
+/// `pending`: for each environment, whether its deploy job has a cluster to deploy (`deploy
+/// --print --detailed-exitcode`, with the same record of the last successful deploy, pushed
+/// range and `cluster` input as the deploy jobs), as the job output `deploy-ENV` (`true` or
+/// `false`). No kops and no cloud identity: the GitHub environment (and its approval) of a deploy
+/// job is only reached when there is something to deploy.
+fn pending_job(input: &CiInput, on_main: &str) -> String {
+    let mut s = format!(
+        concat!(
+            "  {}:\n",
+            "    # Which environments have a cluster to deploy (no cloud identity): each deploy job,\n",
+            "    # and its approval, runs only when its environment has one.\n",
+            "    if: ${{{{ github.event_name == 'push' || {} }}}}\n",
+        ),
+        PENDING_JOB, on_main
+    );
+    s.push_str(&runs_on(input));
+    let _ = writeln!(
+        s,
+        "    timeout-minutes: {}",
+        minutes(input.settings.timeouts.plan)
+    );
+    s.push_str(concat!(
+        "    permissions:\n      contents: read\n      actions: read\n",
+        "    env:\n      CARGO_TERM_COLOR: never\n",
+        "      GITHUB_EVENT_BEFORE: ${{ github.event.before }}\n",
+        "    outputs:\n",
+    ));
+    for env in &input.environments {
+        let id = job_id("deploy", env);
+        let _ = writeln!(
+            s,
+            "      {id}: ${{{{ steps.pending-{}.outputs.deploy }}}}",
+            env.name()
+        );
+    }
+    s.push_str(&checkout_steps());
+    s.push_str(&last_deployed_step());
+    for env in &input.environments {
+        let name = env.name();
+        let script = pending_script(
+            name,
+            CLUSTER_INPUT,
+            "\"$@\"",
+            &format!("echo 'deploy=true' >> \"$GITHUB_OUTPUT\"; echo '{name}: a cluster to deploy'"),
+            &format!("echo 'deploy=false' >> \"$GITHUB_OUTPUT\"; echo '{name}: nothing to deploy, its job is skipped'"),
+        );
+        s.push_str(&run_step_with_id(
+            &format!("cargo xtask deploy --print --detailed-exitcode --environment {name}"),
+            Some(&format!("pending-{name}")),
+            None,
+            &[("CLUSTER", "${{ inputs.cluster }}")],
+            &script,
+        ));
+    }
+    s
 }
