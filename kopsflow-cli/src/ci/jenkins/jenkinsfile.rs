@@ -1,11 +1,13 @@
 //! `Jenkinsfile`: `CI files`, `Install kops`, `Test ENV` for each environment (read-only
 //! credentials), then `Deploy ENV` in wave order (deploy credentials, the environment's clusters
-//! locked, its approval first when it asks for one). Stages run one after the other: a failed
-//! wave stops the later ones.
+//! locked, its approval first when it asks for one), each skipped — its approval too — when its
+//! environment has no cluster to deploy (`deploy --print --detailed-exitcode` in its `when`,
+//! before the input). Stages run one after the other: a failed wave stops the later ones; a
+//! skipped one does not.
 
 use std::fmt::Write as _;
 
-use super::super::script::{check_ci_files, deploy_args, run_job, OnPending};
+use super::super::script::{check_ci_files, deploy_args, pending_script, run_job, OnPending};
 use super::super::{Access, CiInput};
 use super::{
     approval, archive, condition, groovy, groovy_script, install_stage, lock_name, locked,
@@ -72,7 +74,8 @@ pub fn main(input: &CiInput) -> anyhow::Result<String> {
         );
         let _ = write!(
             s,
-            "            when {{\n                beforeInput true\n{gate}            }}\n"
+            "            when {{\n                beforeInput true\n{gate}{}            }}\n",
+            pending(env.name())
         );
         s.push_str(&approval(
             env,
@@ -114,4 +117,33 @@ pub fn main(input: &CiInput) -> anyhow::Result<String> {
     s.push_str(&archive());
     s.push_str("}\n");
     Ok(s)
+}
+
+/// The last condition of a `Deploy ENV` stage's `when` (at 16 spaces): `deploy --print
+/// --detailed-exitcode` of the environment, with the record of the last successful deploy the
+/// stage's own run reads (its `environment` is not set yet before the input): exit 2, a cluster
+/// to deploy, runs the stage; exit 0 skips it and its approval; any other exit fails the build.
+fn pending(env: &str) -> String {
+    let script = pending_script(
+        env,
+        "export KOPSFLOW_LAST_DEPLOYED=\"${GIT_PREVIOUS_SUCCESSFUL_COMMIT:-}\"\n",
+        "",
+        "exit 2",
+        &format!("echo '{env}: nothing to deploy, the stage is skipped'"),
+    );
+    format!(
+        concat!(
+            "                // Only when {env} has a cluster to deploy: else the stage, and its approval, is skipped.\n",
+            "                expression {{\n",
+            "                    int status = sh(returnStatus: true, script: {script})\n",
+            "                    if (status != 0 && status != 2) {{\n",
+            "                        error({error})\n",
+            "                    }}\n",
+            "                    return status == 2\n",
+            "                }}\n",
+        ),
+        env = env,
+        script = groovy_script(&script, 24),
+        error = groovy(&format!("cargo xtask deploy --print --environment {env} failed")),
+    )
 }
