@@ -18,6 +18,8 @@ mod input;
 mod jenkins;
 #[cfg(test)]
 mod outcome_tests;
+#[cfg(test)]
+mod pending_tests;
 mod quote;
 mod script;
 mod settings;

@@ -201,6 +201,10 @@ fn a_roll_requested_where_it_cannot_run_fails_with_the_reason() {
     );
     assert_eq!(
         text(at(&deploy, &["jobs", "deploy-stg", "if"])),
+        "${{ !cancelled() && !failure() && needs.pending.outputs.deploy-stg == 'true' && (github.event_name == 'push' || (github.ref == 'refs/heads/main' || github.ref == 'refs/heads/master')) }}"
+    );
+    assert_eq!(
+        text(at(&deploy, &["jobs", "pending", "if"])),
         "${{ github.event_name == 'push' || (github.ref == 'refs/heads/main' || github.ref == 'refs/heads/master') }}"
     );
 

@@ -57,13 +57,26 @@ fn three_waves_deploy_one_after_the_other_on_every_engine() {
 
     let deploy = github(&input, GITHUB_DEPLOY);
     let jobs = at(&deploy, &["jobs"]);
-    assert!(at(jobs, &["deploy-dev"]).get("needs").is_none());
-    assert_eq!(strings(at(jobs, &["deploy-stg", "needs"])), ["deploy-dev"]);
-    assert_eq!(strings(at(jobs, &["deploy-prod", "needs"])), ["deploy-stg"]);
+    assert_eq!(strings(at(jobs, &["deploy-dev", "needs"])), ["pending"]);
+    assert_eq!(
+        strings(at(jobs, &["deploy-stg", "needs"])),
+        ["pending", "deploy-dev"]
+    );
+    assert_eq!(
+        strings(at(jobs, &["deploy-prod", "needs"])),
+        ["pending", "deploy-stg"]
+    );
     for env in ["dev", "stg", "prod"] {
-        // The default `success()`: a failed (or skipped) wave stops the next.
+        // A failed or cancelled wave stops the next (`failure()` of any job before, however
+        // far); one skipped for having nothing to deploy does not.
         let condition = text(at(jobs, &[&format!("deploy-{env}"), "if"]));
-        assert!(!condition.contains("always()") && !condition.contains("failure()"));
+        assert!(
+            condition.starts_with(&format!(
+                "${{{{ !cancelled() && !failure() && needs.pending.outputs.deploy-{env} == 'true' && ("
+            )),
+            "{condition}"
+        );
+        assert!(!condition.contains("always()"), "{condition}");
     }
     // One run at a time, the waiting for an approval included.
     assert_eq!(
@@ -117,11 +130,17 @@ fn a_wave_waits_for_every_environment_of_the_wave_before() {
 
     let deploy = github(&input, GITHUB_DEPLOY);
     let jobs = at(&deploy, &["jobs"]);
-    assert_eq!(strings(at(jobs, &["deploy-qa", "needs"])), ["deploy-dev"]);
-    assert_eq!(strings(at(jobs, &["deploy-stg", "needs"])), ["deploy-dev"]);
+    assert_eq!(
+        strings(at(jobs, &["deploy-qa", "needs"])),
+        ["pending", "deploy-dev"]
+    );
+    assert_eq!(
+        strings(at(jobs, &["deploy-stg", "needs"])),
+        ["pending", "deploy-dev"]
+    );
     assert_eq!(
         strings(at(jobs, &["deploy-prod", "needs"])),
-        ["deploy-qa", "deploy-stg"]
+        ["pending", "deploy-qa", "deploy-stg"]
     );
     let root = gitlab(&input);
     assert_eq!(
@@ -247,7 +266,7 @@ fn every_job_uses_its_own_environments_identity() {
             let id = text(id);
             let Some(role) = github_role(job) else {
                 assert!(
-                    ["ci-files", "comment", "refused"].contains(&id),
+                    ["ci-files", "comment", "refused", "pending"].contains(&id),
                     "{id} has no credentials"
                 );
                 assert!(!format!("{job:?}").contains("id-token"), "{id}");
