@@ -281,7 +281,10 @@ fn github_push_to_main_deploys_with_the_deploy_identity() {
     assert_eq!(run.code, 0, "{}", run.show());
     assert_eq!(
         jobs(&run),
-        [("deploy-prod".to_owned(), true)],
+        [
+            ("deploy-prod".to_owned(), true),
+            ("pending".to_owned(), true)
+        ],
         "{}",
         run.show()
     );
@@ -324,6 +327,8 @@ fn github_deploy_reads_the_last_successful_run_and_passes_without_api_access_wit
     let first = gh.project.commit("cluster-spec: owners");
     let run = gh.run("kopsflow-deploy", "push", &push(&before, &first), &[], &[]);
     assert_eq!(run.code, 0, "{}", run.show());
+    // No cluster to deploy: prod's deploy job, and its approval, is skipped.
+    assert_eq!(jobs(&run), [("pending".to_owned(), true)], "{}", run.show());
     assert!(
         has_line(&run.log, "::set-env:: KOPSFLOW_LAST_DEPLOYED="),
         "{}",
@@ -352,7 +357,10 @@ fn github_deploy_reads_the_last_successful_run_and_passes_without_api_access_wit
     assert_ne!(run.code, 0, "{}", run.show());
     assert_eq!(
         jobs(&run),
-        [("deploy-prod".to_owned(), false)],
+        [
+            ("deploy-prod".to_owned(), false),
+            ("pending".to_owned(), true)
+        ],
         "{}",
         run.show()
     );
@@ -370,7 +378,10 @@ fn github_deploy_reads_the_last_successful_run_and_passes_without_api_access_wit
     assert_eq!(run.code, 0, "{}", run.show());
     assert_eq!(
         jobs(&run),
-        [("deploy-prod".to_owned(), true)],
+        [
+            ("deploy-prod".to_owned(), true),
+            ("pending".to_owned(), true)
+        ],
         "{}",
         run.show()
     );
@@ -565,7 +576,10 @@ fn github_a_failing_kops_fails_the_deploy_run() {
     );
     assert_eq!(
         jobs(&run),
-        [("deploy-prod".to_owned(), false)],
+        [
+            ("deploy-prod".to_owned(), false),
+            ("pending".to_owned(), true)
+        ],
         "{}",
         run.show()
     );

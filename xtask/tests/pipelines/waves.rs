@@ -1,8 +1,9 @@
 //! Environments in the generated pipelines, executed: a cluster in each of dev, stg and prod
 //! (waves 1, 2, 3; prod behind an approval). A push to main deploys dev, then stg, then prod,
 //! each job with its environment's deploy identity and store; a failed wave stops the later
-//! ones; on GitLab prod waits for its manual job to be played; a pull request plans each
-//! environment with its read-only identity, in one comment.
+//! ones; on GitHub an environment with no cluster to deploy skips its job (and prod's approval)
+//! without stopping the later waves; on GitLab prod waits for its manual job to be played; a pull
+//! request plans each environment with its read-only identity, in one comment.
 
 use crate::act::{jobs, pull_request, push, REPOSITORY};
 use crate::github::github;
@@ -173,7 +174,8 @@ fn github_a_push_deploys_dev_then_stg_then_prod_each_with_its_identity() {
         [
             ("deploy-dev".to_owned(), true),
             ("deploy-prod".to_owned(), true),
-            ("deploy-stg".to_owned(), true)
+            ("deploy-stg".to_owned(), true),
+            ("pending".to_owned(), true)
         ],
         "{}",
         run.show()
@@ -194,10 +196,71 @@ fn github_a_push_deploys_dev_then_stg_then_prod_each_with_its_identity() {
         jobs(&failed),
         [
             ("deploy-dev".to_owned(), true),
-            ("deploy-stg".to_owned(), false)
+            ("deploy-stg".to_owned(), false),
+            ("pending".to_owned(), true)
         ],
         "{}",
         failed.show()
     );
     assert_eq!(failed.applies(), waves()[..1], "{}", failed.show());
+
+    // Run again, it passes: the record of the last successful deploy is this push.
+    let rerun = gh.run(
+        "kopsflow-deploy",
+        "push",
+        &push(&before, &after),
+        &[],
+        &state,
+    );
+    assert_eq!(rerun.code, 0, "{}", rerun.show());
+
+    // A push that changes only dev's cluster: dev is deployed; stg and prod have nothing to
+    // deploy, so their jobs — and prod's approval — are skipped, and the run passes.
+    let before = after;
+    gh.project.resize_nodes_of(DEV_CLUSTER, 4);
+    let after = gh.project.commit("nodes: maxSize 4 in dev");
+    let dev_only = gh.run(
+        "kopsflow-deploy",
+        "push",
+        &push(&before, &after),
+        &[],
+        &state,
+    );
+    assert_eq!(dev_only.code, 0, "{}", dev_only.show());
+    assert_eq!(
+        jobs(&dev_only),
+        [
+            ("deploy-dev".to_owned(), true),
+            ("pending".to_owned(), true)
+        ],
+        "{}",
+        dev_only.show()
+    );
+    assert_eq!(dev_only.applies(), waves()[..1], "{}", dev_only.show());
+
+    // dev and prod change, and dev fails: stg has nothing to deploy (skipped), and prod's job
+    // does not run either — a failed wave stops every later one, however far.
+    let before = after;
+    for cluster in [DEV_CLUSTER, CLUSTER] {
+        gh.project.resize_nodes_of(cluster, 5);
+    }
+    let after = gh.project.commit("nodes: maxSize 5 in dev and prod");
+    let stopped = gh.run(
+        "kopsflow-deploy",
+        "push",
+        &push(&before, &after),
+        &[],
+        &[state[0], ("KOPS_STANDIN_FAIL_CLUSTER", DEV_CLUSTER)],
+    );
+    assert_ne!(stopped.code, 0, "{}", stopped.show());
+    assert_eq!(
+        jobs(&stopped),
+        [
+            ("deploy-dev".to_owned(), false),
+            ("pending".to_owned(), true)
+        ],
+        "{}",
+        stopped.show()
+    );
+    assert!(stopped.applies().is_empty(), "{}", stopped.show());
 }
