@@ -327,8 +327,16 @@ fn github_deploy_reads_the_last_successful_run_and_passes_without_api_access_wit
     let first = gh.project.commit("cluster-spec: owners");
     let run = gh.run("kopsflow-deploy", "push", &push(&before, &first), &[], &[]);
     assert_eq!(run.code, 0, "{}", run.show());
-    // No cluster to deploy: prod's deploy job, and its approval, is skipped.
-    assert_eq!(jobs(&run), [("pending".to_owned(), true)], "{}", run.show());
+    // No record of a successful deploy yet: every cluster is deployed.
+    assert_eq!(
+        jobs(&run),
+        [
+            ("deploy-prod".to_owned(), true),
+            ("pending".to_owned(), true)
+        ],
+        "{}",
+        run.show()
+    );
     assert!(
         has_line(&run.log, "::set-env:: KOPSFLOW_LAST_DEPLOYED="),
         "{}",
