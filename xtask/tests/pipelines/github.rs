@@ -271,6 +271,12 @@ fn github_pull_request_plans_comments_once_and_changes_nothing() {
     assert_eq!(run.kops(), Vec::<String>::new(), "{}", run.show());
 }
 
+/// The jobs of a deploy run whose only environment is prod: `pending` found a cluster to
+/// deploy, and `deploy-prod` passed (`true`) or failed.
+fn deploy_prod(ok: bool) -> [(String, bool); 2] {
+    [("deploy-prod".to_owned(), ok), ("pending".to_owned(), true)]
+}
+
 #[test]
 fn github_push_to_main_deploys_with_the_deploy_identity() {
     let Some(gh) = github("github_push_to_main_deploys") else {
@@ -279,15 +285,7 @@ fn github_push_to_main_deploys_with_the_deploy_identity() {
     let (before, after) = gh.project.push_to_main(2);
     let run = gh.run("kopsflow-deploy", "push", &push(&before, &after), &[], &[]);
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(
-        jobs(&run),
-        [
-            ("deploy-prod".to_owned(), true),
-            ("pending".to_owned(), true)
-        ],
-        "{}",
-        run.show()
-    );
+    assert_eq!(jobs(&run), deploy_prod(true), "{}", run.show());
     assert!(
         run.standins.contains(&format!("aws role {DEPLOY_ROLE} ")),
         "{}",
@@ -328,15 +326,7 @@ fn github_deploy_reads_the_last_successful_run_and_passes_without_api_access_wit
     let run = gh.run("kopsflow-deploy", "push", &push(&before, &first), &[], &[]);
     assert_eq!(run.code, 0, "{}", run.show());
     // No record of a successful deploy yet: every cluster is deployed.
-    assert_eq!(
-        jobs(&run),
-        [
-            ("deploy-prod".to_owned(), true),
-            ("pending".to_owned(), true)
-        ],
-        "{}",
-        run.show()
-    );
+    assert_eq!(jobs(&run), deploy_prod(true), "{}", run.show());
     assert!(
         has_line(&run.log, "::set-env:: KOPSFLOW_LAST_DEPLOYED="),
         "{}",
@@ -363,15 +353,7 @@ fn github_deploy_reads_the_last_successful_run_and_passes_without_api_access_wit
         run.show()
     );
     assert_ne!(run.code, 0, "{}", run.show());
-    assert_eq!(
-        jobs(&run),
-        [
-            ("deploy-prod".to_owned(), false),
-            ("pending".to_owned(), true)
-        ],
-        "{}",
-        run.show()
-    );
+    assert_eq!(jobs(&run), deploy_prod(false), "{}", run.show());
 
     // … unless the repository variable KOPSFLOW_CLOUDONLY is true.
     let cloud_only = [("KOPSFLOW_CLOUDONLY", "true")];
@@ -384,15 +366,7 @@ fn github_deploy_reads_the_last_successful_run_and_passes_without_api_access_wit
         &no_api,
     );
     assert_eq!(run.code, 0, "{}", run.show());
-    assert_eq!(
-        jobs(&run),
-        [
-            ("deploy-prod".to_owned(), true),
-            ("pending".to_owned(), true)
-        ],
-        "{}",
-        run.show()
-    );
+    assert_eq!(jobs(&run), deploy_prod(true), "{}", run.show());
     let preview = run
         .kops()
         .into_iter()
@@ -582,15 +556,7 @@ fn github_a_failing_kops_fails_the_deploy_run() {
         "a failed deploy must fail the run: {}",
         run.show()
     );
-    assert_eq!(
-        jobs(&run),
-        [
-            ("deploy-prod".to_owned(), false),
-            ("pending".to_owned(), true)
-        ],
-        "{}",
-        run.show()
-    );
+    assert_eq!(jobs(&run), deploy_prod(false), "{}", run.show());
     let summary = gh
         .artifact("kopsflow-deploy-prod", "target/kopsflow-ci/deploy-prod.md")
         .expect("deploy.md kept");
