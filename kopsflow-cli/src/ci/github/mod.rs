@@ -5,9 +5,10 @@
 //!   pull request), then `plan-ENV` (`plan --environment ENV`, read-only identity) for each
 //!   environment, then `comment`: their summaries in one PR comment updated on every push;
 //!   exit 2 (changes pending) is not a failure.
-//! - `kopsflow-deploy.yml` (`deploy.rs`): `deploy-ENV` on pushes to the main branches that change
-//!   a spec, wave after wave (`needs:`), in the GitHub environment ENV where the environment asks
-//!   for an approval, one run at a time (`concurrency`, never cancelled in progress), with
+//! - `kopsflow-deploy.yml` (`deploy.rs`): `pending` (which environments have a cluster to deploy:
+//!   `deploy --print --detailed-exitcode`, no cloud identity), then `deploy-ENV` on pushes to the
+//!   main branches that change a spec, only where there is one, wave after wave (`needs:`), in the
+//!   GitHub environment ENV where the environment asks for an approval, one run at a time (`concurrency`, never cancelled in progress), with
 //!   `KOPSFLOW_LAST_DEPLOYED` read from the workflow's last successful run on the branch.
 //! - `kopsflow-rolling-update.yml` (`rolling_update.rs`): started by hand with a cluster and
 //!   `dry_run` (default true); the jobs of the cluster's environment run (`preview-ENV`,

@@ -5,7 +5,8 @@
 //!   build before kops is installed), `Test ENV` (`plan --environment ENV`, read-only
 //!   credentials) where the pipeline's Test stage runs, then `Deploy ENV` (`deploy --environment
 //!   ENV`, deploy credentials) in wave order where its Deploy stage runs (`when { branch … }`
-//!   from the same `BranchCondition`), sequential, so a failed wave stops the later ones; an
+//!   from the same `BranchCondition`) and its environment has a cluster to deploy (`deploy --print
+//!   --detailed-exitcode` in the same `when`, before the input), sequential, so a failed wave stops the later ones; an
 //!   approval `input` in the stage of an environment that asks for one, before its lock and
 //!   credentials; under a Lockable Resources lock of the environment's clusters, with
 //!   `KOPSFLOW_LAST_DEPLOYED` from `GIT_PREVIOUS_SUCCESSFUL_COMMIT`; summaries and the audit log
