@@ -93,6 +93,34 @@ pub enum OnPending {
     Exit2,
 }
 
+/// What a job of one environment runs: `cargo xtask VERB --environment ENV FLAGS…`. The
+/// engines differ only in how they run it; these are the generated jobs' command lines.
+pub fn env_args<'a>(verb: &'a str, env: &'a str, flags: &[&'a str]) -> Vec<&'a str> {
+    [verb, "--environment", env]
+        .into_iter()
+        .chain(flags.iter().copied())
+        .collect()
+}
+
+/// `plan --environment ENV --detailed-exitcode` (exit 2: changes pending).
+pub fn plan_args(env: &str) -> Vec<&str> {
+    env_args("plan", env, &["--detailed-exitcode"])
+}
+
+/// `drift --all --environment ENV --detailed-exitcode` (exit 2: drift found).
+pub fn drift_args(env: &str) -> Vec<&str> {
+    let mut args = env_args("drift", env, &["--detailed-exitcode"]);
+    args.insert(1, "--all");
+    args
+}
+
+/// `rolling-update --environment ENV` and `--detailed-exitcode` (a preview; exit 2: a rolling
+/// update is needed) or `--yes` (roll).
+pub fn rolling_update_args(env: &str, roll: bool) -> Vec<&str> {
+    let flag = if roll { "--yes" } else { "--detailed-exitcode" };
+    env_args("rolling-update", env, &[flag])
+}
+
 /// `deploy --print --detailed-exitcode --environment ENV`: whether `ENV`'s deploy has a cluster
 /// to deploy (exit 2) or nothing (exit 0), asked before the deploy job and its approval; it
 /// needs no kops and no cloud identity (docs/CI.md, "Environments in CI").

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::super::script::{check_ci_files, run_job, OnPending};
+use super::super::script::{check_ci_files, drift_args, plan_args, run_job, OnPending};
 use super::super::{minutes, Access, CiInput, DriftFound};
 use super::{
     archive_step, checkout_steps, job_head, job_id, needs, run_step, run_step_with_id, runs_on,
@@ -58,7 +58,7 @@ pub fn plan(input: &CiInput) -> anyhow::Result<String> {
         s.push_str(&setup_steps(input, env, Access::ReadOnly)?);
         let job = run_job(
             &summary,
-            &["plan", "--environment", env.name(), "--detailed-exitcode"],
+            &plan_args(env.name()),
             "",
             "",
             Some((
@@ -210,19 +210,7 @@ pub fn drift(input: &CiInput) -> anyhow::Result<String> {
         s.push_str(&job_head(input, input.settings.timeouts.plan, &[], &[]));
         s.push_str(&setup_steps(input, env, Access::ReadOnly)?);
         let name = format!("drift-{}", env.name());
-        let job = run_job(
-            &name,
-            &[
-                "drift",
-                "--all",
-                "--environment",
-                env.name(),
-                "--detailed-exitcode",
-            ],
-            "",
-            "",
-            Some(pending),
-        );
+        let job = run_job(&name, &drift_args(env.name()), "", "", Some(pending));
         s.push_str(&run_step(
             &format!("cargo xtask drift --environment {}", env.name()),
             None,

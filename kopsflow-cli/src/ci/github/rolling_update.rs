@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::super::quote::{check_github, yaml_list};
-use super::super::script::{run_job, OnPending, CLOUDONLY_VAR};
+use super::super::script::{rolling_update_args, run_job, OnPending, CLOUDONLY_VAR};
 use super::super::{Access, CiInput};
 use super::{
     approval, archive_step, cloud_only_env, holds_input_cluster, job_head, job_id, on_branches,
@@ -64,12 +64,7 @@ pub fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
         s.push_str(&setup_steps(input, env, Access::ReadOnly)?);
         let preview = run_job(
             &format!("rolling-update-{}", env.name()),
-            &[
-                "rolling-update",
-                "--environment",
-                env.name(),
-                "--detailed-exitcode",
-            ],
+            &rolling_update_args(env.name(), false),
             "--cluster \"$CLUSTER\"",
             "",
             Some((
@@ -124,7 +119,7 @@ pub fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
         s.push_str(&setup_steps(input, env, Access::Deploy)?);
         let roll = run_job(
             &format!("rolling-update-{}", env.name()),
-            &["rolling-update", "--environment", env.name(), "--yes"],
+            &rolling_update_args(env.name(), true),
             "--cluster \"$CLUSTER\"",
             "",
             None,

@@ -29,7 +29,9 @@ mod rolling_update;
 use std::fmt::Write as _;
 
 use super::quote::{check_gitlab, yaml, yaml_block, yaml_list};
-use super::script::{check_ci_files, install_kops, run_job, OnPending, CI_DIR, KOPS_BIN};
+use super::script::{
+    check_ci_files, drift_args, install_kops, plan_args, run_job, OnPending, CI_DIR, KOPS_BIN,
+};
 use super::{
     header, minutes, Access, AwsAuth, CiEnvironment, CiInput, DriftFound, Engine, GeneratedFile,
 };
@@ -306,7 +308,7 @@ fn plan(input: &CiInput, s: &mut String) {
         let name = format!("plan-{}", env.name());
         let job = run_job(
             &name,
-            &["plan", "--environment", env.name(), "--detailed-exitcode"],
+            &plan_args(env.name()),
             "",
             token_file(input),
             Some((OnPending::Succeed, "changes pending")),
@@ -356,13 +358,7 @@ fn drift(input: &CiInput, s: &mut String) {
         let name = format!("drift-{}", env.name());
         let mut job = run_job(
             &name,
-            &[
-                "drift",
-                "--all",
-                "--environment",
-                env.name(),
-                "--detailed-exitcode",
-            ],
+            &drift_args(env.name()),
             "",
             &format!("{}{}", token_file(input), deploy::read_last_deployed(input)),
             Some(pending),

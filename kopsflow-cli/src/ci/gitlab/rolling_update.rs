@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::super::quote::shell;
-use super::super::script::{run_job, OnPending, AUDIT_LOG, CI_DIR};
+use super::super::script::{rolling_update_args, run_job, OnPending, AUDIT_LOG, CI_DIR};
 use super::super::{minutes, Access, CiInput};
 use super::deploy::{keep_last_deployed, read_last_deployed};
 use super::{
@@ -29,12 +29,7 @@ pub(super) fn rolling_update(
         let prelude = format!("{}{}", token_file(input), read_last_deployed(input));
         let mut preview = run_job(
             &name,
-            &[
-                "rolling-update",
-                "--environment",
-                env.name(),
-                "--detailed-exitcode",
-            ],
+            &rolling_update_args(env.name(), false),
             "--cluster \"$KOPSFLOW_ROLL_CLUSTER\"",
             &prelude,
             Some((OnPending::Succeed, "a rolling update is needed")),
@@ -59,7 +54,7 @@ pub(super) fn rolling_update(
 
         let mut roll = run_job(
             &name,
-            &["rolling-update", "--environment", env.name(), "--yes"],
+            &rolling_update_args(env.name(), true),
             "--cluster \"$KOPSFLOW_ROLL_CLUSTER\"",
             &prelude,
             None,

@@ -7,7 +7,9 @@
 
 use std::fmt::Write as _;
 
-use super::super::script::{check_ci_files, deploy_args, pending_script, run_job, OnPending};
+use super::super::script::{
+    check_ci_files, deploy_args, pending_script, plan_args, run_job, OnPending,
+};
 use super::super::{Access, CiInput};
 use super::{
     approval, archive, condition, groovy, groovy_script, install_stage, lock_name, locked,
@@ -49,7 +51,7 @@ pub fn main(input: &CiInput) -> anyhow::Result<String> {
         s.push_str(&stage_environment(env, ""));
         let plan = run_job(
             &format!("plan-{}", env.name()),
-            &["plan", "--environment", env.name(), "--detailed-exitcode"],
+            &plan_args(env.name()),
             "",
             "",
             Some((OnPending::Succeed, "changes pending")),

@@ -32,7 +32,9 @@ use std::fmt::Write as _;
 use kopsflow::pipeline::BranchCondition;
 
 use super::quote::{groovy, groovy_script};
-use super::script::{install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR, CLOUDONLY_VAR, KOPS_BIN};
+use super::script::{
+    drift_args, install_kops, run_job, OnPending, AUDIT_LOG, CI_DIR, CLOUDONLY_VAR, KOPS_BIN,
+};
 use super::{header, minutes, Access, CiEnvironment, CiInput, DriftFound, Engine, GeneratedFile};
 
 pub fn files(input: &CiInput) -> anyhow::Result<Vec<GeneratedFile>> {
@@ -250,13 +252,7 @@ fn drift(input: &CiInput) -> anyhow::Result<String> {
         let name = format!("drift-{}", env.name());
         let job = run_job(
             &name,
-            &[
-                "drift",
-                "--all",
-                "--environment",
-                env.name(),
-                "--detailed-exitcode",
-            ],
+            &drift_args(env.name()),
             "",
             "",
             Some((OnPending::Exit2, "drift found: production differs from git")),

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::super::script::{run_job, OnPending};
+use super::super::script::{rolling_update_args, run_job, OnPending};
 use super::super::CiInput;
 use super::{
     approval, archive, condition, groovy, groovy_script, holds_cluster_param, install_stage,
@@ -37,12 +37,7 @@ pub fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
     for env in &input.environments {
         let preview = run_job(
             &format!("rolling-update-{}", env.name()),
-            &[
-                "rolling-update",
-                "--environment",
-                env.name(),
-                "--detailed-exitcode",
-            ],
+            &rolling_update_args(env.name(), false),
             "--cluster \"$CLUSTER\"",
             "",
             Some((OnPending::Succeed, "a rolling update is needed")),
@@ -120,7 +115,7 @@ pub fn rolling_update(input: &CiInput) -> anyhow::Result<String> {
         s.push_str(&stage_environment(env, ""));
         let roll = run_job(
             &format!("rolling-update-{}", env.name()),
-            &["rolling-update", "--environment", env.name(), "--yes"],
+            &rolling_update_args(env.name(), true),
             "--cluster \"$CLUSTER\"",
             "",
             None,
