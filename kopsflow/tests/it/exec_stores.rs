@@ -8,26 +8,16 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
 
 use camino::Utf8PathBuf;
-use kopsflow::exec::{Executor, ProcessRunner, Redactor};
 use kopsflow::kops::{KopsVersion, Mode};
-use kopsflow::pipeline::{
-    BranchCondition, ClusterTarget, Context, DryRunStep, Pipeline, ProductionStep, Stage,
-};
-use kopsflow::plan::Placement;
+use kopsflow::pipeline::{BranchCondition, Context, DryRunStep, Pipeline, ProductionStep, Stage};
 use kopsflow::report::RunSummary;
 use kopsflow::store::StateStore;
 
-use crate::samples::{sample, SAMPLES_DIR};
-
-const STANDIN: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../xtask/tests/kops-standin.sh"
-);
+use crate::samples::sample;
+use crate::standin;
 
 const DEV: &str = "dev.example.com";
 const PROD: &str = "prod.example.com";
@@ -56,19 +46,12 @@ impl Fleet {
             std::fs::write(base.join("config"), format!("# {cluster} in {env}\n")).unwrap();
             std::fs::write(base.join("instancegroup/nodes-us-east-1a"), "# ig\n").unwrap();
         }
-        let kops = root.join("kops");
-        let new = if new_clusters {
-            "export KOPS_STANDIN_NEW_CLUSTER=1\n"
+        let knobs: &[(&str, &str)] = if new_clusters {
+            &[("KOPS_STANDIN_NEW_CLUSTER", "1")]
         } else {
-            ""
+            &[]
         };
-        let script = format!(
-            "#!/bin/sh\nexport KOPS_STANDIN_DIR='{}' KOPS_STANDIN_SAMPLES='{SAMPLES_DIR}'\n{new}exec bash '{STANDIN}' \"$@\"\n",
-            root.display()
-        );
-        std::fs::write(&kops, script).unwrap();
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&kops, std::fs::Permissions::from_mode(0o755)).unwrap();
+        standin::install(root, knobs);
         Fleet { dir }
     }
 
@@ -101,16 +84,7 @@ impl Fleet {
 
     /// The kops calls: each one's argv and the lines the stand-in logged about it.
     fn calls(&self) -> Vec<(String, Vec<String>)> {
-        let log = std::fs::read_to_string(self.root().join("calls.log")).unwrap_or_default();
-        let mut calls: Vec<(String, Vec<String>)> = Vec::new();
-        for line in log.lines() {
-            if let Some((_, argv)) = line.strip_prefix("call ").and_then(|l| l.split_once(": ")) {
-                calls.push((argv.to_owned(), Vec::new()));
-            } else if let Some(call) = calls.last_mut() {
-                call.1.push(line.trim().to_owned());
-            }
-        }
-        calls
+        standin::calls(self.root())
     }
 
     /// Runs `stages` for both clusters, each from its environment's store and wave.
@@ -120,15 +94,7 @@ impl Fleet {
             branch: "main".to_owned(),
             kops_version: KopsVersion::new(1, 29, 2),
             // Selected prod first: the waves put dev first.
-            clusters: [PROD, DEV]
-                .iter()
-                .map(|name| ClusterTarget {
-                    name: (*name).to_owned(),
-                    spec_file: format!("cluster-spec/{name}.yml").into(),
-                    config_base: None,
-                    deployed: None,
-                })
-                .collect(),
+            clusters: standin::targets([PROD, DEV]),
             work_dir: root.join("work"),
         };
         let placed = [(DEV, "dev", 1), (PROD, "prod", 2)];
@@ -136,40 +102,13 @@ impl Fleet {
             .iter()
             .map(|(c, env, _)| (c.to_string(), StateStore::parse(&self.store(env)).unwrap()))
             .collect();
-        let waves = placed
-            .iter()
-            .map(|(c, env, wave)| {
-                let environment = env.to_string();
-                (
-                    c.to_string(),
-                    Placement {
-                        wave: *wave,
-                        environment,
-                    },
-                )
-            })
-            .collect();
+        let waves = standin::placements(&placed);
         let plan = Pipeline::new(None, stages)
             .with_cluster_stores(stores)
             .with_cluster_waves(waves)
             .resolve(&ctx)
             .unwrap();
-        let exec = Executor {
-            kops: root.join("kops"),
-            runner: ProcessRunner {
-                timeout: Duration::from_secs(120),
-                heartbeat: Duration::from_secs(60),
-                cancel: Arc::new(AtomicBool::new(false)),
-                redactor: Redactor::from_env([]),
-                log: Arc::new(|_: &str| {}),
-            },
-            root,
-            jobs: 1,
-            keep_going: false,
-            locks: None,
-            policy: None,
-            pricing: None,
-        };
+        let exec = standin::executor(root, 1, false, Arc::new(|_: &str| {}));
         exec.run(&plan, command)
     }
 }

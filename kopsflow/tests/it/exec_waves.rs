@@ -6,28 +6,16 @@
 //! by side; a read-only run is not held back.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use camino::Utf8PathBuf;
-use kopsflow::exec::{
-    is_not_run, not_run_after_wave, Executor, ProcessRunner, Redactor, NOT_RUN_AFTER_FAILURE,
-};
+use kopsflow::exec::{is_not_run, not_run_after_wave, NOT_RUN_AFTER_FAILURE};
 use kopsflow::kops::{KopsVersion, Mode};
-use kopsflow::pipeline::{
-    BranchCondition, ClusterTarget, Context, Pipeline, ProductionStep, Stage,
-};
-use kopsflow::plan::Placement;
+use kopsflow::pipeline::{BranchCondition, Context, Pipeline, ProductionStep, Stage};
 use kopsflow::report::RunSummary;
 use kopsflow::store::StateStore;
 
-use crate::samples::SAMPLES_DIR;
-
-const STANDIN: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../xtask/tests/kops-standin.sh"
-);
+use crate::standin;
 
 /// A temp dir with `kops` (the stand-in, with its knobs) and its log.
 struct Kops {
@@ -38,29 +26,19 @@ impl Kops {
     /// The stand-in, failing every call that names `fail` (when given).
     fn new(fail: Option<&str>) -> Kops {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kops");
-        let fail = fail.map_or(String::new(), |c| {
-            format!("export KOPS_STANDIN_FAIL_CLUSTER={c}\n")
-        });
-        let script = format!(
-            "#!/bin/sh\nexport KOPS_STANDIN_DIR='{}' KOPS_STANDIN_SAMPLES='{SAMPLES_DIR}'\n{fail}exec bash '{STANDIN}' \"$@\"\n",
-            dir.path().display()
-        );
-        std::fs::write(&path, script).unwrap();
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let knobs: Vec<(&str, &str)> = fail
+            .map(|c| ("KOPS_STANDIN_FAIL_CLUSTER", c))
+            .into_iter()
+            .collect();
+        standin::install(dir.path(), &knobs);
         Kops { dir }
     }
 
     /// The argv of every kops call, in the order they started.
     fn calls(&self) -> Vec<String> {
-        let log = std::fs::read_to_string(self.dir.path().join("calls.log")).unwrap_or_default();
-        log.lines()
-            .filter_map(|l| {
-                l.strip_prefix("call ")?
-                    .split_once(": ")
-                    .map(|(_, a)| a.to_owned())
-            })
+        standin::calls(self.dir.path())
+            .into_iter()
+            .map(|(argv, _)| argv)
             .collect()
     }
 
@@ -109,25 +87,10 @@ fn run(kops: &Kops, how: How, clusters: &[(&str, &str, u32)]) -> (RunSummary, Ve
     let ctx = Context {
         branch: "main".to_owned(),
         kops_version: KopsVersion::new(1, 29, 2),
-        clusters: clusters
-            .iter()
-            .map(|(name, _, _)| ClusterTarget {
-                name: (*name).to_owned(),
-                spec_file: format!("cluster-spec/{name}.yml").into(),
-                config_base: None,
-                deployed: None,
-            })
-            .collect(),
+        clusters: standin::targets(clusters.iter().map(|(name, _, _)| *name)),
         work_dir: root.join("work"),
     };
-    let waves = clusters
-        .iter()
-        .map(|(name, environment, wave)| {
-            let environment = (*environment).to_owned();
-            let wave = *wave;
-            ((*name).to_owned(), Placement { wave, environment })
-        })
-        .collect();
+    let waves = standin::placements(clusters);
     let mode = if how.apply {
         Mode::Apply
     } else {
@@ -145,22 +108,8 @@ fn run(kops: &Kops, how: How, clusters: &[(&str, &str, u32)]) -> (RunSummary, Ve
         .unwrap();
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&lines);
-    let exec = Executor {
-        kops: root.join("kops"),
-        runner: ProcessRunner {
-            timeout: Duration::from_secs(120),
-            heartbeat: Duration::from_secs(60),
-            cancel: Arc::new(AtomicBool::new(false)),
-            redactor: Redactor::from_env([]),
-            log: Arc::new(move |line: &str| sink.lock().unwrap().push(line.to_owned())),
-        },
-        root,
-        jobs: how.jobs,
-        keep_going: how.keep_going,
-        locks: None,
-        policy: None,
-        pricing: None,
-    };
+    let log = Arc::new(move |line: &str| sink.lock().unwrap().push(line.to_owned()));
+    let exec = standin::executor(root, how.jobs, how.keep_going, log);
     let summary = exec.run(&plan, "deploy");
     let log = lines.lock().unwrap().clone();
     (summary, log)

@@ -26,3 +26,4 @@ mod shape_bounds;
 mod shape_inputs;
 mod spec_corpus;
 mod spec_round_trip;
+mod standin;

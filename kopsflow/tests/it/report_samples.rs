@@ -182,7 +182,8 @@ fn known_outcomes_of_real_samples() {
     );
 }
 
-/// The in-repo copy must stay byte-identical to the shared recordings when those are present.
+/// The in-repo copy must stay byte-identical to the recordings it was copied from
+/// (kopsflow/tests/kops-samples/README.md), when a checkout has them beside the workspace.
 #[test]
 fn in_repo_samples_match_the_shared_recordings() {
     let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/kops-samples");
