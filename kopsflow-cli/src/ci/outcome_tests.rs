@@ -3,31 +3,11 @@
 //! artifacts under the read-only identity, cloud-only reaches the rolling updates, and the
 //! deploy jobs set `KOPSFLOW_LAST_DEPLOYED`.
 
-use super::tests::{at, boolean, file, repo_input, strings, text, yaml_doc, ENGINES};
+use super::tests::{
+    at, boolean, github, gitlab, jenkins, repo_input, steps, strings, text, ENGINES,
+};
 use super::*;
 use kopsflow::spec::Node;
-
-fn github(input: &CiInput, name: &str) -> Node {
-    let files = generate(Engine::Github, input).expect("generates");
-    yaml_doc(file(
-        &files,
-        &format!(".github/workflows/kopsflow-{name}.yml"),
-    ))
-}
-
-fn gitlab(input: &CiInput) -> Node {
-    let files = generate(Engine::Gitlab, input).expect("generates");
-    yaml_doc(file(&files, ".gitlab-ci.yml"))
-}
-
-fn jenkins(input: &CiInput, path: &str) -> String {
-    let files = generate(Engine::Jenkins, input).expect("generates");
-    file(&files, path).to_owned()
-}
-
-fn steps(job: &Node) -> &[Node] {
-    at(job, &["steps"]).as_sequence().expect("steps")
-}
 
 /// The index of the first step whose `run:` (or `uses:`) contains `needle`.
 fn step_with(job: &Node, needle: &str) -> usize {

@@ -3,14 +3,8 @@
 //! --detailed-exitcode --environment ENV`, with no cloud identity and before the approval, so an
 //! environment with no cluster to deploy asks for no approval.
 
-use kopsflow::spec::Node;
-
-use super::tests::{at, file, repo_input, text, yaml_doc};
+use super::tests::{at, file, repo_input, steps, text, yaml_doc};
 use super::*;
-
-fn steps(job: &Node) -> &[Node] {
-    at(job, &["steps"]).as_sequence().expect("steps")
-}
 
 #[test]
 fn github_asks_each_environment_before_its_deploy_job_without_a_cloud_identity() {

@@ -44,6 +44,32 @@ fn every_file_says_it_is_generated_and_passes_the_redactor_unchanged() -> anyhow
 
 // ---- reading YAML back ----
 
+/// The generated GitHub workflow `.github/workflows/kopsflow-NAME.yml`, read back.
+pub(super) fn github(input: &CiInput, name: &str) -> Node {
+    let files = generate(Engine::Github, input).expect("generates");
+    yaml_doc(file(
+        &files,
+        &format!(".github/workflows/kopsflow-{name}.yml"),
+    ))
+}
+
+/// The generated `.gitlab-ci.yml`, read back.
+pub(super) fn gitlab(input: &CiInput) -> Node {
+    let files = generate(Engine::Gitlab, input).expect("generates");
+    yaml_doc(file(&files, ".gitlab-ci.yml"))
+}
+
+/// The generated Jenkins file at `path`.
+pub(super) fn jenkins(input: &CiInput, path: &str) -> String {
+    let files = generate(Engine::Jenkins, input).expect("generates");
+    file(&files, path).to_owned()
+}
+
+/// A GitHub job's steps.
+pub(super) fn steps(job: &Node) -> &[Node] {
+    at(job, &["steps"]).as_sequence().expect("steps")
+}
+
 pub(super) fn yaml_doc(text: &str) -> Node {
     let stream = parse_stream(text).unwrap_or_else(|e| panic!("not YAML: {e:?}\n{text}"));
     assert!(

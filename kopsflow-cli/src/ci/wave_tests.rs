@@ -6,26 +6,9 @@
 
 use kopsflow::spec::Node;
 
-use super::tests::{at, file, repo_input, strings, text, yaml_doc, ENGINES};
+use super::tests::{at, github, gitlab, jenkins, repo_input, strings, text, yaml_doc, ENGINES};
 use super::*;
 use crate::environment::{Environment, IdentityRef};
-
-const GITHUB_DEPLOY: &str = ".github/workflows/kopsflow-deploy.yml";
-
-fn github(input: &CiInput, path: &str) -> Node {
-    let files = generate(Engine::Github, input).expect("generates");
-    yaml_doc(file(&files, path))
-}
-
-fn gitlab(input: &CiInput) -> Node {
-    let files = generate(Engine::Gitlab, input).expect("generates");
-    yaml_doc(file(&files, ".gitlab-ci.yml"))
-}
-
-fn jenkins(input: &CiInput, path: &str) -> String {
-    let files = generate(Engine::Jenkins, input).expect("generates");
-    file(&files, path).to_owned()
-}
 
 /// The jobs of GitLab's `needs:` (`{job: NAME, artifacts: false}` or `NAME`).
 fn gitlab_needs(job: &Node) -> Vec<&str> {
@@ -55,7 +38,7 @@ fn three_waves_deploy_one_after_the_other_on_every_engine() {
     let names: Vec<&str> = input.environments.iter().map(|e| e.name()).collect();
     assert_eq!(names, ["dev", "stg", "prod"], "in wave order");
 
-    let deploy = github(&input, GITHUB_DEPLOY);
+    let deploy = github(&input, "deploy");
     let jobs = at(&deploy, &["jobs"]);
     assert_eq!(strings(at(jobs, &["deploy-dev", "needs"])), ["pending"]);
     assert_eq!(
@@ -128,7 +111,7 @@ fn a_wave_waits_for_every_environment_of_the_wave_before() {
     input.environments.insert(1, qa);
     input.environments[3].environment.wave = 5;
 
-    let deploy = github(&input, GITHUB_DEPLOY);
+    let deploy = github(&input, "deploy");
     let jobs = at(&deploy, &["jobs"]);
     assert_eq!(
         strings(at(jobs, &["deploy-qa", "needs"])),
@@ -364,7 +347,7 @@ fn every_job_uses_its_own_environments_identity() {
 #[test]
 fn a_rolling_update_runs_only_the_jobs_of_its_clusters_environment() {
     let input = repo_input();
-    let rolling = github(&input, ".github/workflows/kopsflow-rolling-update.yml");
+    let rolling = github(&input, "rolling-update");
     let jobs = at(&rolling, &["jobs"]);
     for kind in ["preview", "roll"] {
         let condition = text(at(jobs, &[&format!("{kind}-prod"), "if"]));
