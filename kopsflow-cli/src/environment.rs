@@ -124,6 +124,22 @@ impl Environments {
         self.by_name.values()
     }
 
+    /// Each cluster's store, from its environment, for the pipeline
+    /// (`Pipeline::with_cluster_stores`); an error naming a cluster that has no environment.
+    /// Empty when the repository declares no environments.
+    pub fn stores<'a>(
+        &self,
+        clusters: impl IntoIterator<Item = &'a str>,
+    ) -> anyhow::Result<BTreeMap<String, StateStore>> {
+        if self.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        clusters
+            .into_iter()
+            .map(|name| Ok((name.to_owned(), StateStore::parse(self.of(name)?.store)?)))
+            .collect()
+    }
+
     /// Each cluster's environment and wave, for the pipeline (`Pipeline::with_cluster_waves`):
     /// a deploy then goes wave by wave. Empty — no waves — when the repository declares no
     /// environments or when one of `clusters` belongs to none (possible only with

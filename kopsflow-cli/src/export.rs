@@ -65,7 +65,9 @@ impl flags::Export {
         )?;
         let stores = match config.store_override {
             true => Default::default(),
-            false => repo.cluster_stores(self.clusters.iter().map(String::as_str))?,
+            false => repo
+                .environments()?
+                .stores(self.clusters.iter().map(String::as_str))?,
         };
         let mut failed = Vec::new();
         for name in &self.clusters {

@@ -283,10 +283,11 @@ impl Job {
             }
             None => None,
         };
+        let envs = repo.environments()?;
         let decision = select::choose(sh, &selection, &branch, config, &loaded, record.as_ref())?;
         let decision = match selection.environments.as_slice() {
             [] => decision,
-            names => decision.within(&repo.environments()?, names)?,
+            names => decision.within(&envs, names)?,
         };
         if !select::show(output, &decision, kind.name(), &branch, &run)? {
             return Ok(Outcome::Clean);
@@ -303,18 +304,15 @@ impl Job {
                 .context("the temp directory is not UTF-8")?,
         };
         let pipeline = kind.pipeline((repo.pipeline)(config, flags));
+        let names = || ctx.clusters.iter().map(|c| c.name.as_str());
         // Each cluster from its environment's store, unless `KOPS_STATE_STORE` names one.
         let pipeline = match config.store_override {
             true => pipeline,
-            false => pipeline.with_cluster_stores(
-                repo.cluster_stores(ctx.clusters.iter().map(|c| c.name.as_str()))?,
-            ),
+            false => pipeline.with_cluster_stores(envs.stores(names())?),
         };
         // Each cluster in its environment's wave, `KOPS_STATE_STORE` or not (none when a
         // selected cluster has no environment: docs/CONFIGURATION.md, "Environments").
-        let envs = repo.environments()?;
-        let pipeline = pipeline
-            .with_cluster_waves(envs.placements(ctx.clusters.iter().map(|c| c.name.as_str())));
+        let pipeline = pipeline.with_cluster_waves(envs.placements(names()));
         if pipeline.checks_drift(&branch.name) {
             let (clusters, record) = (&mut ctx.clusters, record.as_ref());
             crate::guards::read_deployed(sh, &selection, &branch, config, record, clusters)?;
@@ -399,7 +397,7 @@ impl Job {
         audit.planned(&plan);
         output.err(&plan.to_string());
         output.err(&format!("(branch from {})", branch.source));
-        let mutates = plan.steps().any(|(_, _, step)| step.mutates_production());
+        let mutates = plan.changes_production();
         if mutates && !kopsflow::git::is_clean(sh)? {
             bail!(
                 "the work tree has uncommitted changes: {} applies only committed specs (commit or stash them)",

@@ -48,26 +48,6 @@ impl Repo {
     pub fn environments(&self) -> anyhow::Result<crate::environment::Environments> {
         crate::environment::Environments::new((self.environments)(), &(self.cluster_environments)())
     }
-
-    /// Each cluster's store, from its environment; an error naming a cluster that has no
-    /// environment. Empty when the repository declares no environments.
-    pub fn cluster_stores<'a>(
-        &self,
-        clusters: impl IntoIterator<Item = &'a str>,
-    ) -> anyhow::Result<std::collections::BTreeMap<String, kopsflow::store::StateStore>> {
-        let envs = self.environments()?;
-        if envs.is_empty() {
-            return Ok(Default::default());
-        }
-        clusters
-            .into_iter()
-            .map(|name| {
-                let env = envs.of(name)?;
-                let store = kopsflow::store::StateStore::parse(env.store)?;
-                Ok((name.to_owned(), store))
-            })
-            .collect()
-    }
 }
 
 /// A repository's cluster templates: one template file rendered for each environment.
